@@ -1,0 +1,93 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! Kept to `std` and `anyhow` so it builds in seconds on a fresh machine.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod system;
+mod tidy;
+
+use std::{env, process::ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+use crate::system::{cargo, project_root, run};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  test     install missing system packages, then fmt check, clippy and the whole test suite
+  demo     start a private authenticated Mosquitto and connect to it with heat-diag
+  bench    measure connect-to-CONNACK time (plain and TLS) next to mosquitto_pub's own
+";
+
+fn main() -> ExitCode {
+    match run_xtask() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_xtask() -> Result<()> {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        print!("{HELP}");
+        return Ok(());
+    };
+    match command.as_str() {
+        "test" => test(rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{HELP}"),
+    }
+}
+
+/// The README's test command: what CI runs too.
+fn test(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        bail!("`cargo xtask test` takes no arguments (got {args:?})");
+    }
+    system::ensure_packages(&system::TEST_PACKAGES)?;
+    let root = project_root();
+    println!("==> cargo fmt --check");
+    run(cargo().current_dir(&root).args(["fmt", "--all", "--check"]))
+        .context("formatting differs: run `cargo fmt --all`")?;
+    println!("==> cargo clippy");
+    run(cargo().current_dir(&root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    println!("==> tests");
+    if system::has_nextest() {
+        run(cargo().current_dir(&root).args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--no-fail-fast",
+        ]))?;
+        run(cargo()
+            .current_dir(&root)
+            .args(["test", "--workspace", "--doc", "--locked"]))?;
+    } else {
+        run(cargo().current_dir(&root).args([
+            "test",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ]))?;
+    }
+    Ok(())
+}

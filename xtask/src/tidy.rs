@@ -1,0 +1,148 @@
+//! Tidy checks: project-wide rules, run as ordinary tests.
+
+#![cfg(test)]
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use crate::system::project_root;
+
+fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path.is_dir() {
+            if name != "target" && name != ".git" {
+                files_with_extension(&path, ext, out);
+            }
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+}
+
+fn rust_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for top in ["crates", "bins", "xtask", "fuzz"] {
+        files_with_extension(&project_root().join(top), "rs", &mut files);
+    }
+    assert!(
+        files.len() > 5,
+        "found only {} Rust files: is the root right?",
+        files.len()
+    );
+    files
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(project_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_rust_file_opens_with_a_module_doc() {
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|p| !fs::read_to_string(p).unwrap_or_default().starts_with("//!"))
+        .map(|p| relative(&p))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "files without a leading `//!` doc: {offenders:#?}"
+    );
+}
+
+#[test]
+fn no_ignored_tests() {
+    let needle = concat!("#[", "ignore");
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|p| fs::read_to_string(p).unwrap_or_default().contains(needle))
+        .map(|p| relative(&p))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "ignored tests hide failures: {offenders:#?}"
+    );
+}
+
+/// Every `MQTT_*`/`HEAT_*` variable that heat-config reads is documented in `.env.example`.
+#[test]
+fn env_example_lists_every_variable() {
+    let example = fs::read_to_string(project_root().join(".env.example")).expect(".env.example");
+    let mut sources = Vec::new();
+    files_with_extension(
+        &project_root().join("crates/heat-config/src"),
+        "rs",
+        &mut sources,
+    );
+    let mut missing = Vec::new();
+    for file in sources.iter().filter(|p| !p.ends_with("tests.rs")) {
+        let text = fs::read_to_string(file).unwrap();
+        for var in quoted_env_names(&text) {
+            let documented = example.lines().any(|line| {
+                let line = line.trim_start_matches('#').trim_start();
+                line.starts_with(&format!("{var}="))
+            });
+            if !documented && !missing.contains(&var) {
+                missing.push(var);
+            }
+        }
+    }
+    assert!(!sources.is_empty(), "heat-config sources not found");
+    assert!(
+        missing.is_empty(),
+        ".env.example does not document: {missing:?}"
+    );
+}
+
+fn quoted_env_names(text: &str) -> Vec<String> {
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            (s.starts_with("MQTT_") || s.starts_with("HEAT_"))
+                && s.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn normal_dependencies(manifest: &Path) -> Vec<String> {
+    let text = fs::read_to_string(manifest).unwrap();
+    let mut in_deps = false;
+    let mut deps = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && let Some((name, _)) = line.split_once('=') {
+            let name = name.trim().split('.').next().unwrap_or_default();
+            if !name.is_empty() && !name.starts_with('#') {
+                deps.push(name.to_owned());
+            }
+        }
+    }
+    deps
+}
+
+#[test]
+fn mqtt_auth_depends_on_no_heat_crate() {
+    let deps = normal_dependencies(&project_root().join("crates/mqtt-auth/Cargo.toml"));
+    assert!(deps.contains(&"paho-mqtt".to_owned()), "parsed {deps:?}");
+    let heat: Vec<_> = deps.iter().filter(|d| d.starts_with("heat-")).collect();
+    assert!(
+        heat.is_empty(),
+        "mqtt-auth is reused by other services; it must not depend on {heat:?}"
+    );
+}
