@@ -4,6 +4,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod demo;
 mod system;
 mod tidy;
 
@@ -40,6 +41,8 @@ fn run_xtask() -> Result<()> {
     };
     match command.as_str() {
         "test" => test(rest),
+        "demo" => demo::demo(rest),
+        "bench" => bench(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -90,4 +93,10 @@ fn test(args: &[String]) -> Result<()> {
         ]))?;
     }
     Ok(())
+}
+
+/// Every benchmark target of the workspace; each prints its own table.
+fn bench(args: &[String]) -> Result<()> {
+    system::ensure_packages(&system::TEST_PACKAGES)?;
+    run(cargo().current_dir(project_root()).args(["bench", "--workspace", "--benches", "--locked"]).args(args))
 }

@@ -1,3 +1,71 @@
-//! `heat-diag`: checks settings, connects to the broker and audits it.
+//! `heat-diag`: checks settings, connects to the broker and probes its security.
+//!
+//! Exit codes: 0 all good, 1 a failure or finding, 2 a usage or configuration error.
 
-fn main() {}
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod connect;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use heat_config::{Settings, Sources};
+
+/// Diagnostics for the solar heating controller.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML settings file (default: $HEAT_CONFIG, if set).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the settings and print the effective values, secrets redacted.
+    CheckConfig,
+    /// Connect with the configured settings, print the interpreted CONNACK and the audit line,
+    /// then probe whether the broker refuses anonymous clients and wrong passwords.
+    Connect(connect::Args),
+}
+
+/// Exit code for a usage or configuration error.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    if let Some(refusal) = mqtt_auth::logging::paho_c_trace_refusal() {
+        eprintln!("heat-diag: {refusal}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let sources = Sources::from_process(cli.config.clone());
+    let settings = match Settings::load(&sources) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("heat-diag: configuration error: {err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    for warning in settings.warnings() {
+        log::warn!("{warning}");
+    }
+    match cli.command {
+        Command::CheckConfig => {
+            println!("settings are valid\n\n{}", settings.effective());
+            ExitCode::SUCCESS
+        }
+        Command::Connect(args) => connect::run(&settings, &args),
+    }
+}
+
+fn init_logging() {
+    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .build();
+    let max = logger.filter();
+    // Capped: paho-mqtt's debug output carries the password.
+    mqtt_auth::logging::install(logger, max).expect("the logger is installed once, first thing");
+}

@@ -1,3 +1,5 @@
+//! Unit tests of username and password validation.
+
 use secrecy::SecretString;
 
 use super::*;

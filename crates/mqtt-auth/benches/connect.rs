@@ -1,0 +1,114 @@
+//! Connect-to-CONNACK time through mqtt-auth, plain and TLS, next to `mosquitto_pub`'s own time
+//! measured against the same broker in the same run.
+//!
+//! `mosquitto_pub` is timed as a whole process (start, connect, publish one QoS 0 message,
+//! disconnect, exit): the closest a stock client gets to "connect". Its credentials come from its
+//! options file under `XDG_CONFIG_HOME`, never from its command line.
+
+#![allow(clippy::print_stdout)]
+
+use std::{
+    fs,
+    hint::black_box,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use mqtt_auth::{
+    BrokerSettings, ClientId, Credentials, Protocol, TlsSettings, TrustAnchor, Username,
+    connect::{Identity, connect, create_client},
+};
+use secrecy::SecretString;
+use test_mosquitto::{BrokerBuilder, Pki, TlsListener, Validity, find_program, write_private};
+
+const ROUNDS: usize = 200;
+const USER: &str = "bench";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+fn summarize(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{name:<44} {:>8.3} {:>8.3} {:>8.3}",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99)),
+        ms(samples[samples.len() - 1])
+    );
+}
+
+fn time_connects(settings: &BrokerSettings) -> Vec<Duration> {
+    (0..ROUNDS)
+        .map(|_| {
+            let client = create_client(settings).expect("client");
+            let start = Instant::now();
+            black_box(connect(&client, settings, Identity::Configured, None).expect("connect"));
+            let elapsed = start.elapsed();
+            client.disconnect(None).expect("disconnect");
+            elapsed
+        })
+        .collect()
+}
+
+fn time_mosquitto_pub(config_home: &std::path::Path, args: &[String]) -> Vec<Duration> {
+    let program = find_program("mosquitto_pub").expect("mosquitto_pub");
+    (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new(&program)
+                .args(args)
+                .args(["-t", "bench/connect", "-m", "x", "-q", "0"])
+                .env("XDG_CONFIG_HOME", config_home)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("mosquitto_pub runs");
+            assert!(status.success(), "mosquitto_pub failed: {status}");
+            start.elapsed()
+        })
+        .collect()
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pki = Pki::new(dir.path(), "bench").expect("CA");
+    let server = pki.server("server", &["localhost", "127.0.0.1"], Validity::Current).expect("cert");
+    let password = format!("bench-{:016x}", rand::random::<u64>());
+    let broker = BrokerBuilder::new()
+        .user(USER, &password)
+        .tls(TlsListener { ca_file: pki.ca_file().to_owned(), server, require_certificate: false })
+        .start()
+        .expect("mosquitto");
+
+    let credentials =
+        Credentials::new(Username::new(USER).unwrap(), SecretString::from(password.clone())).unwrap();
+    let plain = |protocol| {
+        BrokerSettings::new("127.0.0.1", broker.port(), protocol, ClientId::new("bench").unwrap(), credentials.clone())
+    };
+    let tls = |protocol| {
+        BrokerSettings::new("localhost", broker.tls_port(), protocol, ClientId::new("bench-tls").unwrap(), credentials.clone())
+            .with_tls(Some(TlsSettings::verified(TrustAnchor::CaFile(pki.ca_file().to_owned()))))
+    };
+
+    // mosquitto_pub reads default options from $XDG_CONFIG_HOME/mosquitto_pub.
+    let config_home = dir.path().join("config");
+    fs::create_dir_all(&config_home).unwrap();
+    write_private(&config_home.join("mosquitto_pub"), &format!("-u {USER}\n-P {password}\n")).unwrap();
+
+    println!("connect to CONNACK, {ROUNDS} rounds each, loopback      p50 ms   p99 ms   max ms");
+    summarize("mqtt-auth plain, MQTT 3.1.1", time_connects(&plain(Protocol::V311)));
+    summarize("mqtt-auth plain, MQTT 5", time_connects(&plain(Protocol::V5)));
+    summarize("mqtt-auth TLS (verified), MQTT 3.1.1", time_connects(&tls(Protocol::V311)));
+    summarize("mqtt-auth TLS (verified), MQTT 5", time_connects(&tls(Protocol::V5)));
+    let port = broker.port().to_string();
+    let tls_port = broker.tls_port().to_string();
+    let ca = pki.ca_file().display().to_string();
+    let plain_args = ["-h", "127.0.0.1", "-p", &port, "-V", "mqttv5"].map(String::from).to_vec();
+    let tls_args =
+        ["-h", "localhost", "-p", &tls_port, "--cafile", &ca, "-V", "mqttv5"].map(String::from).to_vec();
+    summarize("mosquitto_pub plain, whole process", time_mosquitto_pub(&config_home, &plain_args));
+    summarize("mosquitto_pub TLS, whole process", time_mosquitto_pub(&config_home, &tls_args));
+}

@@ -1,0 +1,219 @@
+//! One authenticated connection attempt with paho-mqtt: options from validated settings, the
+//! attempt itself, its classification and its audit record.
+//!
+//! Paho's automatic reconnect is never turned on: it would keep retrying after an auth rejection.
+//! Callers own the retry loop with [`crate::retry::Backoff`].
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, SystemTime},
+};
+
+use log::warn;
+use paho_mqtt as paho;
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use crate::{
+    audit::AuditRecord,
+    failure::{ConnectError, classify},
+    settings::{BrokerSettings, Protocol, TlsSettings, TrustAnchor, Verification},
+    tls,
+};
+
+/// A retained last-will message, published by the broker when the connection dies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastWill {
+    /// Topic, e.g. `<prefix>/availability`.
+    pub topic: String,
+    /// Payload, e.g. `offline`.
+    pub payload: Vec<u8>,
+    /// QoS (0, 1 or 2).
+    pub qos: i32,
+    /// Retained, so late subscribers see it.
+    pub retained: bool,
+}
+
+/// Who the connection claims to be: the configured user, or nobody (the anonymous probe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// Username and password from the settings.
+    Configured,
+    /// No username, no password.
+    Anonymous,
+}
+
+/// What a successful connect returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    /// The broker kept a session for this client id.
+    pub session_present: bool,
+}
+
+/// Creates a paho client for `settings`, with in-memory persistence and the stable client id.
+pub fn create_client(settings: &BrokerSettings) -> Result<paho::Client, ConnectError> {
+    let opts = paho::CreateOptionsBuilder::new()
+        .server_uri(settings.server_uri())
+        .client_id(settings.client_id().as_str())
+        .mqtt_version(settings.protocol().paho_version())
+        .persistence(None)
+        .finalize();
+    paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))
+}
+
+fn ssl_options(tls: &TlsSettings) -> Result<paho::SslOptions, ConnectError> {
+    let config = |e: paho::Error| ConnectError::Configuration { detail: e.to_string() };
+    let mut ssl = paho::SslOptionsBuilder::new();
+    if let TrustAnchor::CaFile(path) = &tls.trust {
+        ssl.trust_store(path).map_err(config)?;
+    }
+    if let Some(cert) = &tls.client_cert {
+        ssl.key_store(&cert.cert_file).map_err(config)?;
+        ssl.private_key(&cert.key_file).map_err(config)?;
+    }
+    // paho's `verify` (hostname check) defaults to false: turn both checks on explicitly.
+    let verify = tls.verification == Verification::Full;
+    ssl.enable_server_cert_auth(verify).verify(verify);
+    Ok(ssl.finalize())
+}
+
+/// Connect options for `settings`. They hold a copy of the password: build them right before
+/// the connect and drop them right after (see [`connect`]).
+pub fn connect_options(
+    settings: &BrokerSettings,
+    identity: Identity,
+    will: Option<&LastWill>,
+) -> Result<paho::ConnectOptions, ConnectError> {
+    let mut builder = match settings.protocol() {
+        Protocol::V311 => {
+            let mut b = paho::ConnectOptionsBuilder::new_v3();
+            b.clean_session(true);
+            b
+        }
+        Protocol::V5 => {
+            let mut b = paho::ConnectOptionsBuilder::new_v5();
+            b.clean_start(true);
+            b
+        }
+    };
+    builder
+        .keep_alive_interval(settings.keep_alive())
+        .connect_timeout(settings.connect_timeout());
+    if identity == Identity::Configured {
+        let credentials = settings.credentials();
+        builder.user_name(credentials.username().as_str());
+        // The builder takes the bytes by value; this copy moves into paho's own buffer.
+        let password = Zeroizing::new(credentials.password().expose_secret().as_bytes().to_vec());
+        builder.password(password.as_slice());
+    }
+    if let Some(will) = will {
+        let message = if will.retained {
+            paho::Message::new_retained(&will.topic, will.payload.clone(), will.qos)
+        } else {
+            paho::Message::new(&will.topic, will.payload.clone(), will.qos)
+        };
+        builder.will_message(message);
+    }
+    if let Some(tls) = settings.tls() {
+        builder.ssl_options(ssl_options(tls)?);
+    }
+    Ok(builder.finalize())
+}
+
+/// Makes one connection attempt with `client` (from [`create_client`]), emits its audit record
+/// and classifies a failure. With TLS, a failure is re-examined with our own handshake so that a
+/// certificate problem is reported as such, never as an auth failure.
+pub fn connect(
+    client: &paho::Client,
+    settings: &BrokerSettings,
+    identity: Identity,
+    will: Option<&LastWill>,
+) -> Result<Connected, ConnectError> {
+    connect_with_record(client, settings, identity, will).0
+}
+
+/// [`connect`], also returning the audit record it emitted (for tools that show it).
+pub fn connect_with_record(
+    client: &paho::Client,
+    settings: &BrokerSettings,
+    identity: Identity,
+    will: Option<&LastWill>,
+) -> (Result<Connected, ConnectError>, AuditRecord) {
+    let result = attempt(client, settings, identity, will);
+    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+    let mut record = AuditRecord::new(settings, SystemTime::now(), &outcome);
+    if identity == Identity::Anonymous {
+        record = record.with_username(ANONYMOUS_USER);
+    }
+    record.emit();
+    (result, record)
+}
+
+fn attempt(
+    client: &paho::Client,
+    settings: &BrokerSettings,
+    identity: Identity,
+    will: Option<&LastWill>,
+) -> Result<Connected, ConnectError> {
+    if let Some(tls) = settings.tls()
+        && tls.verification == Verification::Insecure
+    {
+        warn!(
+            "TLS verification is OFF for {} (MQTT_TLS_INSECURE=true): the broker's identity is not \
+             checked and the password can be captured by anyone in the middle",
+            settings.broker_addr()
+        );
+    }
+    let response = {
+        let options = connect_options(settings, identity, will)?;
+        client.connect(options)
+        // `options`, and paho-rs's copy of the password with it, is dropped here.
+    };
+    match response {
+        Ok(response) => Ok(Connected {
+            session_present: response.connect_response().is_some_and(|r| r.session_present),
+        }),
+        Err(err) => {
+            let classified = classify(settings.protocol(), &err);
+            Err(refine_tls_failure(settings, classified))
+        }
+    }
+}
+
+fn refine_tls_failure(settings: &BrokerSettings, err: ConnectError) -> ConnectError {
+    if settings.tls().is_none() {
+        return err;
+    }
+    if !matches!(err, ConnectError::Network { .. } | ConnectError::Other { .. }) {
+        return err;
+    }
+    let timeout = settings.connect_timeout().min(Duration::from_secs(5));
+    match tls::inspect(settings, timeout) {
+        Err(problem @ tls::TlsProblem::Certificate { .. }) => {
+            ConnectError::Certificate { detail: format!("{problem}; fix: {}", problem.fix()) }
+        }
+        Err(problem @ tls::TlsProblem::Handshake(_)) => {
+            ConnectError::Certificate { detail: format!("{problem}; fix: {}", problem.fix()) }
+        }
+        Err(problem @ tls::TlsProblem::Setup(_)) => {
+            ConnectError::Configuration { detail: format!("{problem}; fix: {}", problem.fix()) }
+        }
+        // Our handshake worked (or could not reach the broker either): paho's error stands.
+        Ok(_) | Err(tls::TlsProblem::Unreachable(_)) => err,
+    }
+}
+
+/// How the audit log names a connection without credentials.
+pub const ANONYMOUS_USER: &str = "(anonymous)";
+
+static PROBE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A client id for a throwaway connection, derived from `base` but never equal to it, so a probe
+/// never kicks the real session off the broker.
+pub fn throwaway_client_id(base: &crate::ClientId, purpose: &str) -> crate::ClientId {
+    let n = PROBE_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nonce: u32 = rand::random();
+    let stem: String = base.as_str().chars().take(24).collect();
+    crate::ClientId::new(format!("{stem}-{purpose}-{nonce:08x}{n}"))
+        .expect("letters, digits and '-' only, under the length limit")
+}

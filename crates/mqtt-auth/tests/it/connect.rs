@@ -1,0 +1,90 @@
+//! Plain connections: valid credentials accepted, every kind of bad credential refused as auth.
+
+use mqtt_auth::{
+    codes::Class,
+    connect::{Identity, connect, connect_with_record, create_client},
+    failure::ConnectError,
+};
+use test_mosquitto::BrokerBuilder;
+
+use crate::{PROTOCOLS, logged_lines_with, password, settings};
+
+#[test]
+fn valid_credentials_connect_on_both_protocols() {
+    let pw = password("valid");
+    let broker = BrokerBuilder::new().user("alice", &pw).start().unwrap();
+    for protocol in PROTOCOLS {
+        let s = settings(broker.port(), protocol, "alice", &pw);
+        let client = create_client(&s).unwrap();
+        let (result, record) = connect_with_record(&client, &s, Identity::Configured, None);
+        assert!(result.is_ok(), "{protocol}: {result:?}");
+        assert_eq!(record.class(), Class::Accepted);
+        assert!(record.to_string().contains("user=alice"), "{record}");
+        client.disconnect(None).unwrap();
+    }
+    assert!(logged_lines_with(&pw).is_empty());
+    assert!(!broker.log().contains(&pw));
+}
+
+#[test]
+fn bad_credentials_are_refused_as_auth_with_one_audit_line_each() {
+    let pw = password("refused");
+    let broker = BrokerBuilder::new().user("bob", &pw).start().unwrap();
+    let wrong = password("wrong");
+    for protocol in PROTOCOLS {
+        // (what, username, password, identity)
+        let cases = [
+            ("wrong password", "bob", wrong.as_str(), Identity::Configured),
+            ("unknown user", "mallory", pw.as_str(), Identity::Configured),
+            ("anonymous", "bob", pw.as_str(), Identity::Anonymous),
+        ];
+        for (what, user, pass, identity) in cases {
+            let s = settings(broker.port(), protocol, user, pass);
+            let client = create_client(&s).unwrap();
+            let (result, record) = connect_with_record(&client, &s, identity, None);
+            let err = result.expect_err(what);
+            assert_eq!(err.class(), Class::AuthRejected, "{protocol} {what}: {err:?}");
+            assert!(matches!(err, ConnectError::Rejected(_)), "{what}: {err:?}");
+            let expected_user = if identity == Identity::Anonymous { "(anonymous)" } else { user };
+            assert!(record.to_string().contains(expected_user), "{record}");
+            assert!(record.to_string().contains("auth_rejected"), "{record}");
+        }
+    }
+    for secret in [&pw, &wrong] {
+        assert!(logged_lines_with(secret).is_empty(), "password in the log");
+        assert!(!broker.log().contains(secret.as_str()), "password in the broker log");
+    }
+}
+
+/// An empty password never leaves this crate (validation refuses it first); sent on the wire
+/// anyway, with paho directly, the broker refuses it and we classify that as auth.
+#[test]
+fn empty_password_is_refused_by_validation_and_by_the_broker() {
+    let empty = secrecy::SecretString::from(String::new());
+    assert!(mqtt_auth::credentials::validate_password(&empty).is_err());
+
+    let broker = BrokerBuilder::new().user("dave", &password("empty")).start().unwrap();
+    for protocol in PROTOCOLS {
+        let s = settings(broker.port(), protocol, "dave", &password("empty"));
+        let client = create_client(&s).unwrap();
+        let mut options = match protocol {
+            mqtt_auth::Protocol::V311 => paho_mqtt::ConnectOptionsBuilder::new_v3(),
+            mqtt_auth::Protocol::V5 => paho_mqtt::ConnectOptionsBuilder::new_v5(),
+        };
+        options.user_name("dave").password("");
+        let err = client.connect(options.finalize()).unwrap_err();
+        let classified = mqtt_auth::failure::classify(protocol, &err);
+        assert_eq!(classified.class(), Class::AuthRejected, "{protocol}: {classified:?}");
+    }
+}
+
+#[test]
+fn broker_down_is_transient_not_auth() {
+    let mut broker = BrokerBuilder::new().user("carol", &password("down")).start().unwrap();
+    let port = broker.port();
+    broker.stop();
+    let s = settings(port, mqtt_auth::Protocol::V5, "carol", &password("down"));
+    let client = create_client(&s).unwrap();
+    let err = connect(&client, &s, Identity::Configured, None).unwrap_err();
+    assert_eq!(err.class(), Class::Transient, "{err:?}");
+}

@@ -1,0 +1,330 @@
+//! Test support: a private Mosquitto on a random 127.0.0.1 port, with its own config, password
+//! file, ACL and certificates in a temp dir.
+//!
+//! Tests that need a broker start a real one through [`BrokerBuilder`]. When `mosquitto` is not
+//! installed, [`BrokerBuilder::start`] fails with a message that says how to install it: such a
+//! test fails loudly, it never skips.
+
+pub mod passwd;
+pub mod pki;
+
+use std::{
+    fmt, fs,
+    io::{self, Write},
+    net::TcpListener,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+pub use crate::pki::{CertFiles, Pki, Validity};
+
+/// How to install what this harness needs on Debian.
+pub const INSTALL_HINT: &str = "install Mosquitto with `apt-get update && apt-get install -y mosquitto mosquitto-clients` \
+     (as root), or run `cargo xtask test`, which installs it";
+
+/// An error of the harness, with a message meant for the test log.
+#[derive(Debug)]
+pub struct HarnessError(String);
+
+impl fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HarnessError {}
+
+impl From<io::Error> for HarnessError {
+    fn from(err: io::Error) -> Self {
+        HarnessError(err.to_string())
+    }
+}
+
+/// Result type of the harness.
+pub type Result<T, E = HarnessError> = std::result::Result<T, E>;
+
+pub(crate) fn err(msg: impl Into<String>) -> HarnessError {
+    HarnessError(msg.into())
+}
+
+/// Finds a program on `PATH` or in Debian's sbin directories (where `mosquitto` lives).
+pub fn find_program(name: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| err(format!("`{name}` not found: {INSTALL_HINT}")))
+}
+
+/// A user in the broker's password file.
+#[derive(Clone)]
+pub struct User {
+    name: String,
+    password: String,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// The TLS listener's certificate and client-certificate policy.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    /// CA file the broker uses to verify client certificates.
+    pub ca_file: PathBuf,
+    /// Server certificate and key.
+    pub server: CertFiles,
+    /// `require_certificate true`: clients must present a certificate signed by `ca_file`.
+    pub require_certificate: bool,
+}
+
+/// Configures a broker before starting it.
+#[derive(Debug)]
+pub struct BrokerBuilder {
+    allow_anonymous: bool,
+    users: Vec<User>,
+    acl: Option<String>,
+    tls: Option<TlsListener>,
+    plain: bool,
+    extra: Vec<String>,
+}
+
+impl Default for BrokerBuilder {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            users: Vec::new(),
+            acl: None,
+            tls: None,
+            plain: true,
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl BrokerBuilder {
+    /// A broker that refuses anonymous clients, with a plain listener.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `allow_anonymous true|false`.
+    pub fn allow_anonymous(mut self, allow: bool) -> Self {
+        self.allow_anonymous = allow;
+        self
+    }
+
+    /// Adds a user to the password file (hashed `$7$`, never passed on a command line).
+    pub fn user(mut self, name: &str, password: &str) -> Self {
+        self.users.push(User { name: name.to_owned(), password: password.to_owned() });
+        self
+    }
+
+    /// Uses `acl` as the ACL file's text.
+    pub fn acl(mut self, acl: &str) -> Self {
+        self.acl = Some(acl.to_owned());
+        self
+    }
+
+    /// Adds a TLS listener.
+    pub fn tls(mut self, tls: TlsListener) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Drops the plain listener (TLS only).
+    pub fn without_plain(mut self) -> Self {
+        self.plain = false;
+        self
+    }
+
+    /// Appends a raw line to mosquitto.conf.
+    pub fn config_line(mut self, line: &str) -> Self {
+        self.extra.push(line.to_owned());
+        self
+    }
+
+    /// Writes the config into a new temp dir and starts the broker; returns once it accepts TCP.
+    pub fn start(self) -> Result<Broker> {
+        let program = find_program("mosquitto")?;
+        let dir = tempfile::Builder::new().prefix("test-mosquitto-").tempdir()?;
+        let plain_port = if self.plain { Some(free_port()?) } else { None };
+        let tls_port = if self.tls.is_some() { Some(free_port()?) } else { None };
+        let conf = self.write_files(dir.path(), plain_port, tls_port)?;
+        let mut broker = Broker {
+            program,
+            conf,
+            log: dir.path().join("mosquitto.log"),
+            dir,
+            plain_port,
+            tls_port,
+            child: None,
+        };
+        broker.spawn()?;
+        Ok(broker)
+    }
+
+    fn write_files(&self, dir: &Path, plain: Option<u16>, tls: Option<u16>) -> Result<PathBuf> {
+        let mut conf = String::new();
+        let mut line = |l: &str| {
+            conf.push_str(l);
+            conf.push('\n');
+        };
+        line("per_listener_settings false");
+        line(&format!("allow_anonymous {}", self.allow_anonymous));
+        line("persistence false");
+        line(&format!("log_dest file {}", dir.join("mosquitto.log").display()));
+        line("log_type all");
+        line("log_timestamp true");
+        line("connection_messages true");
+        // Started as root, Mosquitto drops to user `mosquitto`, which cannot read a temp dir.
+        line("user root");
+        if !self.users.is_empty() {
+            let passwd = dir.join("passwd");
+            let mut text = String::new();
+            for user in &self.users {
+                text.push_str(&passwd::hash_line(&user.name, &user.password, passwd::TEST_ITERATIONS)?);
+                text.push('\n');
+            }
+            write_private(&passwd, &text)?;
+            line(&format!("password_file {}", passwd.display()));
+        }
+        if let Some(acl) = &self.acl {
+            let path = dir.join("acl");
+            write_private(&path, acl)?;
+            line(&format!("acl_file {}", path.display()));
+        }
+        for extra in &self.extra {
+            line(extra);
+        }
+        if let Some(port) = plain {
+            line(&format!("listener {port} 127.0.0.1"));
+        }
+        if let (Some(port), Some(tls)) = (tls, &self.tls) {
+            line(&format!("listener {port} 127.0.0.1"));
+            line(&format!("cafile {}", tls.ca_file.display()));
+            line(&format!("certfile {}", tls.server.cert.display()));
+            line(&format!("keyfile {}", tls.server.key.display()));
+            line(&format!("require_certificate {}", tls.require_certificate));
+        }
+        let path = dir.join("mosquitto.conf");
+        write_private(&path, &conf)?;
+        Ok(path)
+    }
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A running Mosquitto; killed when dropped.
+#[derive(Debug)]
+pub struct Broker {
+    program: PathBuf,
+    conf: PathBuf,
+    log: PathBuf,
+    dir: tempfile::TempDir,
+    plain_port: Option<u16>,
+    tls_port: Option<u16>,
+    child: Option<Child>,
+}
+
+impl Broker {
+    /// The port of the plain listener.
+    pub fn port(&self) -> u16 {
+        self.plain_port.expect("this broker was built without_plain()")
+    }
+
+    /// The port of the TLS listener.
+    pub fn tls_port(&self) -> u16 {
+        self.tls_port.expect("this broker was built without tls()")
+    }
+
+    /// The broker's temp dir (config, password file, log).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The process id while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The broker's log so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Connection attempts the broker has seen (each TCP connection is logged once).
+    pub fn connection_attempts(&self) -> usize {
+        self.log().lines().filter(|l| l.contains("New connection from")).count()
+    }
+
+    /// Stops the broker (SIGKILL) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the broker again on the same ports.
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.spawn()
+    }
+
+    fn spawn(&mut self) -> Result<()> {
+        let child = Command::new(&self.program)
+            .arg("-c")
+            .arg(&self.conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| err(format!("cannot start {}: {e}; {INSTALL_HINT}", self.program.display())))?;
+        self.child = Some(child);
+        self.wait_ready()
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
+        // Wait for the log to say "running" once more than before: probing the port with TCP
+        // would add connections to the log that tests count.
+        let runs_before = self.log().matches(" running").count();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                self.child = None;
+                return Err(err(format!("mosquitto exited with {status}; its log:\n{}", self.log())));
+            }
+            if self.log().matches(" running").count() > runs_before {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(err(format!("mosquitto did not start within 10 s; its log:\n{}", self.log())));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
