@@ -3,12 +3,15 @@
 //! This crate depends on no `heat-*` crate. It holds:
 //! - [`credentials`]: username/password validation (empty, blank, placeholder, NUL);
 //! - [`settings`]: validated broker settings (protocol, client id, TLS, credentials);
-//! - [`codes`]: CONNACK return/reason codes of MQTT 3.1.1 and 5, decoded and classified.
+//! - [`codes`]: CONNACK return/reason codes of MQTT 3.1.1 and 5, decoded and classified;
+//! - [`failure`]: why a connection attempt failed, classified from paho-mqtt's errors.
 
 pub mod codes;
 pub mod credentials;
+pub mod failure;
 pub mod settings;
 
 pub use codes::{Class, ReturnCode, Severity};
 pub use credentials::{CredentialError, Credentials, Username};
+pub use failure::{ConnectError, classify};
 pub use settings::{BrokerSettings, ClientId, Protocol, TlsSettings, TrustAnchor, Verification};
