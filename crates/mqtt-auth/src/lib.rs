@@ -2,10 +2,22 @@
 //!
 //! This crate depends on no `heat-*` crate. It holds:
 //! - [`credentials`]: username/password validation (empty, blank, placeholder, NUL);
-//! - [`settings`]: validated broker settings (protocol, client id, TLS, credentials).
+//! - [`settings`]: validated broker settings (protocol, client id, TLS, credentials);
+//! - [`codes`]: CONNACK return/reason codes of MQTT 3.1.1 and 5, decoded and classified;
+//! - [`failure`]: why a connection attempt failed, classified from paho-mqtt's errors;
+//! - [`retry`]: the retry policy (fast for transient failures, slow for rejections), pure;
+//! - [`audit`]: the one-line audit record of each connection attempt (username, never password).
 
+pub mod audit;
+pub mod codes;
 pub mod credentials;
+pub mod failure;
+pub mod retry;
 pub mod settings;
 
+pub use audit::{AUDIT_TARGET, AuditRecord};
+pub use codes::{Class, ReturnCode, Severity};
 pub use credentials::{CredentialError, Credentials, Username};
+pub use failure::{ConnectError, classify};
+pub use retry::{Backoff, RetryPolicy, RetrySchedule};
 pub use settings::{BrokerSettings, ClientId, Protocol, TlsSettings, TrustAnchor, Verification};
