@@ -75,6 +75,12 @@ impl AuditRecord {
         }
     }
 
+    /// The same record naming `username` instead (the anonymous probe has none).
+    pub fn with_username(mut self, username: &str) -> Self {
+        self.username = username.to_owned();
+        self
+    }
+
     /// Logs the record on [`AUDIT_TARGET`]: `info` when accepted, `warn` otherwise.
     pub fn emit(&self) {
         let level = if self.class == Class::Accepted {

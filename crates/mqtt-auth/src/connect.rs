@@ -5,6 +5,7 @@
 //! Callers own the retry loop with [`crate::retry::Backoff`].
 
 use std::{
+    fmt,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, SystemTime},
 };
@@ -50,15 +51,53 @@ pub struct Connected {
     pub session_present: bool,
 }
 
+/// A paho client that is dropped safely.
+///
+/// paho-mqtt 0.14 hands a clone of the client to the callback of each connect or disconnect
+/// token. If our handle is dropped right after a connect failed, that callback's clone can be the
+/// last one, and paho then destroys the client on its own network thread while holding its own
+/// mutex: a deadlock (paho.mqtt.rust issue #239). Dropping an `MqttClient` first gives the callback
+/// time to return, so the client is destroyed here, on the owner's thread.
+pub struct MqttClient {
+    inner: Option<paho::Client>,
+}
+
+/// How long a dropped client waits for paho's callbacks to release it.
+const CALLBACK_SETTLE: Duration = Duration::from_millis(50);
+
+impl std::ops::Deref for MqttClient {
+    type Target = paho::Client;
+
+    fn deref(&self) -> &paho::Client {
+        self.inner.as_ref().expect("only taken in drop")
+    }
+}
+
+impl fmt::Debug for MqttClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MqttClient").finish_non_exhaustive()
+    }
+}
+
+impl Drop for MqttClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.inner.take() {
+            std::thread::sleep(CALLBACK_SETTLE);
+            drop(client);
+        }
+    }
+}
+
 /// Creates a paho client for `settings`, with in-memory persistence and the stable client id.
-pub fn create_client(settings: &BrokerSettings) -> Result<paho::Client, ConnectError> {
+pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectError> {
     let opts = paho::CreateOptionsBuilder::new()
         .server_uri(settings.server_uri())
         .client_id(settings.client_id().as_str())
         .mqtt_version(settings.protocol().paho_version())
         .persistence(None)
         .finalize();
-    paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))
+    let client = paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))?;
+    Ok(MqttClient { inner: Some(client) })
 }
 
 fn ssl_options(tls: &TlsSettings) -> Result<paho::SslOptions, ConnectError> {

@@ -6,14 +6,22 @@
 //! - [`codes`]: CONNACK return/reason codes of MQTT 3.1.1 and 5, decoded and classified;
 //! - [`failure`]: why a connection attempt failed, classified from paho-mqtt's errors;
 //! - [`retry`]: the retry policy (fast for transient failures, slow for rejections), pure;
-//! - [`audit`]: the one-line audit record of each connection attempt (username, never password).
+//! - [`audit`]: the one-line audit record of each connection attempt (username, never password);
+//! - [`connect`]: paho-mqtt connect options from settings, and one audited connection attempt;
+//! - [`tls`]: our own TLS handshake, which says why a TLS connection failed;
+//! - [`probe`]: does the broker refuse anonymous clients and wrong passwords?
+//! - [`logging`]: keeps paho-mqtt's debug output (it holds the password) out of the log.
 
 pub mod audit;
 pub mod codes;
+pub mod connect;
 pub mod credentials;
 pub mod failure;
+pub mod logging;
+pub mod probe;
 pub mod retry;
 pub mod settings;
+pub mod tls;
 
 pub use audit::{AUDIT_TARGET, AuditRecord};
 pub use codes::{Class, ReturnCode, Severity};

@@ -257,17 +257,20 @@ impl BrokerSettings {
     /// The server URI paho-mqtt expects: `tcp://` or `ssl://`, IPv6 literals bracketed.
     pub fn server_uri(&self) -> String {
         let scheme = if self.tls.is_some() { "ssl" } else { "tcp" };
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("{scheme}://{host}:{}", self.port)
+        format!("{scheme}://{}", self.broker_addr())
     }
 
     /// `host:port`, as the audit log names the broker.
     pub fn broker_addr(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+        format!("{}:{}", self.bracketed_host(), self.port)
+    }
+
+    fn bracketed_host(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
     }
 }
 
@@ -313,6 +316,7 @@ mod tests {
             creds,
         );
         assert_eq!(s.server_uri(), "tcp://[::1]:1883");
+        assert_eq!(s.broker_addr(), "[::1]:1883");
         let s = s.with_tls(Some(TlsSettings::verified(TrustAnchor::SystemStore)));
         assert_eq!(s.server_uri(), "ssl://[::1]:1883");
         assert!(!format!("{s:?}").contains("a-long-enough-password"));

@@ -12,7 +12,7 @@ use std::{
 
 use openssl::{
     asn1::Asn1Time,
-    ssl::{HandshakeError, SslConnector, SslFiletype, SslMethod, SslVerifyMode},
+    ssl::{ErrorCode, HandshakeError, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode},
     x509::X509VerifyResult,
 };
 
@@ -77,6 +77,25 @@ impl TlsProblem {
     }
 }
 
+/// With TLS 1.3 the server checks the client certificate after the client has finished its
+/// handshake, so a refusal ("certificate required") arrives as an alert on the first read. An
+/// MQTT broker sends nothing before CONNECT, so a read that times out means "not refused".
+fn refused_after_handshake(ssl: &mut SslStream<TcpStream>) -> Result<(), TlsProblem> {
+    ssl.get_ref().set_read_timeout(Some(POST_HANDSHAKE_WAIT)).ok();
+    let mut byte = [0u8; 1];
+    match ssl.ssl_read(&mut byte) {
+        Err(e) if e.code() == ErrorCode::SSL => Err(TlsProblem::Handshake(
+            e.ssl_error().map_or_else(|| e.to_string(), ToString::to_string),
+        )),
+        Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
+            Err(TlsProblem::Handshake("the broker closed the connection after the handshake".to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+const POST_HANDSHAKE_WAIT: Duration = Duration::from_millis(300);
+
 const X509_V_ERR_CERT_NOT_YET_VALID: i32 = 9;
 const X509_V_ERR_CERT_HAS_EXPIRED: i32 = 10;
 const X509_V_ERR_HOSTNAME_MISMATCH: i32 = 62;
@@ -122,7 +141,8 @@ pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo,
         config = config.verify_hostname(false);
     }
     match config.connect(settings.host(), stream) {
-        Ok(ssl) => {
+        Ok(mut ssl) => {
+            refused_after_handshake(&mut ssl)?;
             let session = ssl.ssl();
             let cert = session.peer_certificate();
             let days_left = cert
@@ -134,7 +154,7 @@ pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo,
                 .map(|c| {
                     c.subject_name()
                         .entries()
-                        .filter_map(|e| e.data().as_utf8().ok().map(|s| s.to_string()))
+                        .filter_map(|e| e.data().to_string().ok())
                         .collect::<Vec<_>>()
                         .join(",")
                 })

@@ -3,7 +3,7 @@
 use mqtt_auth::probe::{ProbeOutcome, Verdict, probe};
 use test_mosquitto::BrokerBuilder;
 
-use crate::{password, settings};
+use crate::{logged_lines_with, password, settings};
 
 #[test]
 fn broker_refusing_anonymous_is_secure() {
@@ -29,14 +29,18 @@ fn broker_allowing_anonymous_is_insecure() {
 }
 
 #[test]
-fn probe_uses_throwaway_client_ids() {
+fn probe_uses_throwaway_client_ids_and_audits_each_attempt() {
     let pw = password("probe-ids");
-    let broker = BrokerBuilder::new().user("erin", &pw).start().unwrap();
-    let s = settings(broker.port(), mqtt_auth::Protocol::V311, "erin", &pw);
+    let broker = BrokerBuilder::new().user("frank", &pw).start().unwrap();
+    let s = settings(broker.port(), mqtt_auth::Protocol::V311, "frank", &pw);
     probe(&s);
-    let log = broker.log();
     let real_id = s.client_id().as_str();
-    assert!(log.contains(&format!("{real_id}-anon-")), "{log}");
-    assert!(log.contains(&format!("{real_id}-badpw-")), "{log}");
-    assert!(!log.contains(&format!("as {real_id} ")), "the real id was used: {log}");
+    let anon = logged_lines_with(&format!("client_id={real_id}-anon-"));
+    let badpw = logged_lines_with(&format!("client_id={real_id}-badpw-"));
+    assert_eq!(anon.len(), 1, "{anon:?}");
+    assert!(anon[0].contains("user=(anonymous)") && anon[0].contains("auth_rejected"), "{anon:?}");
+    assert_eq!(badpw.len(), 1, "{badpw:?}");
+    assert!(badpw[0].contains("user=frank") && badpw[0].contains("auth_rejected"), "{badpw:?}");
+    assert!(logged_lines_with(&format!("client_id={real_id} ")).is_empty(), "the real id was used");
+    assert_eq!(broker.connection_attempts(), 2);
 }
