@@ -18,31 +18,33 @@ pub enum Layer {
     Env,
 }
 
+/// A setting: its environment variable (if any) and its key in `[mqtt]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub(crate) var: Option<&'static str>,
+    pub(crate) toml: &'static str,
+}
+
 /// One setting and the layer its value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    variable: Option<&'static str>,
-    key: &'static str,
+    setting: &'static Key,
     layer: Layer,
 }
 
 impl Origin {
-    pub(crate) fn new(variable: Option<&'static str>, key: &'static str, layer: Layer) -> Self {
-        Self {
-            variable,
-            key,
-            layer,
-        }
+    pub(crate) fn new(setting: &'static Key, layer: Layer) -> Self {
+        Self { setting, layer }
     }
 
     /// The environment variable of the setting, if it has one.
     pub fn variable(&self) -> Option<&'static str> {
-        self.variable
+        self.setting.var
     }
 
     /// The key of the setting in the `[mqtt]` table of the TOML file.
     pub fn key(&self) -> &'static str {
-        self.key
+        self.setting.toml
     }
 
     /// The layer the value came from.
@@ -52,10 +54,10 @@ impl Origin {
 
     /// The name an operator would edit: the variable, or `mqtt.<key>` for TOML-only settings.
     pub(crate) fn name(&self) -> String {
-        match (&self.layer, self.variable) {
+        match (&self.layer, self.setting.var) {
             (Layer::Env | Layer::DotEnv(_), Some(var)) => var.to_owned(),
             (Layer::Default, Some(var)) => var.to_owned(),
-            _ => format!("mqtt.{}", self.key),
+            _ => format!("mqtt.{}", self.setting.toml),
         }
     }
 }
@@ -65,7 +67,7 @@ impl fmt::Display for Origin {
         match &self.layer {
             Layer::Env => write!(f, "{} (from the environment)", self.name()),
             Layer::DotEnv(path) => write!(f, "{} (from {})", self.name(), path.display()),
-            Layer::Toml(path) => write!(f, "mqtt.{} in {}", self.key, path.display()),
+            Layer::Toml(path) => write!(f, "mqtt.{} in {}", self.setting.toml, path.display()),
             Layer::Default => write!(f, "the default {}", self.name()),
         }
     }

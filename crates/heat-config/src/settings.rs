@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     error::{ConfigError, Credential, credential_error},
-    origin::{Layer, Origin, PasswordSource, shown},
+    origin::{Key, Layer, Origin, PasswordSource, shown},
     raw::{self, FileLayer},
     secret_file::{self, FileProblem},
     sources::Sources,
@@ -41,13 +41,6 @@ const PLAIN_PORT: u16 = 1883;
 const TLS_PORT: u16 = 8883;
 /// File name of the password among the systemd credentials.
 const SYSTEMD_CREDENTIAL: &str = "mqtt_password";
-
-/// A setting: its environment variable (if any) and its key in `[mqtt]`.
-#[derive(Debug, Clone, Copy)]
-struct Key {
-    var: Option<&'static str>,
-    toml: &'static str,
-}
 
 const BROKER: Key = Key {
     var: Some("MQTT_BROKER"),
@@ -108,6 +101,11 @@ const KEEP_ALIVE: Key = Key {
 };
 /// Names the TOML file when `--config` is not given.
 const HEAT_CONFIG: &str = "HEAT_CONFIG";
+/// `HEAT_CONFIG` as a setting (it has no TOML key).
+const HEAT_CONFIG_KEY: Key = Key {
+    var: Some(HEAT_CONFIG),
+    toml: "",
+};
 /// Set by systemd when the unit has `LoadCredential=`/`SetCredential=`.
 const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
 
@@ -216,7 +214,7 @@ impl<'a> Loader<'a> {
             Some(path) => Some((sources.working_dir().join(path), "--config".to_owned())),
             None => match loader.var(HEAT_CONFIG)? {
                 Some((value, layer)) => {
-                    let origin = Origin::new(Some(HEAT_CONFIG), "", layer);
+                    let origin = Origin::new(&HEAT_CONFIG_KEY, layer);
                     if value.is_empty() {
                         return Err(ConfigError::EmptyValue { origin });
                     }
@@ -246,23 +244,23 @@ impl<'a> Loader<'a> {
     }
 
     /// A setting from the first layer that has it; empty values are returned as they are.
-    fn lookup(&self, key: Key) -> Result<Option<Found<'_>>, ConfigError> {
+    fn lookup(&self, key: &'static Key) -> Result<Option<Found<'_>>, ConfigError> {
         if let Some(var) = key.var
             && let Some((value, layer)) = self.var(var)?
         {
             return Ok(Some(Found {
                 value,
-                origin: Origin::new(key.var, key.toml, layer),
+                origin: Origin::new(key, layer),
             }));
         }
         Ok(self.file.get(key.toml).map(|(value, layer)| Found {
             value,
-            origin: Origin::new(key.var, key.toml, layer),
+            origin: Origin::new(key, layer),
         }))
     }
 
     /// A setting that, when present, must not be empty.
-    fn non_empty(&self, key: Key) -> Result<Option<Found<'_>>, ConfigError> {
+    fn non_empty(&self, key: &'static Key) -> Result<Option<Found<'_>>, ConfigError> {
         match self.lookup(key)? {
             Some(found) if found.value.trim().is_empty() => Err(ConfigError::EmptyValue {
                 origin: found.origin,
@@ -272,13 +270,13 @@ impl<'a> Loader<'a> {
     }
 
     /// A setting that has a built-in default, so it is always found.
-    fn defaulted(&self, key: Key) -> Result<Found<'_>, ConfigError> {
+    fn defaulted(&self, key: &'static Key) -> Result<Found<'_>, ConfigError> {
         self.non_empty(key)?.ok_or(ConfigError::EmptyValue {
-            origin: Origin::new(key.var, key.toml, Layer::Default),
+            origin: Origin::new(key, Layer::Default),
         })
     }
 
-    fn boolean(&self, key: Key) -> Result<(bool, Origin), ConfigError> {
+    fn boolean(&self, key: &'static Key) -> Result<(bool, Origin), ConfigError> {
         let found = self.defaulted(key)?;
         let value = match found.value.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => true,
@@ -295,7 +293,7 @@ impl<'a> Loader<'a> {
 
     /// A path setting, made absolute: TOML paths against the TOML file's directory, others
     /// against the working directory.
-    fn path(&self, key: Key) -> Result<Option<(PathBuf, Origin)>, ConfigError> {
+    fn path(&self, key: &'static Key) -> Result<Option<(PathBuf, Origin)>, ConfigError> {
         let Some(found) = self.non_empty(key)? else {
             return Ok(None);
         };
@@ -344,7 +342,7 @@ impl<'a> Loader<'a> {
     }
 
     fn broker_host(&mut self) -> Result<String, ConfigError> {
-        let found = self.defaulted(BROKER)?;
+        let found = self.defaulted(&BROKER)?;
         let value = found.value;
         let bad = |reason| ConfigError::InvalidBroker {
             origin: found.origin.clone(),
@@ -371,7 +369,7 @@ impl<'a> Loader<'a> {
     }
 
     fn protocol(&mut self) -> Result<Protocol, ConfigError> {
-        let found = self.defaulted(VERSION)?;
+        let found = self.defaulted(&VERSION)?;
         let protocol =
             found
                 .value
@@ -386,7 +384,7 @@ impl<'a> Loader<'a> {
     }
 
     fn port(&mut self, tls: bool) -> Result<u16, ConfigError> {
-        let Some(found) = self.non_empty(PORT)? else {
+        let Some(found) = self.non_empty(&PORT)? else {
             let port = if tls { TLS_PORT } else { PLAIN_PORT };
             let from = if tls { "default with TLS" } else { "default" };
             self.report("port", port, from.to_owned());
@@ -411,7 +409,7 @@ impl<'a> Loader<'a> {
 
     fn username(&mut self) -> Result<Username, ConfigError> {
         let found = self
-            .lookup(USERNAME)?
+            .lookup(&USERNAME)?
             .ok_or(ConfigError::MissingCredential {
                 which: Credential::Username,
             })?;
@@ -424,16 +422,16 @@ impl<'a> Loader<'a> {
 
     fn password(&mut self) -> Result<SecretString, ConfigError> {
         let variable = self.var(PASSWORD.var.unwrap_or_default())?;
-        let file = self.path(PASSWORD_FILE)?;
+        let file = self.path(&PASSWORD_FILE)?;
         let (password, source) = match (variable, file) {
             (Some((_, var_layer)), Some((_, file_origin))) => {
                 return Err(ConfigError::PasswordConflict {
-                    password: Origin::new(PASSWORD.var, PASSWORD.toml, var_layer),
+                    password: Origin::new(&PASSWORD, var_layer),
                     file: file_origin,
                 });
             }
             (Some((value, layer)), None) => {
-                let origin = Origin::new(PASSWORD.var, PASSWORD.toml, layer);
+                let origin = Origin::new(&PASSWORD, layer);
                 (SecretString::from(value), PasswordSource::Variable(origin))
             }
             (None, Some((path, named_by))) => {
@@ -481,8 +479,8 @@ impl<'a> Loader<'a> {
     }
 
     fn client_id(&mut self) -> Result<ClientId, ConfigError> {
-        let found = self.lookup(CLIENT_ID)?.ok_or(ConfigError::EmptyValue {
-            origin: Origin::new(CLIENT_ID.var, CLIENT_ID.toml, Layer::Default),
+        let found = self.lookup(&CLIENT_ID)?.ok_or(ConfigError::EmptyValue {
+            origin: Origin::new(&CLIENT_ID, Layer::Default),
         })?;
         let id = ClientId::new(found.value).map_err(|problem| ConfigError::InvalidClientId {
             origin: found.origin.clone(),
@@ -494,7 +492,7 @@ impl<'a> Loader<'a> {
     }
 
     fn keep_alive(&mut self) -> Result<Duration, ConfigError> {
-        let found = self.defaulted(KEEP_ALIVE)?;
+        let found = self.defaulted(&KEEP_ALIVE)?;
         let secs = found
             .value
             .trim()
@@ -512,9 +510,9 @@ impl<'a> Loader<'a> {
 
     fn topic_prefix(&mut self) -> Result<String, ConfigError> {
         let found = self
-            .lookup(TOPIC_PREFIX)?
+            .lookup(&TOPIC_PREFIX)?
             .ok_or(ConfigError::TopicPrefixEmpty {
-                origin: Origin::new(TOPIC_PREFIX.var, TOPIC_PREFIX.toml, Layer::Default),
+                origin: Origin::new(&TOPIC_PREFIX, Layer::Default),
             })?;
         let value = found.value;
         let origin = found.origin.clone();
@@ -546,11 +544,11 @@ impl<'a> Loader<'a> {
     }
 
     fn tls(&mut self) -> Result<Option<TlsSettings>, ConfigError> {
-        let ca = self.path(CA_FILE)?;
-        let (tls_flag, tls_origin) = self.boolean(TLS)?;
-        let (insecure, insecure_origin) = self.boolean(TLS_INSECURE)?;
-        let cert = self.path(CERT_FILE)?;
-        let key = self.path(KEY_FILE)?;
+        let ca = self.path(&CA_FILE)?;
+        let (tls_flag, tls_origin) = self.boolean(&TLS)?;
+        let (insecure, insecure_origin) = self.boolean(&TLS_INSECURE)?;
+        let cert = self.path(&CERT_FILE)?;
+        let key = self.path(&KEY_FILE)?;
 
         if let Some((_, ca_origin)) = &ca
             && !tls_flag
