@@ -12,6 +12,27 @@
 //! are valid by construction or one [`ConfigError`] that says what is wrong, where the value came
 //! from and how to fix it.
 //!
+//! | Variable | `[mqtt]` key | Default |
+//! | --- | --- | --- |
+//! | `MQTT_BROKER` | `broker` | `localhost` |
+//! | `MQTT_PORT` | `port` | 1883, or 8883 with TLS |
+//! | `MQTT_USERNAME` | `username` | none: required |
+//! | `MQTT_PASSWORD` | (never in TOML) | see below |
+//! | `MQTT_PASSWORD_FILE` | `password_file` | none |
+//! | `MQTT_CLIENT_ID` | `client_id` | `solar-heating-controller` |
+//! | `MQTT_VERSION` | `version` | `3.1.1` |
+//! | `MQTT_CA_FILE` | `ca_file` | none (TLS on with verification when set) |
+//! | `MQTT_TLS` | `tls` | `false` (`true`: the system trust store) |
+//! | `MQTT_CERT_FILE`, `MQTT_KEY_FILE` | `cert_file`, `key_file` | none (both or neither) |
+//! | `MQTT_TLS_INSECURE` | `tls_insecure` | `false` |
+//! | `MQTT_TOPIC_PREFIX` | `topic_prefix` | `solar_heating` |
+//! | | `keep_alive_secs` | 30 |
+//!
+//! MQTT 3.1.1 stays the default, as in the system this replaces: every broker in the house speaks
+//! it, and MQTT 5 is one variable away. Relative paths in the TOML file are relative to that
+//! file's directory; elsewhere, to the working directory. An empty value is an error, never a
+//! silent default.
+//!
 //! The MQTT password never comes from the TOML file: it is `MQTT_PASSWORD`, the file named by
 //! `MQTT_PASSWORD_FILE`, or the systemd credential `$CREDENTIALS_DIRECTORY/mqtt_password`. It is
 //! a [`secrecy::SecretString`] from the moment it is read and no `Debug`, `Display` or error

@@ -186,7 +186,7 @@ pub(crate) fn load(file: Option<(PathBuf, String)>) -> Result<FileLayer, ConfigE
     let shown_path = path.clone().unwrap_or_default();
     let invalid = |e: config::ConfigError| ConfigError::ConfigFileInvalid {
         path: shown_path.clone(),
-        message: clean(&e.to_string()),
+        message: without_location(&clean(&e.to_string()), &shown_path),
     };
     let cfg = builder.build().map_err(invalid)?;
 
@@ -250,6 +250,18 @@ fn check_readable(path: &Path, named_by: String) -> Result<(), ConfigError> {
             named_by,
             reason: e.to_string(),
         }),
+    }
+}
+
+/// Drops the ` in <path>` that `config` appends (often as a confusing relative path): the error
+/// names the file itself.
+fn without_location(message: &str, path: &Path) -> String {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return message.to_owned();
+    };
+    match message.rfind(" in ") {
+        Some(at) if message.ends_with(name) => message[..at].trim_end_matches(';').to_owned(),
+        _ => message.to_owned(),
     }
 }
 

@@ -598,6 +598,7 @@ impl<'a> Loader<'a> {
                 if !path.is_file() {
                     return Err(ConfigError::CaFileMissing { origin, path });
                 }
+                self.report("tls", "on, verified against ca_file", report_from(&origin));
                 self.report("ca_file", path.display(), report_from(&origin));
                 TrustAnchor::CaFile(path)
             }
@@ -639,6 +640,7 @@ impl<'a> Loader<'a> {
             );
             Verification::Insecure
         } else {
+            self.report("tls_insecure", "false", report_from(&insecure_origin));
             Verification::Full
         };
         Ok(Some(TlsSettings {
