@@ -1,0 +1,774 @@
+//! [`Settings`]: the validated result of all layers, and the loader that produces it.
+//!
+//! Each setting is looked up in the environment, then `.env`, then the TOML file, then the
+//! built-in defaults, and the first one found is validated with its [`Origin`] so that an error
+//! names the exact variable or key.
+
+use std::{
+    collections::BTreeMap,
+    fmt,
+    net::Ipv6Addr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use mqtt_auth::{
+    BrokerSettings, ClientId, Credentials, Protocol, TlsSettings, TrustAnchor, Username,
+    Verification,
+    credentials::{password_warning, validate_password},
+    settings::{ClientCertificate, DEFAULT_CONNECT_TIMEOUT},
+};
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use crate::{
+    error::{ConfigError, Credential, credential_error},
+    origin::{Key, Layer, Origin, PasswordSource, shown},
+    raw::{self, FileLayer},
+    secret_file::{self, FileProblem},
+    sources::Sources,
+};
+
+/// Client id used when none is configured: stable, so the broker keeps one session.
+pub const DEFAULT_CLIENT_ID: &str = "solar-heating-controller";
+/// Topic prefix used when none is configured.
+pub const DEFAULT_TOPIC_PREFIX: &str = "solar_heating";
+/// Home Assistant's discovery prefix: state and command topics stay outside it.
+const DISCOVERY_PREFIX: &str = "homeassistant";
+/// Default port without TLS.
+const PLAIN_PORT: u16 = 1883;
+/// Default port with TLS.
+const TLS_PORT: u16 = 8883;
+/// File name of the password among the systemd credentials.
+const SYSTEMD_CREDENTIAL: &str = "mqtt_password";
+
+const BROKER: Key = Key {
+    var: Some("MQTT_BROKER"),
+    toml: "broker",
+};
+const PORT: Key = Key {
+    var: Some("MQTT_PORT"),
+    toml: "port",
+};
+const USERNAME: Key = Key {
+    var: Some("MQTT_USERNAME"),
+    toml: "username",
+};
+/// Only ever read from the environment and `.env`, never from the TOML file.
+const PASSWORD: Key = Key {
+    var: Some("MQTT_PASSWORD"),
+    toml: "password",
+};
+const PASSWORD_FILE: Key = Key {
+    var: Some("MQTT_PASSWORD_FILE"),
+    toml: "password_file",
+};
+const CLIENT_ID: Key = Key {
+    var: Some("MQTT_CLIENT_ID"),
+    toml: "client_id",
+};
+const VERSION: Key = Key {
+    var: Some("MQTT_VERSION"),
+    toml: "version",
+};
+const CA_FILE: Key = Key {
+    var: Some("MQTT_CA_FILE"),
+    toml: "ca_file",
+};
+const TLS: Key = Key {
+    var: Some("MQTT_TLS"),
+    toml: "tls",
+};
+const CERT_FILE: Key = Key {
+    var: Some("MQTT_CERT_FILE"),
+    toml: "cert_file",
+};
+const KEY_FILE: Key = Key {
+    var: Some("MQTT_KEY_FILE"),
+    toml: "key_file",
+};
+const TLS_INSECURE: Key = Key {
+    var: Some("MQTT_TLS_INSECURE"),
+    toml: "tls_insecure",
+};
+const TOPIC_PREFIX: Key = Key {
+    var: Some("MQTT_TOPIC_PREFIX"),
+    toml: "topic_prefix",
+};
+const KEEP_ALIVE: Key = Key {
+    var: None,
+    toml: "keep_alive_secs",
+};
+/// Names the TOML file when `--config` is not given.
+const HEAT_CONFIG: &str = "HEAT_CONFIG";
+/// `HEAT_CONFIG` as a setting (it has no TOML key).
+const HEAT_CONFIG_KEY: Key = Key {
+    var: Some(HEAT_CONFIG),
+    toml: "",
+};
+/// Set by systemd when the unit has `LoadCredential=`/`SetCredential=`.
+const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// Validated settings. Every value that exists is valid; `Debug` never shows the password.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    broker: BrokerSettings,
+    topic_prefix: String,
+    warnings: Vec<String>,
+    report: Vec<ReportLine>,
+}
+
+/// One line of the effective-settings report.
+#[derive(Debug, Clone)]
+struct ReportLine {
+    name: &'static str,
+    value: String,
+    from: String,
+}
+
+impl Settings {
+    /// Loads defaults, the TOML file, `.env` and the environment from `sources`, and validates.
+    pub fn load(sources: &Sources) -> Result<Self, ConfigError> {
+        Loader::new(sources)?.load()
+    }
+
+    /// Everything needed to connect to the broker.
+    pub fn broker(&self) -> &BrokerSettings {
+        &self.broker
+    }
+
+    /// Prefix of the controller's own state and command topics (never inside `homeassistant/`).
+    pub fn topic_prefix(&self) -> &str {
+        &self.topic_prefix
+    }
+
+    /// Things that are allowed but unwise (short password, no certificate verification, ...):
+    /// the binary logs them at startup.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// A report of every effective value and the layer it came from, password redacted.
+    pub fn effective(&self) -> Effective<'_> {
+        Effective(self)
+    }
+}
+
+/// The effective settings as text: one `name = value (source)` line each, password redacted.
+#[derive(Debug, Clone, Copy)]
+pub struct Effective<'a>(&'a Settings);
+
+impl fmt::Display for Effective<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .0
+            .report
+            .iter()
+            .map(|l| l.name.len())
+            .max()
+            .unwrap_or(0);
+        for line in &self.0.report {
+            writeln!(
+                f,
+                "{:width$} = {} ({})",
+                line.name,
+                line.value,
+                line.from,
+                width = width
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A value found in some layer.
+#[derive(Debug)]
+struct Found<'a> {
+    value: &'a str,
+    origin: Origin,
+}
+
+/// All layers, ready for lookups.
+struct Loader<'a> {
+    sources: &'a Sources,
+    dotenv_path: PathBuf,
+    dotenv: BTreeMap<String, Zeroizing<String>>,
+    file: FileLayer,
+    warnings: Vec<String>,
+    report: Vec<ReportLine>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(sources: &'a Sources) -> Result<Self, ConfigError> {
+        let dotenv_path = sources.working_dir().join(".env");
+        let dotenv = read_dotenv(&dotenv_path)?;
+        let mut loader = Self {
+            sources,
+            dotenv_path,
+            dotenv,
+            file: raw::load(None)?,
+            warnings: Vec::new(),
+            report: Vec::new(),
+        };
+        let config_file = match sources.config_path() {
+            Some(path) => Some((sources.working_dir().join(path), "--config".to_owned())),
+            None => match loader.var(HEAT_CONFIG)? {
+                Some((value, layer)) => {
+                    let origin = Origin::new(&HEAT_CONFIG_KEY, layer);
+                    if value.is_empty() {
+                        return Err(ConfigError::EmptyValue { origin });
+                    }
+                    Some((sources.working_dir().join(value), origin.to_string()))
+                }
+                None => None,
+            },
+        };
+        if config_file.is_some() {
+            loader.file = raw::load(config_file)?;
+        }
+        Ok(loader)
+    }
+
+    /// An environment variable, from the environment or else from `.env`.
+    fn var(&self, name: &'static str) -> Result<Option<(&str, Layer)>, ConfigError> {
+        match self.sources.var(name) {
+            Err(()) => Err(ConfigError::NotUnicode {
+                variable: name.to_owned(),
+            }),
+            Ok(Some(value)) => Ok(Some((value, Layer::Env))),
+            Ok(None) => Ok(self
+                .dotenv
+                .get(name)
+                .map(|v| (v.as_str(), Layer::DotEnv(self.dotenv_path.clone())))),
+        }
+    }
+
+    /// A setting from the first layer that has it; empty values are returned as they are.
+    fn lookup(&self, key: &'static Key) -> Result<Option<Found<'_>>, ConfigError> {
+        if let Some(var) = key.var
+            && let Some((value, layer)) = self.var(var)?
+        {
+            return Ok(Some(Found {
+                value,
+                origin: Origin::new(key, layer),
+            }));
+        }
+        Ok(self.file.get(key.toml).map(|(value, layer)| Found {
+            value,
+            origin: Origin::new(key, layer),
+        }))
+    }
+
+    /// A setting that, when present, must not be empty.
+    fn non_empty(&self, key: &'static Key) -> Result<Option<Found<'_>>, ConfigError> {
+        match self.lookup(key)? {
+            Some(found) if found.value.trim().is_empty() => Err(ConfigError::EmptyValue {
+                origin: found.origin,
+            }),
+            other => Ok(other),
+        }
+    }
+
+    /// A setting that has a built-in default, so it is always found.
+    fn defaulted(&self, key: &'static Key) -> Result<Found<'_>, ConfigError> {
+        self.non_empty(key)?.ok_or(ConfigError::EmptyValue {
+            origin: Origin::new(key, Layer::Default),
+        })
+    }
+
+    fn boolean(&self, key: &'static Key) -> Result<(bool, Origin), ConfigError> {
+        let found = self.defaulted(key)?;
+        let value = match found.value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => {
+                return Err(ConfigError::InvalidBool {
+                    value: shown(found.value),
+                    origin: found.origin,
+                });
+            }
+        };
+        Ok((value, found.origin))
+    }
+
+    /// A path setting, made absolute: TOML paths against the TOML file's directory, others
+    /// against the working directory.
+    fn path(&self, key: &'static Key) -> Result<Option<(PathBuf, Origin)>, ConfigError> {
+        let Some(found) = self.non_empty(key)? else {
+            return Ok(None);
+        };
+        let base = match found.origin.layer() {
+            Layer::Toml(file) => file.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            _ => self.sources.working_dir().to_path_buf(),
+        };
+        Ok(Some((base.join(found.value), found.origin)))
+    }
+
+    fn report(&mut self, name: &'static str, value: impl fmt::Display, from: String) {
+        self.report.push(ReportLine {
+            name,
+            value: value.to_string(),
+            from,
+        });
+    }
+
+    fn load(mut self) -> Result<Settings, ConfigError> {
+        let host = self.broker_host()?;
+        let protocol = self.protocol()?;
+        let tls = self.tls()?;
+        let port = self.port(tls.is_some())?;
+        let username = self.username()?;
+        let password = self.password()?;
+        let credentials = Credentials::new(username, password)
+            .map_err(|e| credential_error(Credential::Password, "the MQTT password".into(), e))?;
+        let client_id = self.client_id()?;
+        let keep_alive = self.keep_alive()?;
+        let topic_prefix = self.topic_prefix()?;
+
+        if tls.is_none() && !is_loopback(&host) {
+            self.warnings.push(format!(
+                "the MQTT password goes to {host} over plain TCP: set MQTT_CA_FILE or MQTT_TLS=true"
+            ));
+        }
+        let broker = BrokerSettings::new(host, port, protocol, client_id, credentials)
+            .with_tls(tls)
+            .with_timing(keep_alive, DEFAULT_CONNECT_TIMEOUT);
+        Ok(Settings {
+            broker,
+            topic_prefix,
+            warnings: self.warnings,
+            report: self.report,
+        })
+    }
+
+    fn broker_host(&mut self) -> Result<String, ConfigError> {
+        let found = self.defaulted(&BROKER)?;
+        let value = found.value;
+        let bad = |reason| ConfigError::InvalidBroker {
+            origin: found.origin.clone(),
+            value: shown(value),
+            reason,
+        };
+        if value.contains("://") {
+            return Err(bad("a URL"));
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("which contains whitespace or a control character"));
+        }
+        if value.contains('/') {
+            return Err(bad("which contains '/'"));
+        }
+        let bare = value.trim_start_matches('[').trim_end_matches(']');
+        if value.contains(':') && bare.parse::<Ipv6Addr>().is_err() {
+            return Err(bad("which includes a port (set MQTT_PORT instead)"));
+        }
+        let host = bare.to_owned();
+        let from = report_from(&found.origin);
+        self.report("broker", &host, from);
+        Ok(host)
+    }
+
+    fn protocol(&mut self) -> Result<Protocol, ConfigError> {
+        let found = self.defaulted(&VERSION)?;
+        let protocol =
+            found
+                .value
+                .parse::<Protocol>()
+                .map_err(|_| ConfigError::InvalidVersion {
+                    value: shown(found.value),
+                    origin: found.origin.clone(),
+                })?;
+        let from = report_from(&found.origin);
+        self.report("version", protocol, from);
+        Ok(protocol)
+    }
+
+    fn port(&mut self, tls: bool) -> Result<u16, ConfigError> {
+        let Some(found) = self.non_empty(&PORT)? else {
+            let port = if tls { TLS_PORT } else { PLAIN_PORT };
+            let from = if tls { "default with TLS" } else { "default" };
+            self.report("port", port, from.to_owned());
+            return Ok(port);
+        };
+        let text = found.value.trim();
+        let number: i128 = text.parse().map_err(|_| ConfigError::PortNotANumber {
+            value: shown(found.value),
+            origin: found.origin.clone(),
+        })?;
+        let port = u16::try_from(number)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| ConfigError::PortOutOfRange {
+                value: shown(found.value),
+                origin: found.origin.clone(),
+            })?;
+        let from = report_from(&found.origin);
+        self.report("port", port, from);
+        Ok(port)
+    }
+
+    fn username(&mut self) -> Result<Username, ConfigError> {
+        let found = self
+            .lookup(&USERNAME)?
+            .ok_or(ConfigError::MissingCredential {
+                which: Credential::Username,
+            })?;
+        let username = Username::new(found.value)
+            .map_err(|e| credential_error(Credential::Username, found.origin.to_string(), e))?;
+        let from = report_from(&found.origin);
+        self.report("username", &username, from);
+        Ok(username)
+    }
+
+    fn password(&mut self) -> Result<SecretString, ConfigError> {
+        let variable = self.var(PASSWORD.var.unwrap_or_default())?;
+        let file = self.path(&PASSWORD_FILE)?;
+        let (password, source) = match (variable, file) {
+            (Some((_, var_layer)), Some((_, file_origin))) => {
+                return Err(ConfigError::PasswordConflict {
+                    password: Origin::new(&PASSWORD, var_layer),
+                    file: file_origin,
+                });
+            }
+            (Some((value, layer)), None) => {
+                let origin = Origin::new(&PASSWORD, layer);
+                (SecretString::from(value), PasswordSource::Variable(origin))
+            }
+            (None, Some((path, named_by))) => {
+                let source = PasswordSource::File {
+                    named_by,
+                    path: path.clone(),
+                };
+                let password = secret_file::read_password(&path, true)
+                    .map_err(|p| password_file_error(p, source.clone(), &path))?;
+                (password, source)
+            }
+            (None, None) => self.systemd_password()?,
+        };
+        validate_password(&password)
+            .map_err(|e| credential_error(Credential::Password, source.to_string(), e))?;
+        if let Some(warning) = password_warning(&password) {
+            self.warnings.push(warning);
+        }
+        self.report("password", "[REDACTED]", password_from(&source));
+        Ok(password)
+    }
+
+    /// `$CREDENTIALS_DIRECTORY/mqtt_password`, when neither variable is set. systemd makes the
+    /// directory and file private itself, so their mode is not checked.
+    fn systemd_password(&self) -> Result<(SecretString, PasswordSource), ConfigError> {
+        let missing = ConfigError::MissingCredential {
+            which: Credential::Password,
+        };
+        let dir = match self.sources.var(CREDENTIALS_DIRECTORY) {
+            Ok(Some(dir)) if !dir.is_empty() => PathBuf::from(dir),
+            Ok(_) => return Err(missing),
+            Err(()) => {
+                return Err(ConfigError::NotUnicode {
+                    variable: CREDENTIALS_DIRECTORY.to_owned(),
+                });
+            }
+        };
+        let path = dir.join(SYSTEMD_CREDENTIAL);
+        let source = PasswordSource::SystemdCredential(path.clone());
+        match secret_file::read_password(&path, false) {
+            Ok(password) => Ok((password, source)),
+            Err(FileProblem::Missing) => Err(missing),
+            Err(problem) => Err(password_file_error(problem, source, &path)),
+        }
+    }
+
+    fn client_id(&mut self) -> Result<ClientId, ConfigError> {
+        let found = self.lookup(&CLIENT_ID)?.ok_or(ConfigError::EmptyValue {
+            origin: Origin::new(&CLIENT_ID, Layer::Default),
+        })?;
+        let id = ClientId::new(found.value).map_err(|problem| ConfigError::InvalidClientId {
+            origin: found.origin.clone(),
+            problem,
+        })?;
+        let from = report_from(&found.origin);
+        self.report("client_id", &id, from);
+        Ok(id)
+    }
+
+    fn keep_alive(&mut self) -> Result<Duration, ConfigError> {
+        let found = self.defaulted(&KEEP_ALIVE)?;
+        let secs = found
+            .value
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| ConfigError::InvalidKeepAlive {
+                value: shown(found.value),
+                origin: found.origin.clone(),
+            })?;
+        let from = report_from(&found.origin);
+        self.report("keep_alive_secs", secs, from);
+        Ok(Duration::from_secs(u64::from(secs)))
+    }
+
+    fn topic_prefix(&mut self) -> Result<String, ConfigError> {
+        let found = self
+            .lookup(&TOPIC_PREFIX)?
+            .ok_or(ConfigError::TopicPrefixEmpty {
+                origin: Origin::new(&TOPIC_PREFIX, Layer::Default),
+            })?;
+        let value = found.value;
+        let origin = found.origin.clone();
+        if value.trim().is_empty() {
+            return Err(ConfigError::TopicPrefixEmpty { origin });
+        }
+        if let Some(ch) = value.chars().find(|c| matches!(c, '+' | '#' | '\0')) {
+            return Err(ConfigError::TopicPrefixBadChar {
+                origin,
+                value: shown(value),
+                ch,
+            });
+        }
+        if value.starts_with('/') || value.ends_with('/') {
+            return Err(ConfigError::TopicPrefixSlash {
+                origin,
+                value: shown(value),
+            });
+        }
+        if value == DISCOVERY_PREFIX || value.starts_with(&format!("{DISCOVERY_PREFIX}/")) {
+            return Err(ConfigError::TopicPrefixInDiscovery {
+                origin,
+                value: shown(value),
+            });
+        }
+        let prefix = value.to_owned();
+        self.report("topic_prefix", &prefix, report_from(&origin));
+        Ok(prefix)
+    }
+
+    fn tls(&mut self) -> Result<Option<TlsSettings>, ConfigError> {
+        let ca = self.path(&CA_FILE)?;
+        let (tls_flag, tls_origin) = self.boolean(&TLS)?;
+        let (insecure, insecure_origin) = self.boolean(&TLS_INSECURE)?;
+        let cert = self.path(&CERT_FILE)?;
+        let key = self.path(&KEY_FILE)?;
+
+        if let Some((_, ca_origin)) = &ca
+            && !tls_flag
+            && *tls_origin.layer() != Layer::Default
+        {
+            return Err(ConfigError::TlsDisabledWithCaFile {
+                tls: tls_origin,
+                ca: ca_origin.clone(),
+            });
+        }
+        let tls_on = ca.is_some() || tls_flag;
+        let client_cert = match (cert, key) {
+            (None, None) => None,
+            (Some((_, given)), None) => {
+                return Err(ConfigError::IncompleteClientCertificate {
+                    given,
+                    missing: "MQTT_KEY_FILE",
+                });
+            }
+            (None, Some((_, given))) => {
+                return Err(ConfigError::IncompleteClientCertificate {
+                    given,
+                    missing: "MQTT_CERT_FILE",
+                });
+            }
+            (Some(cert), Some(key)) => Some((cert, key)),
+        };
+        if let Some(((_, origin), _)) = &client_cert
+            && !tls_on
+        {
+            return Err(ConfigError::ClientCertificateWithoutTls {
+                origin: origin.clone(),
+            });
+        }
+        if insecure && !tls_on {
+            return Err(ConfigError::InsecureWithoutTls {
+                origin: insecure_origin,
+            });
+        }
+        if !tls_on {
+            self.report("tls", "off", report_from(&tls_origin));
+            return Ok(None);
+        }
+
+        let trust = match ca {
+            Some((path, origin)) => {
+                if !path.is_file() {
+                    return Err(ConfigError::CaFileMissing { origin, path });
+                }
+                self.report("tls", "on, verified against ca_file", report_from(&origin));
+                self.report("ca_file", path.display(), report_from(&origin));
+                TrustAnchor::CaFile(path)
+            }
+            None => {
+                self.report("tls", "on, system trust store", report_from(&tls_origin));
+                TrustAnchor::SystemStore
+            }
+        };
+        let client_cert = match client_cert {
+            None => None,
+            Some(((cert_file, cert_origin), (key_file, key_origin))) => {
+                if !cert_file.is_file() {
+                    return Err(ConfigError::CertFileMissing {
+                        origin: cert_origin,
+                        path: cert_file,
+                    });
+                }
+                secret_file::check_private(&key_file).map_err(|problem| {
+                    key_file_error(problem, key_origin.clone(), key_file.clone())
+                })?;
+                self.report("cert_file", cert_file.display(), report_from(&cert_origin));
+                self.report("key_file", key_file.display(), report_from(&key_origin));
+                Some(ClientCertificate {
+                    cert_file,
+                    key_file,
+                })
+            }
+        };
+        let verification = if insecure {
+            self.warnings.push(
+                "MQTT_TLS_INSECURE is on: the broker's certificate and host name are NOT verified, \
+                 so anyone on the network path can pose as the broker and learn the password"
+                    .to_owned(),
+            );
+            self.report(
+                "tls_insecure",
+                "true (NOT verified)",
+                report_from(&insecure_origin),
+            );
+            Verification::Insecure
+        } else {
+            self.report("tls_insecure", "false", report_from(&insecure_origin));
+            Verification::Full
+        };
+        Ok(Some(TlsSettings {
+            trust,
+            client_cert,
+            verification,
+        }))
+    }
+}
+
+/// Reads `.env` as name/value pairs without touching the process environment. No file is fine.
+fn read_dotenv(path: &Path) -> Result<BTreeMap<String, Zeroizing<String>>, ConfigError> {
+    let mut pairs = BTreeMap::new();
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(pairs);
+        }
+        Err(e) => {
+            return Err(ConfigError::EnvFileUnreadable {
+                path: path.to_owned(),
+                reason: io_reason(&e),
+            });
+        }
+    };
+    for item in iter {
+        match item {
+            Ok((name, value)) => {
+                pairs.insert(name, Zeroizing::new(value));
+            }
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let line = Zeroizing::new(line);
+                return Err(ConfigError::EnvFileInvalid {
+                    path: path.to_owned(),
+                    line: find_line(path, &line),
+                });
+            }
+            Err(e) => {
+                return Err(ConfigError::EnvFileUnreadable {
+                    path: path.to_owned(),
+                    reason: io_reason(&e),
+                });
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+/// The reason of a dotenvy error that carries no line content.
+fn io_reason(e: &dotenvy::Error) -> String {
+    match e {
+        dotenvy::Error::Io(io) => io.to_string(),
+        dotenvy::Error::LineParse(..) => "a line cannot be parsed".to_owned(),
+        _ => "it cannot be read".to_owned(),
+    }
+}
+
+/// The 1-based number of the line that starts with `bad`, without ever printing it.
+fn find_line(path: &Path, bad: &str) -> Option<usize> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).ok()?);
+    let first = bad.lines().next()?;
+    text.lines().position(|l| l == first).map(|i| i + 1)
+}
+
+fn password_file_error(problem: FileProblem, file: PasswordSource, path: &Path) -> ConfigError {
+    match problem {
+        FileProblem::Missing => ConfigError::PasswordFileMissing { file },
+        FileProblem::Unreadable(reason) => ConfigError::PasswordFileUnreadable { file, reason },
+        FileProblem::TooOpen(mode) => ConfigError::PasswordFileTooOpen {
+            file,
+            path: path.to_owned(),
+            mode,
+        },
+    }
+}
+
+fn key_file_error(problem: FileProblem, origin: Origin, path: PathBuf) -> ConfigError {
+    match problem {
+        FileProblem::Missing => ConfigError::KeyFileMissing { origin, path },
+        FileProblem::Unreadable(reason) => ConfigError::KeyFileUnreadable {
+            origin,
+            path,
+            reason,
+        },
+        FileProblem::TooOpen(mode) => ConfigError::KeyFileTooOpen { origin, path, mode },
+    }
+}
+
+/// `default`, `from MQTT_PORT in the environment`, `from mqtt.port in /etc/heat.toml`, ...
+fn report_from(origin: &Origin) -> String {
+    match origin.layer() {
+        Layer::Default => "default".to_owned(),
+        Layer::Env => format!("from {} in the environment", origin.name()),
+        Layer::DotEnv(path) => format!("from {} in {}", origin.name(), path.display()),
+        Layer::Toml(path) => format!("from mqtt.{} in {}", origin.key(), path.display()),
+    }
+}
+
+/// `from MQTT_PASSWORD_FILE=/path`, `from MQTT_PASSWORD in the environment`, ...
+fn password_from(source: &PasswordSource) -> String {
+    match source {
+        PasswordSource::Variable(origin) => report_from(origin),
+        PasswordSource::File { named_by, path } => match named_by.layer() {
+            Layer::Toml(toml) => format!(
+                "from mqtt.password_file={} in {}",
+                path.display(),
+                toml.display()
+            ),
+            Layer::DotEnv(env) => format!(
+                "from {}={} in {}",
+                named_by.name(),
+                path.display(),
+                env.display()
+            ),
+            _ => format!("from {}={}", named_by.name(), path.display()),
+        },
+        PasswordSource::SystemdCredential(path) => {
+            format!("from the systemd credential {}", path.display())
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1119 @@
+//! Tests of the loader: the configuration matrix, layer precedence, secret files and redaction.
+//!
+//! Every test builds its own [`Sources`] over a temporary directory; none touches the process
+//! environment.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use mqtt_auth::{Protocol, TrustAnchor, Verification};
+use proptest::prelude::*;
+use secrecy::ExposeSecret;
+use tempfile::TempDir;
+
+use super::*;
+
+const PASSWORD: &str = "a-long-enough-Password-42";
+
+/// A temporary working directory.
+fn tmp() -> TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Sources with valid credentials in the environment.
+fn valid(dir: &TempDir) -> Sources {
+    Sources::new(dir.path())
+        .with_var("MQTT_USERNAME", "heat")
+        .with_var("MQTT_PASSWORD", PASSWORD)
+}
+
+/// Writes `contents` to `dir/name` with `mode`, returning the path.
+fn write(dir: &Path, name: &str, contents: &str, mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, contents).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+fn load(sources: &Sources) -> Settings {
+    match Settings::load(sources) {
+        Ok(settings) => settings,
+        Err(e) => panic!("expected settings, got: {e}"),
+    }
+}
+
+fn fail(sources: &Sources) -> ConfigError {
+    match Settings::load(sources) {
+        Ok(settings) => panic!("expected an error, got {settings:?}"),
+        Err(e) => e,
+    }
+}
+
+/// Asserts that the message names every one of `needles`.
+fn says(err: &ConfigError, needles: &[&str]) {
+    let message = err.to_string();
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "message {message:?} does not mention {needle:?}"
+        );
+    }
+    assert!(!message.contains(PASSWORD), "password leaked: {message}");
+}
+
+// --- Defaults and precedence -----------------------------------------------------------------
+
+#[test]
+fn defaults_fill_everything_but_the_credentials() {
+    let dir = tmp();
+    let s = load(&valid(&dir));
+    let b = s.broker();
+    assert_eq!(b.host(), "localhost");
+    assert_eq!(b.port(), 1883);
+    assert_eq!(b.protocol(), Protocol::V311);
+    assert_eq!(b.client_id().as_str(), "solar-heating-controller");
+    assert_eq!(b.credentials().username().as_str(), "heat");
+    assert_eq!(b.credentials().password().expose_secret(), PASSWORD);
+    assert!(b.tls().is_none());
+    assert_eq!(b.keep_alive(), Duration::from_secs(30));
+    assert_eq!(s.topic_prefix(), "solar_heating");
+    assert!(s.warnings().is_empty(), "{:?}", s.warnings());
+}
+
+#[test]
+fn layers_override_in_order_defaults_toml_dotenv_environment() {
+    let dir = tmp();
+    let toml = write(
+        dir.path(),
+        "conf/heat.toml",
+        "[mqtt]\nbroker = \"toml-host\"\nport = 1000\nclient_id = \"toml-id\"\nversion = \"5\"\n",
+        0o644,
+    );
+    write(
+        dir.path(),
+        ".env",
+        "MQTT_PORT=2000\nMQTT_CLIENT_ID=dotenv-id\n",
+        0o600,
+    );
+    let sources = valid(&dir)
+        .with_config_path(&toml)
+        .with_var("MQTT_CLIENT_ID", "env-id");
+    let s = load(&sources);
+    assert_eq!(s.broker().host(), "toml-host");
+    assert_eq!(s.broker().port(), 2000);
+    assert_eq!(s.broker().client_id().as_str(), "env-id");
+    assert_eq!(s.broker().protocol(), Protocol::V5);
+    assert_eq!(s.topic_prefix(), "solar_heating");
+
+    let report = s.effective().to_string();
+    assert!(report.contains(&format!(
+        "toml-host (from mqtt.broker in {})",
+        toml.display()
+    )));
+    assert!(report.contains(&format!(
+        "2000 (from MQTT_PORT in {})",
+        dir.path().join(".env").display()
+    )));
+    assert!(report.contains("env-id (from MQTT_CLIENT_ID in the environment)"));
+    assert!(report.contains("solar_heating (default)"));
+}
+
+#[test]
+fn dotenv_never_overrides_a_variable_that_is_set() {
+    let dir = tmp();
+    write(
+        dir.path(),
+        ".env",
+        "MQTT_BROKER=from-dotenv\nMQTT_USERNAME=dotenv-user\n",
+        0o600,
+    );
+    let s = load(&valid(&dir).with_var("MQTT_BROKER", "from-env"));
+    assert_eq!(s.broker().host(), "from-env");
+    assert_eq!(s.broker().credentials().username().as_str(), "heat");
+}
+
+#[test]
+fn dotenv_fills_what_the_environment_lacks() {
+    let dir = tmp();
+    write(
+        dir.path(),
+        ".env",
+        "MQTT_USERNAME=dotenv-user\nMQTT_PASSWORD='with $dollar and #hash 123'\n",
+        0o600,
+    );
+    let s = load(&Sources::new(dir.path()));
+    assert_eq!(s.broker().credentials().username().as_str(), "dotenv-user");
+    assert_eq!(
+        s.broker().credentials().password().expose_secret(),
+        "with $dollar and #hash 123"
+    );
+}
+
+#[test]
+fn heat_config_names_the_file_and_config_flag_wins() {
+    let dir = tmp();
+    write(dir.path(), "a.toml", "[mqtt]\nbroker = \"host-a\"\n", 0o644);
+    write(dir.path(), "b.toml", "[mqtt]\nbroker = \"host-b\"\n", 0o644);
+    let from_env = valid(&dir).with_var("HEAT_CONFIG", "a.toml");
+    assert_eq!(load(&from_env).broker().host(), "host-a");
+    let flag = from_env.with_config_path("b.toml");
+    assert_eq!(load(&flag).broker().host(), "host-b");
+
+    write(dir.path(), ".env", "HEAT_CONFIG=b.toml\n", 0o600);
+    assert_eq!(load(&valid(&dir)).broker().host(), "host-b");
+}
+
+#[test]
+fn missing_config_file_names_who_named_it() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_config_path("nope.toml"));
+    assert!(
+        matches!(err, ConfigError::ConfigFileMissing { .. }),
+        "{err:?}"
+    );
+    says(&err, &["nope.toml", "--config", "fix the path"]);
+
+    let err = fail(&valid(&dir).with_var("HEAT_CONFIG", "gone.toml"));
+    assert!(
+        matches!(err, ConfigError::ConfigFileMissing { .. }),
+        "{err:?}"
+    );
+    says(&err, &["gone.toml", "HEAT_CONFIG (from the environment)"]);
+}
+
+#[test]
+fn unreadable_config_file_is_its_own_error() {
+    let dir = tmp();
+    fs::create_dir(dir.path().join("dir.toml")).unwrap();
+    let err = fail(&valid(&dir).with_config_path("dir.toml"));
+    assert!(
+        matches!(err, ConfigError::ConfigFileUnreadable { .. }),
+        "{err:?}"
+    );
+    says(&err, &["dir.toml", "cannot be read"]);
+}
+
+// --- TOML structure ------------------------------------------------------------------------
+
+#[test]
+fn unknown_keys_are_named() {
+    let dir = tmp();
+    let toml = write(dir.path(), "heat.toml", "[mqtt]\nbrokr = \"x\"\n", 0o644);
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err:?}");
+    says(
+        &err,
+        &["mqtt.brokr", "heat.toml", "check the spelling", "broker"],
+    );
+
+    let toml = write(dir.path(), "heat2.toml", "[mqqt]\nbroker = \"x\"\n", 0o644);
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err:?}");
+    says(&err, &["mqqt", "heat2.toml"]);
+}
+
+#[test]
+fn password_in_toml_is_refused_with_the_alternatives() {
+    let dir = tmp();
+    let toml = write(
+        dir.path(),
+        "heat.toml",
+        &format!("[mqtt]\npassword = \"{PASSWORD}\"\n"),
+        0o600,
+    );
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(matches!(err, ConfigError::PasswordInToml { .. }), "{err:?}");
+    says(
+        &err,
+        &["mqtt.password", "MQTT_PASSWORD_FILE", "systemd credential"],
+    );
+}
+
+#[test]
+fn broken_toml_never_quotes_its_lines() {
+    let dir = tmp();
+    let toml = write(
+        dir.path(),
+        "heat.toml",
+        &format!("[mqtt]\nbroker = \"{PASSWORD}\n"),
+        0o600,
+    );
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(
+        matches!(err, ConfigError::ConfigFileInvalid { .. }),
+        "{err:?}"
+    );
+    says(&err, &["heat.toml", "line 2"]);
+}
+
+#[test]
+fn toml_table_where_a_value_belongs_is_invalid() {
+    let dir = tmp();
+    let toml = write(dir.path(), "heat.toml", "[mqtt.port]\nx = 1\n", 0o644);
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(
+        matches!(err, ConfigError::ConfigFileInvalid { .. }),
+        "{err:?}"
+    );
+    says(&err, &["heat.toml"]);
+}
+
+#[test]
+fn toml_paths_are_relative_to_the_toml_file() {
+    let dir = tmp();
+    write(
+        dir.path(),
+        "etc/secrets/pw",
+        "from-toml-relative-file\n",
+        0o600,
+    );
+    write(dir.path(), "etc/ca.pem", "pem", 0o644);
+    let toml = write(
+        dir.path(),
+        "etc/heat.toml",
+        "[mqtt]\npassword_file = \"secrets/pw\"\nca_file = \"ca.pem\"\nusername = \"toml-user\"\n",
+        0o644,
+    );
+    let sources = Sources::new(dir.path()).with_config_path(&toml);
+    let s = load(&sources);
+    assert_eq!(
+        s.broker().credentials().password().expose_secret(),
+        "from-toml-relative-file"
+    );
+    assert_eq!(s.broker().credentials().username().as_str(), "toml-user");
+    let tls = s.broker().tls().expect("tls on");
+    assert_eq!(
+        tls.trust,
+        TrustAnchor::CaFile(dir.path().join("etc/ca.pem"))
+    );
+    let report = s.effective().to_string();
+    assert!(report.contains(&format!(
+        "[REDACTED] (from mqtt.password_file={} in {})",
+        dir.path().join("etc/secrets/pw").display(),
+        toml.display()
+    )));
+}
+
+#[test]
+fn keep_alive_comes_from_toml_and_is_checked() {
+    let dir = tmp();
+    let toml = write(
+        dir.path(),
+        "heat.toml",
+        "[mqtt]\nkeep_alive_secs = 60\n",
+        0o644,
+    );
+    let s = load(&valid(&dir).with_config_path(&toml));
+    assert_eq!(s.broker().keep_alive(), Duration::from_secs(60));
+
+    let toml = write(
+        dir.path(),
+        "bad.toml",
+        "[mqtt]\nkeep_alive_secs = 0\n",
+        0o644,
+    );
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(
+        matches!(err, ConfigError::InvalidKeepAlive { .. }),
+        "{err:?}"
+    );
+    says(&err, &["mqtt.keep_alive_secs in", "bad.toml", "1 to 65535"]);
+}
+
+// --- Credentials ---------------------------------------------------------------------------
+
+#[test]
+fn missing_username_says_where_to_set_it() {
+    let dir = tmp();
+    let err = fail(&Sources::new(dir.path()).with_var("MQTT_PASSWORD", PASSWORD));
+    assert!(
+        matches!(
+            err,
+            ConfigError::MissingCredential {
+                which: Credential::Username
+            }
+        ),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_USERNAME", ".env"]);
+}
+
+#[test]
+fn missing_password_lists_every_source() {
+    let dir = tmp();
+    let err = fail(&Sources::new(dir.path()).with_var("MQTT_USERNAME", "heat"));
+    assert!(
+        matches!(
+            err,
+            ConfigError::MissingCredential {
+                which: Credential::Password
+            }
+        ),
+        "{err:?}"
+    );
+    says(
+        &err,
+        &["MQTT_PASSWORD", "MQTT_PASSWORD_FILE", "mqtt_password"],
+    );
+}
+
+#[test]
+fn empty_username_and_password() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_USERNAME", ""));
+    assert!(matches!(
+        err,
+        ConfigError::EmptyCredential {
+            which: Credential::Username,
+            ..
+        }
+    ));
+    says(
+        &err,
+        &[
+            "MQTT_USERNAME (from the environment) is empty",
+            "set MQTT_USERNAME",
+        ],
+    );
+
+    let err = fail(&valid(&dir).with_var("MQTT_PASSWORD", ""));
+    assert!(matches!(
+        err,
+        ConfigError::EmptyCredential {
+            which: Credential::Password,
+            ..
+        }
+    ));
+    says(
+        &err,
+        &[
+            "MQTT_PASSWORD (from the environment) is empty: set it in the environment, in .env, \
+           or put it in a file named by MQTT_PASSWORD_FILE",
+        ],
+    );
+}
+
+#[test]
+fn whitespace_only_credentials() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_USERNAME", " \t"));
+    assert!(matches!(
+        err,
+        ConfigError::BlankCredential {
+            which: Credential::Username,
+            ..
+        }
+    ));
+    says(
+        &err,
+        &["MQTT_USERNAME", "only whitespace", "set MQTT_USERNAME"],
+    );
+
+    let err = fail(&valid(&dir).with_var("MQTT_PASSWORD", "   "));
+    assert!(matches!(
+        err,
+        ConfigError::BlankCredential {
+            which: Credential::Password,
+            ..
+        }
+    ));
+    says(
+        &err,
+        &["MQTT_PASSWORD", "only whitespace", "MQTT_PASSWORD_FILE"],
+    );
+}
+
+#[test]
+fn nul_bytes_in_credentials() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_USERNAME", "he\0at"));
+    assert!(matches!(
+        err,
+        ConfigError::NulInCredential {
+            which: Credential::Username,
+            ..
+        }
+    ));
+    says(&err, &["MQTT_USERNAME", "NUL"]);
+
+    let err = fail(&valid(&dir).with_var("MQTT_PASSWORD", "long-enough\0password"));
+    assert!(matches!(
+        err,
+        ConfigError::NulInCredential {
+            which: Credential::Password,
+            ..
+        }
+    ));
+    says(&err, &["MQTT_PASSWORD", "NUL", "MQTT_PASSWORD_FILE"]);
+    assert!(!err.to_string().contains("long-enough"));
+}
+
+#[test]
+fn an_unedited_copy_of_env_example_fails_fast() {
+    let example = include_str!("../../../../.env.example");
+    let dir = tmp();
+    write(dir.path(), ".env", example, 0o600);
+    let err = fail(&Sources::new(dir.path()));
+    assert!(
+        matches!(
+            err,
+            ConfigError::PlaceholderCredential {
+                which: Credential::Username,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_USERNAME", "placeholder", ".env.example"]);
+
+    let err = fail(&Sources::new(dir.path()).with_var("MQTT_USERNAME", "heat"));
+    assert!(
+        matches!(
+            err,
+            ConfigError::PlaceholderCredential {
+                which: Credential::Password,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    says(
+        &err,
+        &[
+            "MQTT_PASSWORD (from",
+            ".env)",
+            "placeholder",
+            "MQTT_PASSWORD_FILE",
+        ],
+    );
+}
+
+#[test]
+fn password_and_password_file_together_conflict() {
+    let dir = tmp();
+    let file = write(dir.path(), "pw", "another-long-password\n", 0o600);
+    let err = fail(&valid(&dir).with_var("MQTT_PASSWORD_FILE", file.to_str().unwrap()));
+    assert!(
+        matches!(err, ConfigError::PasswordConflict { .. }),
+        "{err:?}"
+    );
+    says(
+        &err,
+        &[
+            "MQTT_PASSWORD (from the environment)",
+            "MQTT_PASSWORD_FILE",
+            "exactly one",
+        ],
+    );
+
+    // Also when the file is named by the TOML file.
+    let toml = write(
+        dir.path(),
+        "heat.toml",
+        "[mqtt]\npassword_file = \"pw\"\n",
+        0o644,
+    );
+    let err = fail(&valid(&dir).with_config_path(&toml));
+    assert!(
+        matches!(err, ConfigError::PasswordConflict { .. }),
+        "{err:?}"
+    );
+    says(&err, &["mqtt.password_file in"]);
+}
+
+#[test]
+fn password_file_loses_exactly_one_trailing_newline() {
+    let cases = [
+        ("secret-password-1\n", "secret-password-1"),
+        ("secret-password-1\r\n", "secret-password-1"),
+        ("secret-password-1", "secret-password-1"),
+        ("secret-password-1\n\n", "secret-password-1\n"),
+        ("secret-password-1 \n", "secret-password-1 "),
+        ("  secret-password-1\n", "  secret-password-1"),
+    ];
+    for (contents, expected) in cases {
+        let dir = tmp();
+        let file = write(dir.path(), "pw", contents, 0o600);
+        let sources = Sources::new(dir.path())
+            .with_var("MQTT_USERNAME", "heat")
+            .with_var("MQTT_PASSWORD_FILE", file.to_str().unwrap());
+        let s = load(&sources);
+        assert_eq!(
+            s.broker().credentials().password().expose_secret(),
+            expected,
+            "contents {contents:?}"
+        );
+    }
+}
+
+#[test]
+fn password_file_problems() {
+    let dir = tmp();
+    let base = Sources::new(dir.path()).with_var("MQTT_USERNAME", "heat");
+
+    let err = fail(&base.clone().with_var("MQTT_PASSWORD_FILE", "missing"));
+    assert!(
+        matches!(err, ConfigError::PasswordFileMissing { .. }),
+        "{err:?}"
+    );
+    says(
+        &err,
+        &[
+            "MQTT_PASSWORD_FILE (from the environment)",
+            "does not exist",
+            "missing",
+        ],
+    );
+
+    fs::create_dir(dir.path().join("adir")).unwrap();
+    let err = fail(&base.clone().with_var("MQTT_PASSWORD_FILE", "adir"));
+    assert!(
+        matches!(err, ConfigError::PasswordFileUnreadable { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_PASSWORD_FILE", "cannot be read"]);
+
+    let open = write(dir.path(), "open", &format!("{PASSWORD}\n"), 0o644);
+    let err = fail(&base.clone().with_var("MQTT_PASSWORD_FILE", "open"));
+    assert!(
+        matches!(err, ConfigError::PasswordFileTooOpen { mode: 0o644, .. }),
+        "{err:?}"
+    );
+    says(
+        &err,
+        &[
+            "MQTT_PASSWORD_FILE",
+            "644",
+            &format!("chmod 600 {}", open.display()),
+        ],
+    );
+
+    write(dir.path(), "group", &format!("{PASSWORD}\n"), 0o640);
+    let err = fail(&base.clone().with_var("MQTT_PASSWORD_FILE", "group"));
+    assert!(
+        matches!(err, ConfigError::PasswordFileTooOpen { .. }),
+        "{err:?}"
+    );
+
+    write(dir.path(), "empty", "\n", 0o600);
+    let err = fail(&base.clone().with_var("MQTT_PASSWORD_FILE", "empty"));
+    assert!(matches!(
+        err,
+        ConfigError::EmptyCredential {
+            which: Credential::Password,
+            ..
+        }
+    ));
+    says(&err, &["MQTT_PASSWORD_FILE", "empty"]);
+
+    fs::write(dir.path().join("binary"), [0xff, 0xfe, b'x']).unwrap();
+    fs::set_permissions(
+        dir.path().join("binary"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let err = fail(&base.with_var("MQTT_PASSWORD_FILE", "binary"));
+    assert!(
+        matches!(err, ConfigError::PasswordFileUnreadable { .. }),
+        "{err:?}"
+    );
+    says(&err, &["UTF-8"]);
+}
+
+#[test]
+fn systemd_credential_is_used_when_no_variable_is_set() {
+    let dir = tmp();
+    let creds = dir.path().join("creds");
+    write(&creds, "mqtt_password", "from-systemd-credential\n", 0o400);
+    let sources = Sources::new(dir.path())
+        .with_var("MQTT_USERNAME", "heat")
+        .with_var("CREDENTIALS_DIRECTORY", creds.to_str().unwrap());
+    let s = load(&sources);
+    assert_eq!(
+        s.broker().credentials().password().expose_secret(),
+        "from-systemd-credential"
+    );
+    assert!(s.effective().to_string().contains("systemd credential"));
+
+    // An explicit variable wins over the credential and does not conflict with it.
+    let s = load(&sources.with_var("MQTT_PASSWORD", PASSWORD));
+    assert_eq!(
+        s.broker().credentials().password().expose_secret(),
+        PASSWORD
+    );
+}
+
+#[test]
+fn short_password_starts_with_a_warning() {
+    let dir = tmp();
+    let s = load(&valid(&dir).with_var("MQTT_PASSWORD", "short-pw"));
+    assert_eq!(s.warnings().len(), 1, "{:?}", s.warnings());
+    assert!(s.warnings()[0].contains("16"));
+    assert!(!s.warnings()[0].contains("short-pw"));
+}
+
+// --- Broker, port, version, client id --------------------------------------------------------
+
+#[test]
+fn port_must_be_a_number_in_range() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_PORT", "http"));
+    assert!(matches!(err, ConfigError::PortNotANumber { .. }), "{err:?}");
+    says(
+        &err,
+        &["MQTT_PORT (from the environment)", "\"http\"", "1 to 65535"],
+    );
+
+    for bad in ["0", "65536", "-1", "99999999999999999999999"] {
+        let err = fail(&valid(&dir).with_var("MQTT_PORT", bad));
+        assert!(
+            matches!(err, ConfigError::PortOutOfRange { .. }),
+            "{bad}: {err:?}"
+        );
+        says(&err, &["MQTT_PORT", "out of range", "1 to 65535"]);
+    }
+
+    write(dir.path(), ".env", "MQTT_PORT=70000\n", 0o600);
+    let err = fail(&valid(&dir));
+    assert!(matches!(err, ConfigError::PortOutOfRange { .. }), "{err:?}");
+    says(&err, &["MQTT_PORT (from", ".env)"]);
+
+    let toml = write(dir.path(), "heat.toml", "[mqtt]\nport = 70000\n", 0o644);
+    let err = fail(&Sources::new(tmp().path()).with_config_path(&toml));
+    assert!(matches!(err, ConfigError::PortOutOfRange { .. }), "{err:?}");
+    says(&err, &[&format!("mqtt.port in {}", toml.display())]);
+}
+
+#[test]
+fn version_is_3_1_1_or_5() {
+    let dir = tmp();
+    let s = load(&valid(&dir).with_var("MQTT_VERSION", "5"));
+    assert_eq!(s.broker().protocol(), Protocol::V5);
+    let err = fail(&valid(&dir).with_var("MQTT_VERSION", "3"));
+    assert!(matches!(err, ConfigError::InvalidVersion { .. }), "{err:?}");
+    says(&err, &["MQTT_VERSION", "\"3\"", "3.1.1 or 5"]);
+}
+
+#[test]
+fn client_id_with_characters_a_broker_rejects() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_CLIENT_ID", "solar heating/1"));
+    assert!(
+        matches!(err, ConfigError::InvalidClientId { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_CLIENT_ID", "letters, digits"]);
+}
+
+#[test]
+fn broker_must_be_a_bare_host() {
+    let dir = tmp();
+    for bad in ["mqtt://host", "host:1883", "ho st", "a/b"] {
+        let err = fail(&valid(&dir).with_var("MQTT_BROKER", bad));
+        assert!(
+            matches!(err, ConfigError::InvalidBroker { .. }),
+            "{bad}: {err:?}"
+        );
+        says(&err, &["MQTT_BROKER", "host name or IP address"]);
+    }
+    let s = load(&valid(&dir).with_var("MQTT_BROKER", "::1"));
+    assert_eq!(s.broker().host(), "::1");
+}
+
+#[test]
+fn empty_values_are_errors_naming_the_variable() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_BROKER", ""));
+    assert!(matches!(err, ConfigError::EmptyValue { .. }), "{err:?}");
+    says(&err, &["MQTT_BROKER (from the environment) is empty"]);
+}
+
+#[test]
+fn remote_broker_without_tls_warns() {
+    let dir = tmp();
+    let s = load(&valid(&dir).with_var("MQTT_BROKER", "broker.lan"));
+    assert!(
+        s.warnings().iter().any(|w| w.contains("plain TCP")),
+        "{:?}",
+        s.warnings()
+    );
+}
+
+#[test]
+fn variables_that_are_not_unicode_are_errors() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_non_unicode_var("MQTT_PORT"));
+    assert!(matches!(err, ConfigError::NotUnicode { .. }), "{err:?}");
+    says(&err, &["MQTT_PORT", "UTF-8"]);
+}
+
+#[test]
+fn unparsable_dotenv_line_is_located_but_not_quoted() {
+    let dir = tmp();
+    write(
+        dir.path(),
+        ".env",
+        &format!("MQTT_USERNAME=heat\n# comment\nMQTT_PASSWORD='{PASSWORD}\n"),
+        0o600,
+    );
+    let err = fail(&Sources::new(dir.path()));
+    assert!(matches!(err, ConfigError::EnvFileInvalid { .. }), "{err:?}");
+    says(&err, &[".env", "NAME=value"]);
+}
+
+// --- TLS -------------------------------------------------------------------------------------
+
+#[test]
+fn ca_file_turns_tls_on_with_port_8883() {
+    let dir = tmp();
+    let ca = write(dir.path(), "ca.pem", "pem", 0o644);
+    let s = load(&valid(&dir).with_var("MQTT_CA_FILE", "ca.pem"));
+    assert_eq!(s.broker().port(), 8883);
+    let tls = s.broker().tls().expect("tls");
+    assert_eq!(tls.trust, TrustAnchor::CaFile(ca));
+    assert_eq!(tls.verification, Verification::Full);
+    assert!(tls.client_cert.is_none());
+    assert!(
+        s.effective()
+            .to_string()
+            .contains("8883 (default with TLS)")
+    );
+
+    let s = load(
+        &valid(&dir)
+            .with_var("MQTT_CA_FILE", "ca.pem")
+            .with_var("MQTT_PORT", "1884"),
+    );
+    assert_eq!(s.broker().port(), 1884);
+}
+
+#[test]
+fn missing_ca_file() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_CA_FILE", "nope.pem"));
+    assert!(matches!(err, ConfigError::CaFileMissing { .. }), "{err:?}");
+    says(&err, &["MQTT_CA_FILE", "nope.pem", "does not exist"]);
+}
+
+#[test]
+fn tls_true_uses_the_system_store_and_booleans_are_lenient() {
+    let dir = tmp();
+    for yes in ["true", "1", "yes", "YES", "True"] {
+        let s = load(&valid(&dir).with_var("MQTT_TLS", yes));
+        let tls = s.broker().tls().expect("tls");
+        assert_eq!(tls.trust, TrustAnchor::SystemStore, "{yes}");
+        assert_eq!(s.broker().port(), 8883);
+    }
+    for no in ["false", "0", "no", "NO"] {
+        assert!(
+            load(&valid(&dir).with_var("MQTT_TLS", no))
+                .broker()
+                .tls()
+                .is_none()
+        );
+    }
+    let err = fail(&valid(&dir).with_var("MQTT_TLS", "on"));
+    assert!(matches!(err, ConfigError::InvalidBool { .. }), "{err:?}");
+    says(
+        &err,
+        &["MQTT_TLS (from the environment)", "\"on\"", "true or false"],
+    );
+}
+
+#[test]
+fn tls_false_with_a_ca_file_conflicts() {
+    let dir = tmp();
+    write(dir.path(), "ca.pem", "pem", 0o644);
+    let sources = valid(&dir)
+        .with_var("MQTT_CA_FILE", "ca.pem")
+        .with_var("MQTT_TLS", "false");
+    let err = fail(&sources);
+    assert!(
+        matches!(err, ConfigError::TlsDisabledWithCaFile { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_TLS", "MQTT_CA_FILE"]);
+}
+
+#[test]
+fn client_certificate_needs_both_files_and_tls() {
+    let dir = tmp();
+    write(dir.path(), "c.pem", "pem", 0o644);
+    write(dir.path(), "k.pem", "key", 0o600);
+    let tls = valid(&dir).with_var("MQTT_TLS", "true");
+
+    let err = fail(&tls.clone().with_var("MQTT_CERT_FILE", "c.pem"));
+    assert!(
+        matches!(err, ConfigError::IncompleteClientCertificate { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_CERT_FILE", "MQTT_KEY_FILE", "needs both"]);
+    let err = fail(&tls.clone().with_var("MQTT_KEY_FILE", "k.pem"));
+    assert!(
+        matches!(err, ConfigError::IncompleteClientCertificate { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_CERT_FILE", "MQTT_KEY_FILE"]);
+
+    let both = |s: Sources| {
+        s.with_var("MQTT_CERT_FILE", "c.pem")
+            .with_var("MQTT_KEY_FILE", "k.pem")
+    };
+    let err = fail(&both(valid(&dir)));
+    assert!(
+        matches!(err, ConfigError::ClientCertificateWithoutTls { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_CERT_FILE", "MQTT_CA_FILE or MQTT_TLS=true"]);
+
+    let s = load(&both(tls.clone()));
+    let cert = s
+        .broker()
+        .tls()
+        .and_then(|t| t.client_cert.clone())
+        .expect("cert");
+    assert_eq!(cert.cert_file, dir.path().join("c.pem"));
+    assert_eq!(cert.key_file, dir.path().join("k.pem"));
+}
+
+#[test]
+fn client_certificate_file_problems() {
+    let dir = tmp();
+    write(dir.path(), "c.pem", "pem", 0o644);
+    write(dir.path(), "k.pem", "key", 0o600);
+    let open_key = write(dir.path(), "open.key", "key", 0o644);
+    let tls = valid(&dir).with_var("MQTT_TLS", "true");
+    let with = |cert: &str, key: &str| {
+        tls.clone()
+            .with_var("MQTT_CERT_FILE", cert)
+            .with_var("MQTT_KEY_FILE", key)
+    };
+
+    let err = fail(&with("nope.pem", "k.pem"));
+    assert!(
+        matches!(err, ConfigError::CertFileMissing { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_CERT_FILE", "nope.pem", "does not exist"]);
+
+    let err = fail(&with("c.pem", "nope.key"));
+    assert!(matches!(err, ConfigError::KeyFileMissing { .. }), "{err:?}");
+    says(&err, &["MQTT_KEY_FILE", "nope.key", "does not exist"]);
+
+    let err = fail(&with("c.pem", "open.key"));
+    assert!(
+        matches!(err, ConfigError::KeyFileTooOpen { mode: 0o644, .. }),
+        "{err:?}"
+    );
+    says(
+        &err,
+        &[
+            "MQTT_KEY_FILE",
+            &format!("chmod 600 {}", open_key.display()),
+        ],
+    );
+
+    fs::create_dir(dir.path().join("kdir")).unwrap();
+    let err = fail(&with("c.pem", "kdir"));
+    assert!(
+        matches!(err, ConfigError::KeyFileUnreadable { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_KEY_FILE", "cannot be read"]);
+}
+
+#[test]
+fn insecure_needs_tls_and_warns() {
+    let dir = tmp();
+    let err = fail(&valid(&dir).with_var("MQTT_TLS_INSECURE", "true"));
+    assert!(
+        matches!(err, ConfigError::InsecureWithoutTls { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_TLS_INSECURE", "TLS is off", "MQTT_TLS=true"]);
+
+    let s = load(
+        &valid(&dir)
+            .with_var("MQTT_TLS", "1")
+            .with_var("MQTT_TLS_INSECURE", "yes"),
+    );
+    assert_eq!(
+        s.broker().tls().map(|t| t.verification),
+        Some(Verification::Insecure)
+    );
+    assert!(
+        s.warnings().iter().any(|w| w.contains("NOT verified")),
+        "{:?}",
+        s.warnings()
+    );
+}
+
+// --- Topic prefix ----------------------------------------------------------------------------
+
+#[test]
+fn topic_prefix_rules() {
+    let dir = tmp();
+    let prefix = |p: &str| Settings::load(&valid(&dir).with_var("MQTT_TOPIC_PREFIX", p));
+    assert_eq!(
+        load(&valid(&dir).with_var("MQTT_TOPIC_PREFIX", "home/solar")).topic_prefix(),
+        "home/solar"
+    );
+    assert!(prefix("homeassistant_solar").is_ok());
+
+    let err = prefix("").unwrap_err();
+    assert!(
+        matches!(err, ConfigError::TopicPrefixEmpty { .. }),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_TOPIC_PREFIX", "solar_heating"]);
+    for bad in ["a/+/b", "#", "a\0b"] {
+        let err = prefix(bad).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::TopicPrefixBadChar { .. }),
+            "{bad:?}: {err:?}"
+        );
+        says(&err, &["MQTT_TOPIC_PREFIX", "wildcards"]);
+    }
+    for bad in ["/solar", "solar/"] {
+        let err = prefix(bad).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::TopicPrefixSlash { .. }),
+            "{bad}: {err:?}"
+        );
+        says(&err, &["MQTT_TOPIC_PREFIX", "'/'"]);
+    }
+    for bad in ["homeassistant", "homeassistant/solar"] {
+        let err = prefix(bad).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::TopicPrefixInDiscovery { .. }),
+            "{bad}: {err:?}"
+        );
+        says(
+            &err,
+            &["MQTT_TOPIC_PREFIX", "discovery prefix", "solar_heating"],
+        );
+    }
+}
+
+// --- Redaction -------------------------------------------------------------------------------
+
+#[test]
+fn nothing_prints_the_password() {
+    let dir = tmp();
+    let file = write(dir.path(), "pw", &format!("{PASSWORD}\n"), 0o600);
+    let sources = Sources::new(dir.path())
+        .with_var("MQTT_USERNAME", "heat")
+        .with_var("MQTT_PASSWORD_FILE", file.to_str().unwrap());
+    let s = load(&sources);
+    let report = s.effective().to_string();
+    assert!(report.contains(&format!(
+        "[REDACTED] (from MQTT_PASSWORD_FILE={})",
+        file.display()
+    )));
+    for shown in [format!("{s:?}"), report, format!("{sources:?}")] {
+        assert!(!shown.contains(PASSWORD), "{shown}");
+    }
+    let env_sources = valid(&dir);
+    assert!(!format!("{env_sources:?}").contains(PASSWORD));
+    assert!(!format!("{:?}", load(&env_sources)).contains(PASSWORD));
+}
+
+/// Every variable the loader reads.
+const VARIABLES: &[&str] = &[
+    "MQTT_BROKER",
+    "MQTT_PORT",
+    "MQTT_USERNAME",
+    "MQTT_PASSWORD",
+    "MQTT_PASSWORD_FILE",
+    "MQTT_CLIENT_ID",
+    "MQTT_VERSION",
+    "MQTT_CA_FILE",
+    "MQTT_TLS",
+    "MQTT_CERT_FILE",
+    "MQTT_KEY_FILE",
+    "MQTT_TLS_INSECURE",
+    "MQTT_TOPIC_PREFIX",
+    "HEAT_CONFIG",
+    "CREDENTIALS_DIRECTORY",
+];
+
+/// Passwords distinctive enough that finding one in a message is a leak, not a coincidence,
+/// but with blanks, NULs and newlines around them.
+fn password_strategy() -> impl Strategy<Value = String> {
+    "[ \t\n\0]{0,2}PW[A-Za-z0-9]{10,20}[ \t\r\n\0]{0,2}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn arbitrary_values_never_panic_nor_leak(
+        password in password_strategy(),
+        which in 0..VARIABLES.len(),
+        value in any::<String>(),
+        in_dotenv in any::<bool>(),
+    ) {
+        prop_assume!(!value.contains(password.trim_matches(|c: char| c.is_whitespace() || c == '\0')));
+        let dir = tmp();
+        let var = VARIABLES[which];
+        let mut sources = Sources::new(dir.path())
+            .with_var("MQTT_USERNAME", "heat")
+            .with_var("MQTT_PASSWORD", password.clone());
+        if in_dotenv {
+            let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+            write(dir.path(), ".env", &format!("{var}=\"{escaped}\"\n"), 0o600);
+        } else {
+            sources = sources.with_var(var, value);
+        }
+        let core = password.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+        match Settings::load(&sources) {
+            Ok(settings) => {
+                let debug = format!("{settings:?}");
+                prop_assert!(!debug.contains(core));
+                prop_assert!(!settings.effective().to_string().contains(core));
+                prop_assert!(!settings.warnings().iter().any(|w| w.contains(core)));
+            }
+            Err(err) => {
+                prop_assert!(!err.to_string().contains(core), "{}", err);
+                let debug = format!("{err:?}");
+                prop_assert!(!debug.contains(core), "{}", debug);
+            }
+        }
+        let debug = format!("{sources:?}");
+        prop_assert!(!debug.contains(core));
+    }
+
+    #[test]
+    fn arbitrary_toml_values_never_panic(key in 0..crate::raw::MQTT_KEYS.len(), value in any::<String>()) {
+        let dir = tmp();
+        let key = crate::raw::MQTT_KEYS[key];
+        let literal = toml_string(&value);
+        let toml = write(dir.path(), "heat.toml", &format!("[mqtt]\n{key} = {literal}\n"), 0o600);
+        let result = Settings::load(&valid(&dir).with_config_path(&toml));
+        if let Err(err) = result {
+            prop_assert!(!err.to_string().contains(PASSWORD));
+            prop_assert!(!err.to_string().is_empty());
+        }
+    }
+}
+
+/// `value` as a TOML basic string.
+fn toml_string(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
