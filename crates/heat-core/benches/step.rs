@@ -1,0 +1,2 @@
+//! Benchmark of one control step (filled in below).
+fn main() {}
