@@ -267,3 +267,6 @@ impl Track {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
