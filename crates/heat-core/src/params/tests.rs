@@ -157,49 +157,41 @@ fn cross_field_rules_are_enforced() {
     );
 }
 
+/// Default raw params with one edit, validated.
+fn edited(edit: impl FnOnce(&mut RawParams)) -> Result<Params, ParamError> {
+    let mut raw = RawParams::default();
+    edit(&mut raw);
+    Params::try_from(raw)
+}
+
 #[test]
 fn cross_field_rules_on_configuration() {
     use CrossRule as R;
-    let mut raw = RawParams::default();
-    raw.frost_tank_min = 5.0;
+    let rule = |e: Result<Params, ParamError>| match e {
+        Err(ParamError::CrossField { rule, .. }) => Some(rule),
+        _ => None,
+    };
+    assert_eq!(
+        rule(edited(|r| r.frost_tank_min = 5.0)),
+        Some(R::FrostOffBelowTankMin)
+    );
+    assert_eq!(
+        rule(edited(|r| r.night_cooling_dt_stop = 5.0)),
+        Some(R::NightCoolingDtStopBelowStart)
+    );
+    assert_eq!(
+        rule(edited(|r| r.collector_max_c = 140.0)),
+        Some(R::BoilStopWithinCollectorRange)
+    );
     assert!(matches!(
-        Params::try_from(raw),
-        Err(ParamError::CrossField {
-            rule: R::FrostOffBelowTankMin,
-            ..
-        })
-    ));
-    let mut raw = RawParams::default();
-    raw.night_cooling_dt_stop = 5.0;
-    assert!(matches!(
-        Params::try_from(raw),
-        Err(ParamError::CrossField {
-            rule: R::NightCoolingDtStopBelowStart,
-            ..
-        })
-    ));
-    let mut raw = RawParams::default();
-    raw.collector_max_c = 140.0;
-    assert!(matches!(
-        Params::try_from(raw),
-        Err(ParamError::CrossField {
-            rule: R::BoilStopWithinCollectorRange,
-            ..
-        })
-    ));
-    let mut raw = RawParams::default();
-    raw.pump_min_on_s = 3601;
-    assert!(matches!(
-        Params::try_from(raw),
+        edited(|r| r.pump_min_on_s = 3601),
         Err(ParamError::OutOfRange {
             field: "pump_min_on_s",
             ..
         })
     ));
-    let mut raw = RawParams::default();
-    raw.flow_l_per_min = f64::NAN;
     assert!(matches!(
-        Params::try_from(raw),
+        edited(|r| r.flow_l_per_min = f64::NAN),
         Err(ParamError::NotFinite {
             field: "flow_l_per_min",
             ..
