@@ -476,8 +476,10 @@ impl RawParams {
 }
 
 /// Validated parameters and configuration: a `Params` that exists is a valid one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
+///
+/// Deserialising goes through [`RawParams`] and the same validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "RawParams", try_from = "RawParams")]
 pub struct Params {
     raw: RawParams,
 }
@@ -642,6 +644,12 @@ impl TryFrom<RawParams> for Params {
     fn try_from(raw: RawParams) -> Result<Self, ParamError> {
         validate(&raw)?;
         Ok(Self { raw })
+    }
+}
+
+impl From<Params> for RawParams {
+    fn from(p: Params) -> Self {
+        p.raw
     }
 }
 

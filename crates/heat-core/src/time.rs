@@ -43,3 +43,6 @@ impl Add<Duration> for Timestamp {
         Timestamp(self.0.saturating_add(ms))
     }
 }
+
+#[cfg(test)]
+mod tests;

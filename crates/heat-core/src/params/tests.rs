@@ -228,3 +228,16 @@ fn raw_params_deserialise_with_defaults_and_reject_unknown_fields() {
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(json["dt_start"], 10.0);
 }
+
+#[test]
+fn params_deserialise_only_when_valid() {
+    let p: Params = serde_json::from_str(r#"{"tank_max": 80}"#).unwrap();
+    assert_eq!(p.get(Parameter::TankMax), 80.0);
+    let err = serde_json::from_str::<Params>(r#"{"tank_max": 96}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("tank_max = 96 is outside 40..=95"),
+        "{err}"
+    );
+    let back: Params = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
+    assert_eq!(back, p);
+}
