@@ -234,7 +234,7 @@ fn hysteresis(latch: &mut bool, on: bool, off: bool) {
     }
 }
 
-/// Why the pump runs (for the state name).
+/// Why the pump is where it is (for the state name and event reasons).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum PumpCause {
     Frost,
@@ -243,6 +243,19 @@ enum PumpCause {
     Night,
     Differential,
     Idle,
+}
+
+impl PumpCause {
+    const fn as_str(self) -> &'static str {
+        match self {
+            PumpCause::Frost => "frost protection",
+            PumpCause::Manual => "manual request",
+            PumpCause::Cooling => "collector cooling",
+            PumpCause::Night => "night cooling",
+            PumpCause::Differential => "solar differential",
+            PumpCause::Idle => "off mode",
+        }
+    }
 }
 
 /// The solar-heating controller. Pure: every call gets the time; nothing here reads a clock.
@@ -545,8 +558,7 @@ impl Controller {
             Params::ms(r.pump_min_on_s),
             Params::ms(r.pump_min_off_s),
         ) {
-            let why = pump_interlock
-                .map_or_else(|| format!("{cause:?}").to_lowercase(), |i| i.to_string());
+            let why = pump_interlock.map_or_else(|| cause.as_str().to_owned(), |i| i.to_string());
             events.push(Event {
                 kind: EventKind::PumpSwitched { on: self.pump.on },
                 reason: format!(
@@ -565,10 +577,12 @@ impl Controller {
             Params::ms(r.heater_min_on_s),
             Params::ms(r.heater_min_off_s),
         ) {
-            let why = heater_interlock.map_or_else(
-                || format!("{} mode, setpoint {setpoint} °C", self.mode),
-                |i| i.to_string(),
-            );
+            let why = match (heater_interlock, self.mode) {
+                (Some(i), _) => i.to_string(),
+                (None, Mode::Manual) => "manual request".to_owned(),
+                (None, Mode::Off) => "off mode".to_owned(),
+                (None, mode) => format!("{mode} thermostat, setpoint {setpoint} °C"),
+            };
             events.push(Event {
                 kind: EventKind::HeaterSwitched { on: self.heater.on },
                 reason: format!(

@@ -276,7 +276,20 @@ fn an_overridden_manual_request_is_reported_with_its_reason() {
 fn interlock_activations_are_events_with_reasons() {
     use heat_core::EventKind;
     let mut rig = Rig::new(params(|_| {}), Mode::Auto);
-    rig.temps(60.0, 40.0, 58.0);
+    let out = rig.temps(60.0, 40.0, 55.0);
+    let reasons: Vec<&str> = out.events.iter().map(|e| e.reason.as_str()).collect();
+    assert!(
+        reasons.contains(&"pump ON (solar differential; collector 60.0 °C, tank bottom 40.0 °C)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"heater ON (auto thermostat, setpoint 60 °C; tank top 55.0 °C)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"state starting -> heating"),
+        "{reasons:?}"
+    );
     let out = rig.temps(150.0, 40.0, 58.0);
     let ev = out
         .events
