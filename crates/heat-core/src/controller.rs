@@ -1,0 +1,777 @@
+//! The control state machine: `step` turns readings and the time into relay commands, a state
+//! and events; `command` changes mode, manual requests and parameters.
+
+use std::fmt;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::mode::{Alarm, Interlock, Mode, OperatingState};
+use crate::params::{ParamError, Parameter, Params, RawParams};
+use crate::sensor::{Change, Readings, Sensor, SensorStatus, Track, Validation};
+use crate::time::Timestamp;
+
+/// A request from the user or the service.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Command {
+    /// Switch mode.
+    SetMode(Mode),
+    /// Manual pump request (manual mode only).
+    SetPump(bool),
+    /// Manual heater request (manual mode only).
+    SetHeater(bool),
+    /// Change a settable parameter.
+    SetParameter(Parameter, f64),
+}
+
+/// How an accepted command took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandOutcome {
+    /// Accepted; it applies from the next step.
+    Accepted,
+    /// Accepted and stored, but an interlock currently decides the load.
+    AcceptedButOverridden {
+        /// The interlock that wins.
+        reason: Interlock,
+    },
+}
+
+/// A rejected command. The controller is unchanged.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// Pump and heater commands are only accepted in manual mode.
+    #[error("{load} commands need manual mode (mode is {mode})")]
+    NotManual {
+        /// `"pump"` or `"heater"`.
+        load: &'static str,
+        /// The current mode.
+        mode: Mode,
+    },
+    /// The parameter value is invalid alone or together with the others.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The operating state changed.
+    StateChanged {
+        /// Previous state.
+        from: OperatingState,
+        /// New state.
+        to: OperatingState,
+    },
+    /// The pump relay switched.
+    PumpSwitched {
+        /// New relay state.
+        on: bool,
+    },
+    /// The heater relay switched.
+    HeaterSwitched {
+        /// New relay state.
+        on: bool,
+    },
+    /// An interlock became active.
+    InterlockActivated(Interlock),
+    /// An interlock was released.
+    InterlockReleased(Interlock),
+    /// The mode changed by command.
+    ModeChanged {
+        /// Previous mode.
+        from: Mode,
+        /// New mode.
+        to: Mode,
+    },
+    /// A parameter changed by command.
+    ParameterChanged {
+        /// Which.
+        parameter: Parameter,
+        /// New value.
+        value: f64,
+    },
+    /// A manual request changed by command.
+    ManualRequest {
+        /// `"pump"` or `"heater"`.
+        load: &'static str,
+        /// Requested relay state.
+        on: bool,
+    },
+}
+
+/// An event with a human-readable reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// Why, with the numbers involved.
+    pub reason: String,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Pump relay.
+    pub pump: bool,
+    /// Heater relay.
+    pub heater: bool,
+    /// Named state after this step.
+    pub state: OperatingState,
+    /// The interlock that decided the pump this step, if any.
+    pub pump_interlock: Option<Interlock>,
+    /// The interlock that decided the heater this step, if any.
+    pub heater_interlock: Option<Interlock>,
+    /// Everything that changed since the previous step (including accepted commands).
+    pub events: Vec<Event>,
+}
+
+/// Energy counters, in kWh, since the controller was created.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Energy {
+    /// Heat moved into the tank by the solar loop.
+    pub collected_kwh: f64,
+    /// Electricity used by the heater.
+    pub heater_kwh: f64,
+}
+
+/// Everything the service publishes as its state JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// Current mode.
+    pub mode: Mode,
+    /// Current operating state.
+    pub state: OperatingState,
+    /// Pump relay.
+    pub pump: bool,
+    /// Heater relay.
+    pub heater: bool,
+    /// Manual pump request (used in manual mode).
+    pub manual_pump: bool,
+    /// Manual heater request (used in manual mode).
+    pub manual_heater: bool,
+    /// Collector sensor.
+    pub collector: SensorStatus,
+    /// Tank bottom sensor.
+    pub tank_bottom: SensorStatus,
+    /// Tank top sensor.
+    pub tank_top: SensorStatus,
+    /// Active alarms.
+    pub alarms: Vec<Alarm>,
+    /// Active interlocks.
+    pub interlocks: Vec<Interlock>,
+    /// Parameters and configuration in force.
+    pub params: RawParams,
+    /// Energy counters.
+    pub energy: Energy,
+}
+
+/// A relay with anti short-cycling.
+#[derive(Debug, Clone, Copy, Default)]
+struct Relay {
+    on: bool,
+    // None until the first switch, so the plant may start at once after boot.
+    since: Option<Timestamp>,
+}
+
+impl Relay {
+    /// Switches towards `want` unless the minimum time forbids it; a safety OFF always passes.
+    fn apply(
+        &mut self,
+        want: bool,
+        safety_off: bool,
+        now: Timestamp,
+        min_on: u64,
+        min_off: u64,
+    ) -> bool {
+        if want == self.on {
+            return false;
+        }
+        let allowed = match self.since {
+            None => true,
+            Some(since) => {
+                let held = now.saturating_duration_since(since).as_millis();
+                if self.on {
+                    safety_off || held >= u128::from(min_on)
+                } else {
+                    held >= u128::from(min_off)
+                }
+            }
+        };
+        if allowed {
+            self.on = want;
+            self.since = Some(now);
+        }
+        allowed
+    }
+}
+
+/// Hysteresis latches of the rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Latches {
+    boil_stop: bool,
+    tank_max: bool,
+    collector_cooling: bool,
+    differential: bool,
+    frost: bool,
+    night_cooling: bool,
+    heater_thermostat: bool,
+}
+
+/// Sets `latch` at `on`, clears it at `off`, holds otherwise.
+fn hysteresis(latch: &mut bool, on: bool, off: bool) {
+    if on {
+        *latch = true;
+    } else if off {
+        *latch = false;
+    }
+}
+
+/// Why the pump is where it is (for the state name and event reasons).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PumpCause {
+    Frost,
+    Manual,
+    Cooling,
+    Night,
+    Differential,
+    Idle,
+}
+
+impl PumpCause {
+    const fn as_str(self) -> &'static str {
+        match self {
+            PumpCause::Frost => "frost protection",
+            PumpCause::Manual => "manual request",
+            PumpCause::Cooling => "collector cooling",
+            PumpCause::Night => "night cooling",
+            PumpCause::Differential => "solar differential",
+            PumpCause::Idle => "off mode",
+        }
+    }
+}
+
+/// The solar-heating controller. Pure: every call gets the time; nothing here reads a clock.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    params: Params,
+    mode: Mode,
+    manual_pump: bool,
+    manual_heater: bool,
+    sensors: [Track; 3],
+    latches: Latches,
+    pump: Relay,
+    heater: Relay,
+    pump_interlock: Option<Interlock>,
+    heater_interlock: Option<Interlock>,
+    state: OperatingState,
+    last_step: Timestamp,
+    energy: Energy,
+    pending: Vec<Event>,
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".to_owned(), |v| format!("{v:.1} °C"))
+}
+
+impl Controller {
+    /// A controller in auto mode with every load OFF.
+    pub fn new(params: Params, now: Timestamp) -> Self {
+        Self {
+            params,
+            mode: Mode::Auto,
+            manual_pump: false,
+            manual_heater: false,
+            sensors: [Track::default(); 3],
+            latches: Latches::default(),
+            pump: Relay::default(),
+            heater: Relay::default(),
+            // Nothing is known before the first readings.
+            pump_interlock: Some(Interlock::SensorFault(Sensor::Collector)),
+            heater_interlock: Some(Interlock::SensorFault(Sensor::TankTop)),
+            state: OperatingState::Starting,
+            last_step: now,
+            energy: Energy::default(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The parameters in force.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Replaces all parameters at once (e.g. after a config reload); already validated by type.
+    pub fn set_params(&mut self, params: Params) {
+        self.params = params;
+    }
+
+    /// Applies a command, or rejects it and leaves everything untouched.
+    pub fn command(
+        &mut self,
+        now: Timestamp,
+        cmd: Command,
+    ) -> Result<CommandOutcome, CommandError> {
+        let _ = now; // Commands take effect at the next step; `now` keeps the API uniform.
+        match cmd {
+            Command::SetMode(mode) => {
+                if mode != self.mode {
+                    if mode == Mode::Manual {
+                        // Bumpless: manual starts from what the loads are doing now.
+                        self.manual_pump = self.pump.on;
+                        self.manual_heater = self.heater.on;
+                    }
+                    self.pending.push(Event {
+                        kind: EventKind::ModeChanged {
+                            from: self.mode,
+                            to: mode,
+                        },
+                        reason: format!("mode changed from {} to {mode} by command", self.mode),
+                    });
+                    self.mode = mode;
+                }
+                Ok(CommandOutcome::Accepted)
+            }
+            Command::SetPump(on) => {
+                self.manual("pump", on)?;
+                self.manual_pump = on;
+                Ok(Self::overridden(on, self.pump_interlock))
+            }
+            Command::SetHeater(on) => {
+                self.manual("heater", on)?;
+                self.manual_heater = on;
+                Ok(Self::overridden(on, self.heater_interlock))
+            }
+            Command::SetParameter(parameter, value) => {
+                self.params = self.params.with(parameter, value)?;
+                self.pending.push(Event {
+                    kind: EventKind::ParameterChanged { parameter, value },
+                    reason: format!("{parameter} set to {value} by command"),
+                });
+                Ok(CommandOutcome::Accepted)
+            }
+        }
+    }
+
+    fn manual(&mut self, load: &'static str, on: bool) -> Result<(), CommandError> {
+        if self.mode != Mode::Manual {
+            return Err(CommandError::NotManual {
+                load,
+                mode: self.mode,
+            });
+        }
+        self.pending.push(Event {
+            kind: EventKind::ManualRequest { load, on },
+            reason: format!("manual {load} {} requested", if on { "ON" } else { "OFF" }),
+        });
+        Ok(())
+    }
+
+    fn overridden(on: bool, interlock: Option<Interlock>) -> CommandOutcome {
+        match interlock {
+            Some(reason) if reason.forces_off() == on => {
+                CommandOutcome::AcceptedButOverridden { reason }
+            }
+            _ => CommandOutcome::Accepted,
+        }
+    }
+
+    /// One control step.
+    pub fn step(&mut self, now: Timestamp, readings: &Readings) -> Output {
+        let mut events = std::mem::take(&mut self.pending);
+        let r = self.params.raw().clone();
+        let elapsed_s = now.saturating_duration_since(self.last_step).as_secs_f64();
+        self.last_step = self.last_step.max(now);
+
+        // Sensors.
+        for (i, sensor) in Sensor::ALL.into_iter().enumerate() {
+            let (min, max) = match sensor {
+                Sensor::Collector => (r.collector_min_c, r.collector_max_c),
+                Sensor::TankBottom | Sensor::TankTop => (r.tank_sensor_min_c, r.tank_sensor_max_c),
+            };
+            let v = Validation {
+                min,
+                max,
+                stale_ms: Params::ms(r.stale_timeout_s),
+                clear_ms: Params::ms(r.fault_clear_s),
+                power_on_window: r.power_on_window_k,
+            };
+            match self.sensors[i].update(now, readings.get(sensor), &v) {
+                Some(Change::Faulted(fault)) => events.push(Event {
+                    kind: EventKind::InterlockActivated(Interlock::SensorFault(sensor)),
+                    reason: format!("{sensor} sensor faulted: {fault}"),
+                }),
+                Some(Change::Recovered) => events.push(Event {
+                    kind: EventKind::InterlockReleased(Interlock::SensorFault(sensor)),
+                    reason: format!("{sensor} sensor good for {} s again", r.fault_clear_s),
+                }),
+                None => {}
+            }
+        }
+        let c = self.sensors[0].value();
+        let b = self.sensors[1].value();
+        let t = self.sensors[2].value();
+
+        // Energy over the interval that just ended, with the relays as they were during it.
+        // A long gap is capped so a hung caller cannot invent energy.
+        let secs = elapsed_s.min(r.stale_timeout_s as f64);
+        if self.pump.on
+            && let (Some(c), Some(b)) = (c, b)
+        {
+            let kw = r.flow_l_per_min / 60.0 * (c - b).max(0.0) * r.heat_capacity_kj_per_l_k;
+            self.energy.collected_kwh += kw * secs / 3600.0;
+        }
+        if self.heater.on {
+            self.energy.heater_kwh += r.heater_power_w / 1000.0 * secs / 3600.0;
+        }
+
+        // Rule latches.
+        let before = self.latches;
+        let l = &mut self.latches;
+        if let Some(c) = c {
+            hysteresis(
+                &mut l.boil_stop,
+                c >= r.boil_stop,
+                c < r.boil_stop - r.boil_stop_hysteresis,
+            );
+            hysteresis(
+                &mut l.collector_cooling,
+                c >= r.collector_cooling,
+                c < r.collector_cooling - r.collector_cooling_hysteresis,
+            );
+        } else {
+            // Boil stop stays latched while blind; the automatic functions reset.
+            l.collector_cooling = false;
+        }
+        let tank_hot = match (b, t) {
+            (Some(b), Some(t)) => Some(b.max(t)),
+            (x, None) | (None, x) => x,
+        };
+        if let Some(tank) = tank_hot {
+            hysteresis(
+                &mut l.tank_max,
+                tank >= r.tank_max,
+                tank < r.tank_max - r.tank_max_hysteresis,
+            );
+        }
+        let (dt_start, dt_stop) = if self.mode == Mode::Eco {
+            (r.eco_dt_start, r.eco_dt_stop)
+        } else {
+            (r.dt_start, r.dt_stop)
+        };
+        if let (Some(c), Some(b)) = (c, b) {
+            hysteresis(&mut l.differential, c - b >= dt_start, c - b <= dt_stop);
+            hysteresis(
+                &mut l.frost,
+                c <= r.frost_on && b >= r.frost_tank_min,
+                c >= r.frost_off || b < r.frost_tank_min,
+            );
+            hysteresis(
+                &mut l.night_cooling,
+                r.night_cooling_enabled && b >= r.night_cooling_tank && b - c >= r.night_cooling_dt,
+                !r.night_cooling_enabled
+                    || b < r.night_cooling_tank - r.night_cooling_hysteresis
+                    || b - c < r.night_cooling_dt_stop,
+            );
+        } else {
+            l.differential = false;
+            l.frost = false;
+            l.night_cooling = false;
+        }
+        let setpoint = if self.mode == Mode::Eco {
+            r.eco_heater_setpoint
+        } else {
+            r.heater_setpoint
+        };
+        match t {
+            Some(t) => hysteresis(
+                &mut l.heater_thermostat,
+                t <= setpoint - r.heater_hysteresis,
+                t >= setpoint,
+            ),
+            None => l.heater_thermostat = false,
+        }
+        let l = *l;
+        Self::latch_events(&mut events, before, l, c, tank_hot, &r);
+
+        // Pump, by priority (docs/control.md).
+        let automatic = matches!(self.mode, Mode::Auto | Mode::Eco);
+        let (want_pump, pump_interlock, cause) = if c.is_none() {
+            (
+                false,
+                Some(Interlock::SensorFault(Sensor::Collector)),
+                PumpCause::Idle,
+            )
+        } else if b.is_none() {
+            (
+                false,
+                Some(Interlock::SensorFault(Sensor::TankBottom)),
+                PumpCause::Idle,
+            )
+        } else if l.boil_stop {
+            (false, Some(Interlock::BoilStop), PumpCause::Idle)
+        } else if l.frost {
+            (true, Some(Interlock::FrostProtection), PumpCause::Frost)
+        } else if l.tank_max && !(automatic && l.night_cooling) {
+            (false, Some(Interlock::TankMax), PumpCause::Idle)
+        } else {
+            match self.mode {
+                Mode::Off => (false, None, PumpCause::Idle),
+                Mode::Manual => (self.manual_pump, None, PumpCause::Manual),
+                Mode::Auto | Mode::Eco if l.collector_cooling => (true, None, PumpCause::Cooling),
+                Mode::Auto | Mode::Eco if l.night_cooling => (true, None, PumpCause::Night),
+                Mode::Auto | Mode::Eco => (l.differential, None, PumpCause::Differential),
+            }
+        };
+        // Heater, by priority.
+        let (want_heater, heater_interlock) = if t.is_none() {
+            (false, Some(Interlock::SensorFault(Sensor::TankTop)))
+        } else if l.tank_max {
+            (false, Some(Interlock::TankMax))
+        } else {
+            match self.mode {
+                Mode::Off => (false, None),
+                Mode::Manual => (self.manual_heater, None),
+                Mode::Auto | Mode::Eco => (l.heater_thermostat, None),
+            }
+        };
+        self.pump_interlock = pump_interlock;
+        self.heater_interlock = heater_interlock;
+
+        let pump_safety = pump_interlock.is_some_and(Interlock::forces_off);
+        if self.pump.apply(
+            want_pump,
+            pump_safety,
+            now,
+            Params::ms(r.pump_min_on_s),
+            Params::ms(r.pump_min_off_s),
+        ) {
+            let why = pump_interlock.map_or_else(|| cause.as_str().to_owned(), |i| i.to_string());
+            events.push(Event {
+                kind: EventKind::PumpSwitched { on: self.pump.on },
+                reason: format!(
+                    "pump {} ({why}; collector {}, tank bottom {})",
+                    if self.pump.on { "ON" } else { "OFF" },
+                    fmt_opt(c),
+                    fmt_opt(b)
+                ),
+            });
+        }
+        let heater_safety = heater_interlock.is_some_and(Interlock::forces_off);
+        if self.heater.apply(
+            want_heater,
+            heater_safety,
+            now,
+            Params::ms(r.heater_min_on_s),
+            Params::ms(r.heater_min_off_s),
+        ) {
+            let why = match (heater_interlock, self.mode) {
+                (Some(i), _) => i.to_string(),
+                (None, Mode::Manual) => "manual request".to_owned(),
+                (None, Mode::Off) => "off mode".to_owned(),
+                (None, mode) => format!("{mode} thermostat, setpoint {setpoint} °C"),
+            };
+            events.push(Event {
+                kind: EventKind::HeaterSwitched { on: self.heater.on },
+                reason: format!(
+                    "heater {} ({why}; tank top {})",
+                    if self.heater.on { "ON" } else { "OFF" },
+                    fmt_opt(t)
+                ),
+            });
+        }
+
+        let state = self.derive_state(l, cause);
+        if state != self.state {
+            events.push(Event {
+                kind: EventKind::StateChanged {
+                    from: self.state,
+                    to: state,
+                },
+                reason: format!("state {} -> {state}", self.state),
+            });
+            self.state = state;
+        }
+
+        Output {
+            pump: self.pump.on,
+            heater: self.heater.on,
+            state,
+            pump_interlock,
+            heater_interlock,
+            events,
+        }
+    }
+
+    fn latch_events(
+        events: &mut Vec<Event>,
+        before: Latches,
+        after: Latches,
+        c: Option<f64>,
+        tank: Option<f64>,
+        r: &RawParams,
+    ) {
+        let mut edge = |was: bool, is: bool, interlock: Interlock, on: String, off: String| {
+            if was != is {
+                let kind = if is {
+                    EventKind::InterlockActivated(interlock)
+                } else {
+                    EventKind::InterlockReleased(interlock)
+                };
+                events.push(Event {
+                    kind,
+                    reason: if is { on } else { off },
+                });
+            }
+        };
+        if before.boil_stop != after.boil_stop {
+            edge(
+                before.boil_stop,
+                after.boil_stop,
+                Interlock::BoilStop,
+                format!("boil stop: collector {} >= {} °C", fmt_opt(c), r.boil_stop),
+                format!(
+                    "boil stop released: collector {} < {} °C",
+                    fmt_opt(c),
+                    r.boil_stop - r.boil_stop_hysteresis
+                ),
+            );
+        }
+        if before.tank_max != after.tank_max {
+            edge(
+                before.tank_max,
+                after.tank_max,
+                Interlock::TankMax,
+                format!("tank maximum: tank {} >= {} °C", fmt_opt(tank), r.tank_max),
+                format!(
+                    "tank maximum released: tank {} < {} °C",
+                    fmt_opt(tank),
+                    r.tank_max - r.tank_max_hysteresis
+                ),
+            );
+        }
+        if before.frost != after.frost {
+            edge(
+                before.frost,
+                after.frost,
+                Interlock::FrostProtection,
+                format!(
+                    "frost protection: collector {} <= {} °C",
+                    fmt_opt(c),
+                    r.frost_on
+                ),
+                format!("frost protection ended: collector {}", fmt_opt(c)),
+            );
+        }
+    }
+
+    fn derive_state(&self, l: Latches, cause: PumpCause) -> OperatingState {
+        let faulted = self.sensors.iter().any(|s| s.fault().is_some());
+        if faulted {
+            OperatingState::Fault
+        } else if self.sensors.iter().any(|s| s.value().is_none()) {
+            OperatingState::Starting
+        } else if l.boil_stop || l.tank_max {
+            OperatingState::Overheated
+        } else if l.frost {
+            OperatingState::FrostProtection
+        } else if self.mode == Mode::Off {
+            OperatingState::Off
+        } else if self.mode == Mode::Manual {
+            OperatingState::Manual
+        } else if self.pump.on && cause == PumpCause::Cooling {
+            OperatingState::CollectorCooling
+        } else if self.pump.on && cause == PumpCause::Night {
+            OperatingState::NightCooling
+        } else if self.pump.on {
+            OperatingState::Heating
+        } else if self.heater.on {
+            OperatingState::AuxHeating
+        } else {
+            OperatingState::Standby
+        }
+    }
+
+    /// The current operating state.
+    pub fn state(&self) -> OperatingState {
+        self.state
+    }
+
+    /// Energy counters.
+    pub fn energy(&self) -> Energy {
+        self.energy
+    }
+
+    /// Active interlocks.
+    pub fn interlocks(&self) -> Vec<Interlock> {
+        let mut v = Vec::new();
+        for i in [self.pump_interlock, self.heater_interlock]
+            .into_iter()
+            .flatten()
+        {
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+        if self.latches.boil_stop && !v.contains(&Interlock::BoilStop) {
+            v.push(Interlock::BoilStop);
+        }
+        v
+    }
+
+    /// Whether the boil stop is latched.
+    pub fn boil_stop_latched(&self) -> bool {
+        self.latches.boil_stop
+    }
+
+    /// Whether the tank maximum is active.
+    pub fn tank_max_active(&self) -> bool {
+        self.latches.tank_max
+    }
+
+    /// Snapshot for the state JSON.
+    pub fn status(&self) -> Status {
+        let mut alarms = Vec::new();
+        for (i, sensor) in Sensor::ALL.into_iter().enumerate() {
+            if let Some(fault) = self.sensors[i].fault() {
+                alarms.push(Alarm::Sensor { sensor, fault });
+            }
+        }
+        if self.latches.boil_stop {
+            alarms.push(Alarm::BoilStop);
+        }
+        if self.latches.tank_max {
+            alarms.push(Alarm::TankMax);
+        }
+        Status {
+            mode: self.mode,
+            state: self.state,
+            pump: self.pump.on,
+            heater: self.heater.on,
+            manual_pump: self.manual_pump,
+            manual_heater: self.manual_heater,
+            collector: self.sensors[0].status(),
+            tank_bottom: self.sensors[1].status(),
+            tank_top: self.sensors[2].status(),
+            alarms,
+            interlocks: self.interlocks(),
+            params: self.params.raw().clone(),
+            energy: self.energy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

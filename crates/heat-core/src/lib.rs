@@ -1,0 +1,27 @@
+//! Pure control logic of the solar-heating plant (collector, tank, pump, auxiliary heater).
+//!
+//! Readings (a value or a fault per sensor) and the current time come in; relay commands, an
+//! operating state and events come out. This crate does no IO, reads no clock, never sleeps or
+//! spawns, and knows nothing of MQTT or GPIO; its only dependencies are `serde` and `thiserror`
+//! (checked by a test). The rule priorities are documented in `docs/control.md`.
+//!
+//! - [`time`]: [`Timestamp`], the caller's monotonic time;
+//! - [`sensor`]: [`Reading`], [`Readings`], [`SensorFault`] and validation;
+//! - [`params`]: [`Parameter`], [`Limits`], [`RawParams`] → [`Params`], [`ParamError`];
+//! - [`mode`]: [`Mode`], [`OperatingState`], [`Interlock`], [`Alarm`];
+//! - [`controller`]: [`Controller`], [`Command`], [`Output`], [`Event`], [`Status`].
+
+pub mod controller;
+pub mod mode;
+pub mod params;
+pub mod sensor;
+pub mod time;
+
+pub use controller::{
+    Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Status,
+};
+pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
+pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};
+pub use sensor::{Reading, Readings, Sensor, SensorFault, SensorStatus};
+pub use std::time::Duration;
+pub use time::Timestamp;

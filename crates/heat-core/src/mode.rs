@@ -1,0 +1,163 @@
+//! Operating modes, operating states, interlocks and alarms: the named vocabulary of the plant.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::sensor::{Sensor, SensorFault};
+
+/// The mode the user selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Solar differential, cooling, heater thermostat at its setpoint.
+    #[default]
+    Auto,
+    /// As auto with the eco differential and the lower eco heater setpoint.
+    Eco,
+    /// Pump and heater follow commands; interlocks still apply.
+    Manual,
+    /// Loads off, except what frost protection requires.
+    Off,
+}
+
+impl Mode {
+    /// Every mode (the options of a Home Assistant `select`).
+    pub const ALL: [Mode; 4] = [Mode::Auto, Mode::Eco, Mode::Manual, Mode::Off];
+
+    /// `"auto"`, `"eco"`, `"manual"` or `"off"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Eco => "eco",
+            Mode::Manual => "manual",
+            Mode::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A mode name that is not one of [`Mode::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown mode {0:?} (expected auto, eco, manual or off)")]
+pub struct UnknownMode(pub String);
+
+impl FromStr for Mode {
+    type Err = UnknownMode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| UnknownMode(s.to_owned()))
+    }
+}
+
+/// The named state of the plant, derived after each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatingState {
+    /// Before the first step.
+    Starting,
+    /// A sensor is faulted.
+    Fault,
+    /// Boil stop latched or tank at its maximum.
+    Overheated,
+    /// The pump runs to keep the collector from freezing.
+    FrostProtection,
+    /// Mode off.
+    Off,
+    /// Mode manual.
+    Manual,
+    /// The pump runs to cool a hot collector.
+    CollectorCooling,
+    /// The pump runs to dump tank heat through the collector.
+    NightCooling,
+    /// The pump runs on the solar differential.
+    Heating,
+    /// Only the auxiliary heater runs.
+    AuxHeating,
+    /// Nothing to do.
+    Standby,
+}
+
+impl OperatingState {
+    /// Snake-case name, e.g. `"collector_cooling"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OperatingState::Starting => "starting",
+            OperatingState::Fault => "fault",
+            OperatingState::Overheated => "overheated",
+            OperatingState::FrostProtection => "frost_protection",
+            OperatingState::Off => "off",
+            OperatingState::Manual => "manual",
+            OperatingState::CollectorCooling => "collector_cooling",
+            OperatingState::NightCooling => "night_cooling",
+            OperatingState::Heating => "heating",
+            OperatingState::AuxHeating => "aux_heating",
+            OperatingState::Standby => "standby",
+        }
+    }
+}
+
+impl fmt::Display for OperatingState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule that overrides the mode and any command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interlock {
+    /// A sensor the load needs has no usable value: the load is OFF.
+    SensorFault(Sensor),
+    /// Boil stop latched: the pump is OFF.
+    BoilStop,
+    /// Tank at its maximum: heater OFF, and pump OFF unless it moves heat out of the tank.
+    TankMax,
+    /// Frost protection: the pump is ON.
+    FrostProtection,
+}
+
+impl Interlock {
+    /// Whether this interlock forces its load OFF (a safety OFF is never delayed).
+    pub const fn forces_off(self) -> bool {
+        !matches!(self, Interlock::FrostProtection)
+    }
+}
+
+impl fmt::Display for Interlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Interlock::SensorFault(s) => write!(f, "{s} sensor fault"),
+            Interlock::BoilStop => f.write_str("boil stop"),
+            Interlock::TankMax => f.write_str("tank maximum"),
+            Interlock::FrostProtection => f.write_str("frost protection"),
+        }
+    }
+}
+
+/// An active alarm, published in the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alarm {
+    /// A sensor is faulted; clears once it has read good for `fault_clear_s`.
+    Sensor {
+        /// Which sensor.
+        sensor: Sensor,
+        /// Its fault.
+        fault: SensorFault,
+    },
+    /// Boil stop latched; clears below `boil_stop - boil_stop_hysteresis`.
+    BoilStop,
+    /// Tank at its maximum; clears below `tank_max - tank_max_hysteresis`.
+    TankMax,
+}

@@ -1,0 +1,124 @@
+//! Unit tests of sensor validation: range, NaN, power-on value, hold, stale, fault clearing.
+
+use super::*;
+
+const V: Validation = Validation {
+    min: -20.0,
+    max: 125.0,
+    stale_ms: 90_000,
+    clear_ms: 60_000,
+    power_on_window: 5.0,
+};
+
+fn at(s: u64) -> Timestamp {
+    Timestamp::from_secs(s)
+}
+
+#[test]
+fn bad_values_fault_immediately() {
+    let cases = [
+        (Reading::Value(f64::NAN), SensorFault::NotFinite),
+        (Reading::Value(f64::INFINITY), SensorFault::NotFinite),
+        (Reading::Value(f64::NEG_INFINITY), SensorFault::NotFinite),
+        (Reading::Value(-127.0), SensorFault::OutOfRange),
+        (Reading::Value(125.1), SensorFault::OutOfRange),
+        (Reading::Value(85.0), SensorFault::PowerOnValue),
+        (
+            Reading::Fault(SensorFault::Disconnected),
+            SensorFault::Disconnected,
+        ),
+        (Reading::Fault(SensorFault::Missing), SensorFault::Missing),
+        // A transient fault with nothing to hold is a fault too.
+        (Reading::Fault(SensorFault::Crc), SensorFault::Crc),
+    ];
+    for (reading, fault) in cases {
+        let mut t = Track::default();
+        assert_eq!(
+            t.update(at(0), reading, &V),
+            Some(Change::Faulted(fault)),
+            "{reading:?}"
+        );
+        assert_eq!(t.value(), None);
+        assert_eq!(t.fault(), Some(fault));
+    }
+}
+
+#[test]
+fn range_limits_are_inclusive() {
+    for x in [-20.0, 125.0] {
+        let mut t = Track::default();
+        assert_eq!(t.update(at(0), Reading::Value(x), &V), None);
+        assert_eq!(t.value(), Some(x));
+    }
+}
+
+#[test]
+fn power_on_value_is_accepted_only_after_a_plausible_value() {
+    let mut t = Track::default();
+    t.update(at(0), Reading::Value(80.0), &V);
+    assert_eq!(t.update(at(30), Reading::Value(85.0), &V), None);
+    assert_eq!(t.value(), Some(85.0));
+
+    let mut t = Track::default();
+    t.update(at(0), Reading::Value(79.9), &V);
+    assert_eq!(
+        t.update(at(30), Reading::Value(85.0), &V),
+        Some(Change::Faulted(SensorFault::PowerOnValue))
+    );
+
+    // A plausible value that is older than the stale timeout does not count.
+    let mut t = Track::default();
+    t.update(at(0), Reading::Value(84.0), &V);
+    assert_eq!(
+        t.update(at(91), Reading::Value(85.0), &V),
+        Some(Change::Faulted(SensorFault::PowerOnValue))
+    );
+}
+
+#[test]
+fn transient_faults_hold_the_last_value_until_stale() {
+    let mut t = Track::default();
+    t.update(at(0), Reading::Value(40.0), &V);
+    assert_eq!(t.update(at(30), Reading::Fault(SensorFault::Crc), &V), None);
+    assert_eq!(t.value(), Some(40.0));
+    assert_eq!(t.update(at(90), Reading::Fault(SensorFault::Io), &V), None);
+    assert_eq!(t.value(), Some(40.0));
+    assert_eq!(
+        t.update(at(91), Reading::Fault(SensorFault::Crc), &V),
+        Some(Change::Faulted(SensorFault::Stale))
+    );
+    assert_eq!(t.value(), None);
+}
+
+#[test]
+fn faults_clear_only_after_good_readings_for_the_clear_time() {
+    let mut t = Track::default();
+    t.update(at(0), Reading::Value(f64::NAN), &V);
+    assert_eq!(t.update(at(30), Reading::Value(40.0), &V), None);
+    assert_eq!(t.value(), None, "first good reading starts the clear timer");
+    assert_eq!(t.update(at(60), Reading::Value(40.0), &V), None);
+    // A hiccup restarts the timer.
+    t.update(at(70), Reading::Value(f64::NAN), &V);
+    assert_eq!(t.update(at(80), Reading::Value(41.0), &V), None);
+    assert_eq!(t.update(at(139), Reading::Value(41.0), &V), None);
+    assert_eq!(t.fault(), Some(SensorFault::NotFinite));
+    assert_eq!(
+        t.update(at(140), Reading::Value(42.0), &V),
+        Some(Change::Recovered)
+    );
+    assert_eq!(t.value(), Some(42.0));
+    assert_eq!(
+        t.status(),
+        SensorStatus {
+            value: Some(42.0),
+            fault: None
+        }
+    );
+}
+
+#[test]
+fn names_are_snake_case() {
+    assert_eq!(Sensor::TankTop.as_str(), "tank_top");
+    assert_eq!(SensorFault::PowerOnValue.to_string(), "power_on_value");
+    assert!(SensorFault::Crc.is_transient() && !SensorFault::Missing.is_transient());
+}

@@ -1,0 +1,47 @@
+//! Energy counters: collected heat from flow × ΔT × heat capacity, heater energy from its power.
+
+use heat_core::{Mode, Readings};
+
+use crate::{Rig, params};
+
+#[test]
+fn one_hour_of_pumping_at_10_k_and_heating() {
+    // 4 L/min × 10 K × 3.8 kJ/(L·K) = 2.533 kW; heater 3 kW.
+    let mut rig = Rig::new(params(|_| {}), Mode::Auto);
+    rig.temps(50.0, 40.0, 50.0); // pump and heater switch ON here
+    for _ in 0..120 {
+        rig.temps(50.0, 40.0, 50.0);
+    }
+    let e = rig.ctl.energy();
+    assert!(
+        (e.collected_kwh - 4.0 / 60.0 * 10.0 * 3.8).abs() < 1e-9,
+        "{e:?}"
+    );
+    assert!((e.heater_kwh - 3.0).abs() < 1e-9, "{e:?}");
+}
+
+#[test]
+fn nothing_counts_while_loads_are_off_or_the_loop_loses_heat() {
+    let mut rig = Rig::new(params(|_| {}), Mode::Off);
+    for _ in 0..10 {
+        rig.temps(50.0, 40.0, 50.0);
+    }
+    assert_eq!(rig.ctl.energy(), heat_core::Energy::default());
+    // Frost protection pumps tank heat out: not counted as collected.
+    let mut rig = Rig::new(params(|_| {}), Mode::Auto);
+    for _ in 0..10 {
+        assert!(rig.temps(2.0, 20.0, 58.0).pump);
+    }
+    assert_eq!(rig.ctl.energy().collected_kwh, 0.0);
+}
+
+#[test]
+fn a_long_gap_is_capped_at_the_stale_timeout() {
+    let mut rig = Rig::new(params(|_| {}), Mode::Auto);
+    rig.temps(50.0, 58.0, 50.0); // heater ON, pump OFF
+    rig.secs += 10 * 3600;
+    rig.step(Readings::celsius(50.0, 58.0, 50.0));
+    let e = rig.ctl.energy();
+    // At most the 90 s stale timeout at 3 kW, not ten hours.
+    assert!((e.heater_kwh - 3.0 * 90.0 / 3600.0).abs() < 1e-9, "{e:?}");
+}
