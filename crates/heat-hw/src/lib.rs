@@ -17,5 +17,6 @@ pub mod sim;
 pub mod w1;
 
 pub use clock::VirtualClock;
+pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};
 
 pub use sensor::{SensorBank, SensorError, SensorRole, Sweep};
