@@ -144,8 +144,8 @@ pub fn classify_celsius(celsius: f64) -> Result<f64, SensorError> {
     if !celsius.is_finite() {
         return Err(SensorError::NotFinite);
     }
-    // Round to the DS18B20's 1/16 °C grid first, so sentinels compare exactly.
-    classify_milli((celsius * 1000.0).round() as i64)
+    // Sentinels and range are checked on whole milli °C; the value keeps its full precision.
+    classify_milli((celsius * 1000.0).round() as i64).map(|_| celsius)
 }
 
 /// The result of one sweep: per configured role, a temperature in °C or the reason there is none.

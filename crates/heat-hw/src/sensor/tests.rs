@@ -40,6 +40,11 @@ fn classify_celsius_rejects_non_finite_and_sentinels() {
     assert_eq!(classify_celsius(85.0), Err(SensorError::PowerOnValue));
     assert_eq!(classify_celsius(-127.0), Err(SensorError::Disconnected));
     assert_eq!(classify_celsius(21.5), Ok(21.5));
+    assert_eq!(classify_celsius(25.0625), Ok(25.0625));
+    assert_eq!(
+        classify_celsius(1e300),
+        Err(SensorError::OutOfRange(i64::MAX))
+    );
 }
 
 #[test]
