@@ -47,7 +47,10 @@ fn measure_sim(days: u32, dt: Duration) -> (f64, Duration) {
     let mut pump = false;
     for _ in 0..steps {
         let sweep = plant.sweep(&mut delay);
-        if let (Ok(c), Ok(b)) = (sweep.get(SensorRole::Collector), sweep.get(SensorRole::TankBottom)) {
+        if let (Ok(c), Ok(b)) = (
+            sweep.get(SensorRole::Collector),
+            sweep.get(SensorRole::TankBottom),
+        ) {
             pump = if pump { c - b > 4.0 } else { c - b >= 8.0 };
         }
         // The sim's relays only fail when a fault is injected, and none is here.
@@ -61,8 +64,15 @@ fn measure_sim(days: u32, dt: Duration) -> (f64, Duration) {
 
 fn main() -> io::Result<()> {
     let mut out = io::stdout().lock();
-    writeln!(out, "w1 sweep, 750 ms conversions on a virtual clock, {SWEEPS} sweeps each")?;
-    writeln!(out, "{:>7} | {:>9} | {:>14} | {:>11} | {:>12}", "sensors", "bulk read", "hw time/sweep", "conversions", "wall/sweep")?;
+    writeln!(
+        out,
+        "w1 sweep, 750 ms conversions on a virtual clock, {SWEEPS} sweeps each"
+    )?;
+    writeln!(
+        out,
+        "{:>7} | {:>9} | {:>14} | {:>11} | {:>12}",
+        "sensors", "bulk read", "hw time/sweep", "conversions", "wall/sweep"
+    )?;
     writeln!(out, "{}", "-".repeat(66))?;
     for n in [1, 4, 8] {
         for bulk in [true, false] {
@@ -77,12 +87,19 @@ fn main() -> io::Result<()> {
         }
     }
     writeln!(out)?;
-    writeln!(out, "simulation speed (sweep + pump decision + step per 30 s, 10 s substeps)")?;
+    writeln!(
+        out,
+        "simulation speed (sweep + pump decision + step per 30 s, 10 s substeps)"
+    )?;
     writeln!(out, "{:>6} | {:>10} | {:>14}", "days", "wall", "sim days/s")?;
     writeln!(out, "{}", "-".repeat(36))?;
     for days in [1, 30] {
         let (rate, wall) = measure_sim(days, Duration::from_secs(30));
-        writeln!(out, "{days:>6} | {:>7.1} ms | {rate:>14.0}", wall.as_secs_f64() * 1e3)?;
+        writeln!(
+            out,
+            "{days:>6} | {:>7.1} ms | {rate:>14.0}",
+            wall.as_secs_f64() * 1e3
+        )?;
     }
     Ok(())
 }

@@ -7,10 +7,13 @@
 //! Timing caveat: 1-Wire slots are 6–70 µs. A sleeping delay (linux-embedded-hal's `Delay`)
 //! overshoots those by far; use [`SpinDelay`], and prefer the kernel w1 driver ([`crate::w1`]).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
+use linux_embedded_hal::CdevPin;
+use linux_embedded_hal::gpio_cdev::{self, Chip, LineRequestFlags};
 use one_wire_bus::{Address, OneWire, OneWireError};
 
 pub mod compat;
@@ -323,6 +326,18 @@ where
         }
         sweep
     }
+}
+
+/// Opens a GPIO character-device line as an open-drain output, released (high) from the start,
+/// ready for [`Ds18b20Bus::new`]. The line needs the usual 4.7 kΩ pull-up to 3.3 V; reading an
+/// open-drain output returns the real bus level on the Raspberry Pi's controller.
+pub fn open_line(chip: &Path, line: u32) -> Result<CdevPin, gpio_cdev::Error> {
+    let handle = Chip::new(chip)?.get_line(line)?.request(
+        LineRequestFlags::OUTPUT | LineRequestFlags::OPEN_DRAIN,
+        1,
+        "heat-hw-1wire",
+    )?;
+    CdevPin::new(handle)
 }
 
 /// A busy-waiting [`DelayNs`]: microsecond slots need it, since a sleeping thread wakes far too

@@ -47,6 +47,14 @@ impl SensorRole {
     pub fn is_required(self) -> bool {
         Self::REQUIRED.contains(&self)
     }
+
+    /// The required roles absent from `configured`, for configuration validation.
+    pub fn missing_required(configured: &[SensorRole]) -> Vec<SensorRole> {
+        Self::REQUIRED
+            .into_iter()
+            .filter(|r| !configured.contains(r))
+            .collect()
+    }
 }
 
 impl fmt::Display for SensorRole {

@@ -13,6 +13,11 @@ fn roles_round_trip_through_names() {
     );
     assert!(SensorRole::TankTop.is_required());
     assert!(!SensorRole::Ambient.is_required());
+    assert_eq!(
+        SensorRole::missing_required(&[SensorRole::TankTop, SensorRole::Ambient]),
+        [SensorRole::Collector, SensorRole::TankBottom]
+    );
+    assert!(SensorRole::missing_required(&SensorRole::ALL).is_empty());
 }
 
 #[test]
