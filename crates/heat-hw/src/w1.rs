@@ -132,6 +132,7 @@ impl<F: W1Fs> W1Bank<F> {
             if !self.fs.exists(&path) {
                 continue;
             }
+            // Exactly "trigger\n": w1_therm rejects any write whose length is not 8 bytes.
             match self.fs.write(&path, "trigger\n") {
                 Ok(()) => triggered.push(path),
                 // Fall back to per-sensor conversions, which the kernel does on read anyway.
