@@ -1,0 +1,22 @@
+//! Plant hardware for the solar-heating controller, behind small traits.
+//!
+//! - [`SensorBank`]: one sweep reads every configured temperature sensor, each a value or a
+//!   typed [`SensorError`]. Backends: the Linux kernel w1 driver ([`w1`]), a bit-banged 1-Wire
+//!   bus on a GPIO line ([`onewire_gpio`]) and the simulated plant ([`sim`]).
+//! - [`RelayOutputs`]: set and read back the pump and heater relays; the safe state is every
+//!   load OFF. Backends: GPIO lines ([`relay`]) and the simulated plant.
+//!
+//! This crate deliberately does not depend on `heat-core`; [`SensorError`] documents how it maps
+//! onto `heat-core`'s `SensorFault`.
+
+pub mod clock;
+pub mod onewire_gpio;
+pub mod relay;
+pub mod sensor;
+pub mod sim;
+pub mod w1;
+
+pub use clock::VirtualClock;
+pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};
+
+pub use sensor::{SensorBank, SensorError, SensorRole, Sweep};

@@ -1,0 +1,3 @@
+//! Integration tests: the simulated plant driven through the public traits like a controller.
+
+mod day;
