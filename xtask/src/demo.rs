@@ -25,7 +25,9 @@ pub(crate) fn demo(args: &[String]) -> Result<()> {
     system::ensure_packages(&system::TEST_PACKAGES)?;
     let root = project_root();
     println!("==> building heat-diag");
-    run(cargo().current_dir(&root).args(["build", "--quiet", "--package", "heat-diag"]))?;
+    run(cargo()
+        .current_dir(&root)
+        .args(["build", "--quiet", "--package", "heat-diag"]))?;
     let heat_diag = root.join("target/debug/heat-diag");
 
     let demo = root.join("target/demo");
@@ -42,24 +44,50 @@ pub(crate) fn demo(args: &[String]) -> Result<()> {
     println!("==> starting a private Mosquitto (no anonymous access, password file, TLS)");
     let broker = BrokerBuilder::new()
         .user(USER, &password)
-        .tls(TlsListener { ca_file: pki.ca_file().to_owned(), server, require_certificate: false })
+        .tls(TlsListener {
+            ca_file: pki.ca_file().to_owned(),
+            server,
+            require_certificate: false,
+        })
         .start()
         .context("cannot start Mosquitto")?;
-    println!("    plain listener 127.0.0.1:{}, TLS listener localhost:{}", broker.port(), broker.tls_port());
+    println!(
+        "    plain listener 127.0.0.1:{}, TLS listener localhost:{}",
+        broker.port(),
+        broker.tls_port()
+    );
 
     let tls_port = broker.tls_port().to_string();
     let plain_port = broker.port().to_string();
     let ca = pki.ca_file().display().to_string();
     let pw = password_file.display().to_string();
     let runs: [(&str, Vec<(&str, &str)>); 2] = [
-        ("TLS, MQTT 5", vec![("MQTT_BROKER", "localhost"), ("MQTT_PORT", &tls_port), ("MQTT_CA_FILE", &ca), ("MQTT_VERSION", "5")]),
-        ("plain TCP on loopback, MQTT 3.1.1", vec![("MQTT_BROKER", "127.0.0.1"), ("MQTT_PORT", &plain_port), ("MQTT_VERSION", "3.1.1")]),
+        (
+            "TLS, MQTT 5",
+            vec![
+                ("MQTT_BROKER", "localhost"),
+                ("MQTT_PORT", &tls_port),
+                ("MQTT_CA_FILE", &ca),
+                ("MQTT_VERSION", "5"),
+            ],
+        ),
+        (
+            "plain TCP on loopback, MQTT 3.1.1",
+            vec![
+                ("MQTT_BROKER", "127.0.0.1"),
+                ("MQTT_PORT", &plain_port),
+                ("MQTT_VERSION", "3.1.1"),
+            ],
+        ),
     ];
     for (what, env) in runs {
         println!("\n==> heat-diag connect ({what})");
         run_diag(&heat_diag, &demo, &env, &pw)?;
     }
-    println!("\n==> the broker saw {} connection attempts; stopping it", broker.connection_attempts());
+    println!(
+        "\n==> the broker saw {} connection attempts; stopping it",
+        broker.connection_attempts()
+    );
     drop(broker);
     Ok(())
 }

@@ -98,5 +98,8 @@ fn test(args: &[String]) -> Result<()> {
 /// Every benchmark target of the workspace; each prints its own table.
 fn bench(args: &[String]) -> Result<()> {
     system::ensure_packages(&system::TEST_PACKAGES)?;
-    run(cargo().current_dir(project_root()).args(["bench", "--workspace", "--benches", "--locked"]).args(args))
+    run(cargo()
+        .current_dir(project_root())
+        .args(["bench", "--workspace", "--benches", "--locked"])
+        .args(args))
 }

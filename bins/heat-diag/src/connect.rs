@@ -29,7 +29,11 @@ pub(crate) struct Args {
 pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
     let broker = settings.broker();
     let transport = if broker.tls().is_some() { "tls" } else { "tcp" };
-    println!("broker      {} ({transport}, MQTT {})", broker.broker_addr(), broker.protocol());
+    println!(
+        "broker      {} ({transport}, MQTT {})",
+        broker.broker_addr(),
+        broker.protocol()
+    );
     println!("client id   {}", broker.client_id());
     println!("user        {}", broker.credentials().username());
 
@@ -44,16 +48,24 @@ pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
         println!("            wrong password: {}", report.wrong_password);
         let verdict = report.verdict();
         match verdict {
-            Verdict::Secure => println!("verdict     secure: the broker refuses anonymous clients and wrong passwords"),
+            Verdict::Secure => println!(
+                "verdict     secure: the broker refuses anonymous clients and wrong passwords"
+            ),
             Verdict::Insecure => println!(
                 "verdict     INSECURE: the broker accepted a client it should refuse; set \
                  `allow_anonymous false` and a password_file in mosquitto.conf"
             ),
-            Verdict::Inconclusive => println!("verdict     inconclusive: see the probe results above"),
+            Verdict::Inconclusive => {
+                println!("verdict     inconclusive: see the probe results above")
+            }
         }
         ok &= verdict == Verdict::Secure;
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// One attempt; prints the CONNACK interpretation and the audit line. True on success.
@@ -110,7 +122,12 @@ fn retry(broker: &BrokerSettings, window: Duration) -> bool {
             Err(err) => err,
         };
         let delay = backoff.on_failure(err.class(), &mut rng);
-        println!("retry       {} failure; next attempt in {:.1} s; fix: {}", err.class(), delay.as_secs_f64(), err.fix());
+        println!(
+            "retry       {} failure; next attempt in {:.1} s; fix: {}",
+            err.class(),
+            delay.as_secs_f64(),
+            err.fix()
+        );
         let elapsed = start.elapsed();
         if elapsed + delay > window {
             thread::sleep(window.saturating_sub(elapsed));

@@ -62,9 +62,10 @@ fn main() -> ExitCode {
 }
 
 fn init_logging() {
-    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .build();
+    let logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+            .format_timestamp_millis()
+            .build();
     let max = logger.filter();
     // Capped: paho-mqtt's debug output carries the password.
     mqtt_auth::logging::install(logger, max).expect("the logger is installed once, first thing");

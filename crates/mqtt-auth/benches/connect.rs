@@ -75,40 +75,97 @@ fn time_mosquitto_pub(config_home: &std::path::Path, args: &[String]) -> Vec<Dur
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pki = Pki::new(dir.path(), "bench").expect("CA");
-    let server = pki.server("server", &["localhost", "127.0.0.1"], Validity::Current).expect("cert");
+    let server = pki
+        .server("server", &["localhost", "127.0.0.1"], Validity::Current)
+        .expect("cert");
     let password = format!("bench-{:016x}", rand::random::<u64>());
     let broker = BrokerBuilder::new()
         .user(USER, &password)
-        .tls(TlsListener { ca_file: pki.ca_file().to_owned(), server, require_certificate: false })
+        .tls(TlsListener {
+            ca_file: pki.ca_file().to_owned(),
+            server,
+            require_certificate: false,
+        })
         .start()
         .expect("mosquitto");
 
-    let credentials =
-        Credentials::new(Username::new(USER).unwrap(), SecretString::from(password.clone())).unwrap();
+    let credentials = Credentials::new(
+        Username::new(USER).unwrap(),
+        SecretString::from(password.clone()),
+    )
+    .unwrap();
     let plain = |protocol| {
-        BrokerSettings::new("127.0.0.1", broker.port(), protocol, ClientId::new("bench").unwrap(), credentials.clone())
+        BrokerSettings::new(
+            "127.0.0.1",
+            broker.port(),
+            protocol,
+            ClientId::new("bench").unwrap(),
+            credentials.clone(),
+        )
     };
     let tls = |protocol| {
-        BrokerSettings::new("localhost", broker.tls_port(), protocol, ClientId::new("bench-tls").unwrap(), credentials.clone())
-            .with_tls(Some(TlsSettings::verified(TrustAnchor::CaFile(pki.ca_file().to_owned()))))
+        BrokerSettings::new(
+            "localhost",
+            broker.tls_port(),
+            protocol,
+            ClientId::new("bench-tls").unwrap(),
+            credentials.clone(),
+        )
+        .with_tls(Some(TlsSettings::verified(TrustAnchor::CaFile(
+            pki.ca_file().to_owned(),
+        ))))
     };
 
     // mosquitto_pub reads default options from $XDG_CONFIG_HOME/mosquitto_pub.
     let config_home = dir.path().join("config");
     fs::create_dir_all(&config_home).unwrap();
-    write_private(&config_home.join("mosquitto_pub"), &format!("-u {USER}\n-P {password}\n")).unwrap();
+    write_private(
+        &config_home.join("mosquitto_pub"),
+        &format!("-u {USER}\n-P {password}\n"),
+    )
+    .unwrap();
 
     println!("connect to CONNACK, {ROUNDS} rounds each, loopback      p50 ms   p99 ms   max ms");
-    summarize("mqtt-auth plain, MQTT 3.1.1", time_connects(&plain(Protocol::V311)));
-    summarize("mqtt-auth plain, MQTT 5", time_connects(&plain(Protocol::V5)));
-    summarize("mqtt-auth TLS (verified), MQTT 3.1.1", time_connects(&tls(Protocol::V311)));
-    summarize("mqtt-auth TLS (verified), MQTT 5", time_connects(&tls(Protocol::V5)));
+    summarize(
+        "mqtt-auth plain, MQTT 3.1.1",
+        time_connects(&plain(Protocol::V311)),
+    );
+    summarize(
+        "mqtt-auth plain, MQTT 5",
+        time_connects(&plain(Protocol::V5)),
+    );
+    summarize(
+        "mqtt-auth TLS (verified), MQTT 3.1.1",
+        time_connects(&tls(Protocol::V311)),
+    );
+    summarize(
+        "mqtt-auth TLS (verified), MQTT 5",
+        time_connects(&tls(Protocol::V5)),
+    );
     let port = broker.port().to_string();
     let tls_port = broker.tls_port().to_string();
     let ca = pki.ca_file().display().to_string();
-    let plain_args = ["-h", "127.0.0.1", "-p", &port, "-V", "mqttv5"].map(String::from).to_vec();
-    let tls_args =
-        ["-h", "localhost", "-p", &tls_port, "--cafile", &ca, "-V", "mqttv5"].map(String::from).to_vec();
-    summarize("mosquitto_pub plain, whole process", time_mosquitto_pub(&config_home, &plain_args));
-    summarize("mosquitto_pub TLS, whole process", time_mosquitto_pub(&config_home, &tls_args));
+    let plain_args = ["-h", "127.0.0.1", "-p", &port, "-V", "mqttv5"]
+        .map(String::from)
+        .to_vec();
+    let tls_args = [
+        "-h",
+        "localhost",
+        "-p",
+        &tls_port,
+        "--cafile",
+        &ca,
+        "-V",
+        "mqttv5",
+    ]
+    .map(String::from)
+    .to_vec();
+    summarize(
+        "mosquitto_pub plain, whole process",
+        time_mosquitto_pub(&config_home, &plain_args),
+    );
+    summarize(
+        "mosquitto_pub TLS, whole process",
+        time_mosquitto_pub(&config_home, &tls_args),
+    );
 }

@@ -97,11 +97,15 @@ pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectErr
         .persistence(None)
         .finalize();
     let client = paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))?;
-    Ok(MqttClient { inner: Some(client) })
+    Ok(MqttClient {
+        inner: Some(client),
+    })
 }
 
 fn ssl_options(tls: &TlsSettings) -> Result<paho::SslOptions, ConnectError> {
-    let config = |e: paho::Error| ConnectError::Configuration { detail: e.to_string() };
+    let config = |e: paho::Error| ConnectError::Configuration {
+        detail: e.to_string(),
+    };
     let mut ssl = paho::SslOptionsBuilder::new();
     if let TrustAnchor::CaFile(path) = &tls.trust {
         ssl.trust_store(path).map_err(config)?;
@@ -210,7 +214,9 @@ fn attempt(
     };
     match response {
         Ok(response) => Ok(Connected {
-            session_present: response.connect_response().is_some_and(|r| r.session_present),
+            session_present: response
+                .connect_response()
+                .is_some_and(|r| r.session_present),
         }),
         Err(err) => {
             let classified = classify(settings.protocol(), &err);
@@ -223,20 +229,23 @@ fn refine_tls_failure(settings: &BrokerSettings, err: ConnectError) -> ConnectEr
     if settings.tls().is_none() {
         return err;
     }
-    if !matches!(err, ConnectError::Network { .. } | ConnectError::Other { .. }) {
+    if !matches!(
+        err,
+        ConnectError::Network { .. } | ConnectError::Other { .. }
+    ) {
         return err;
     }
     let timeout = settings.connect_timeout().min(Duration::from_secs(5));
     match tls::inspect(settings, timeout) {
-        Err(problem @ tls::TlsProblem::Certificate { .. }) => {
-            ConnectError::Certificate { detail: format!("{problem}; fix: {}", problem.fix()) }
-        }
-        Err(problem @ tls::TlsProblem::Handshake(_)) => {
-            ConnectError::Certificate { detail: format!("{problem}; fix: {}", problem.fix()) }
-        }
-        Err(problem @ tls::TlsProblem::Setup(_)) => {
-            ConnectError::Configuration { detail: format!("{problem}; fix: {}", problem.fix()) }
-        }
+        Err(problem @ tls::TlsProblem::Certificate { .. }) => ConnectError::Certificate {
+            detail: format!("{problem}; fix: {}", problem.fix()),
+        },
+        Err(problem @ tls::TlsProblem::Handshake(_)) => ConnectError::Certificate {
+            detail: format!("{problem}; fix: {}", problem.fix()),
+        },
+        Err(problem @ tls::TlsProblem::Setup(_)) => ConnectError::Configuration {
+            detail: format!("{problem}; fix: {}", problem.fix()),
+        },
         // Our handshake worked (or could not reach the broker either): paho's error stands.
         Ok(_) | Err(tls::TlsProblem::Unreachable(_)) => err,
     }

@@ -81,7 +81,10 @@ mod tests {
             true
         }
         fn log(&self, record: &Record<'_>) {
-            self.0.lock().unwrap().push(format!("{} {}", record.target(), record.args()));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", record.target(), record.args()));
         }
         fn flush(&self) {}
     }
@@ -102,7 +105,12 @@ mod tests {
         for (target, level, passes) in cases {
             let meta = Metadata::builder().target(target).level(level).build();
             assert_eq!(logger.enabled(&meta), passes, "{target} at {level}");
-            logger.log(&Record::builder().metadata(meta).args(format_args!("x")).build());
+            logger.log(
+                &Record::builder()
+                    .metadata(meta)
+                    .args(format_args!("x"))
+                    .build(),
+            );
         }
         let seen = logger.inner.0.lock().unwrap().len();
         assert_eq!(seen, cases.iter().filter(|c| c.2).count());

@@ -91,21 +91,27 @@ pub fn probe(settings: &BrokerSettings) -> ProbeReport {
     let anonymous = attempt(settings, Identity::Anonymous, "anon");
     let wrong = wrong_password(settings);
     let wrong_password = attempt(&wrong, Identity::Configured, "badpw");
-    ProbeReport { anonymous, wrong_password }
+    ProbeReport {
+        anonymous,
+        wrong_password,
+    }
 }
 
 fn wrong_password(settings: &BrokerSettings) -> BrokerSettings {
     let random: [u8; 24] = rand::random();
     let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let credentials =
-        Credentials::new(settings.credentials().username().clone(), SecretString::from(password))
-            .expect("48 hex digits is a valid password");
+    let credentials = Credentials::new(
+        settings.credentials().username().clone(),
+        SecretString::from(password),
+    )
+    .expect("48 hex digits is a valid password");
     settings.clone().with_credentials(credentials)
 }
 
 fn attempt(settings: &BrokerSettings, identity: Identity, purpose: &str) -> ProbeOutcome {
-    let settings =
-        settings.clone().with_client_id(throwaway_client_id(settings.client_id(), purpose));
+    let settings = settings
+        .clone()
+        .with_client_id(throwaway_client_id(settings.client_id(), purpose));
     let result = create_client(&settings).and_then(|client| {
         let result = connect(&client, &settings, identity, None).map(|_| ());
         if result.is_ok() {

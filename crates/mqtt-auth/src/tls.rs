@@ -12,7 +12,9 @@ use std::{
 
 use openssl::{
     asn1::Asn1Time,
-    ssl::{ErrorCode, HandshakeError, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode},
+    ssl::{
+        ErrorCode, HandshakeError, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode,
+    },
     x509::X509VerifyResult,
 };
 
@@ -72,7 +74,9 @@ impl TlsProblem {
                  MQTT_CERT_FILE and MQTT_KEY_FILE"
             }
             TlsProblem::Setup(_) => "check MQTT_CA_FILE, MQTT_CERT_FILE and MQTT_KEY_FILE",
-            TlsProblem::Unreachable(_) => "check MQTT_BROKER and MQTT_PORT and that the broker runs",
+            TlsProblem::Unreachable(_) => {
+                "check MQTT_BROKER and MQTT_PORT and that the broker runs"
+            }
         }
     }
 }
@@ -81,15 +85,18 @@ impl TlsProblem {
 /// handshake, so a refusal ("certificate required") arrives as an alert on the first read. An
 /// MQTT broker sends nothing before CONNECT, so a read that times out means "not refused".
 fn refused_after_handshake(ssl: &mut SslStream<TcpStream>) -> Result<(), TlsProblem> {
-    ssl.get_ref().set_read_timeout(Some(POST_HANDSHAKE_WAIT)).ok();
+    ssl.get_ref()
+        .set_read_timeout(Some(POST_HANDSHAKE_WAIT))
+        .ok();
     let mut byte = [0u8; 1];
     match ssl.ssl_read(&mut byte) {
         Err(e) if e.code() == ErrorCode::SSL => Err(TlsProblem::Handshake(
-            e.ssl_error().map_or_else(|| e.to_string(), ToString::to_string),
+            e.ssl_error()
+                .map_or_else(|| e.to_string(), ToString::to_string),
         )),
-        Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
-            Err(TlsProblem::Handshake("the broker closed the connection after the handshake".to_owned()))
-        }
+        Err(e) if e.code() == ErrorCode::ZERO_RETURN => Err(TlsProblem::Handshake(
+            "the broker closed the connection after the handshake".to_owned(),
+        )),
         _ => Ok(()),
     }
 }
@@ -105,8 +112,8 @@ const X509_V_ERR_IP_ADDRESS_MISMATCH: i32 = 64;
 /// with [`Verification::Insecure`], are still inspected but nothing is verified for the latter.
 pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo, TlsProblem> {
     let tls = settings.tls();
-    let mut builder =
-        SslConnector::builder(SslMethod::tls_client()).map_err(|e| TlsProblem::Setup(e.to_string()))?;
+    let mut builder = SslConnector::builder(SslMethod::tls_client())
+        .map_err(|e| TlsProblem::Setup(e.to_string()))?;
     match tls.map(|t| &t.trust) {
         Some(TrustAnchor::CaFile(path)) => builder
             .set_ca_file(path)
@@ -116,7 +123,9 @@ pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo,
     if let Some(cert) = tls.and_then(|t| t.client_cert.as_ref()) {
         builder
             .set_certificate_chain_file(&cert.cert_file)
-            .map_err(|e| TlsProblem::Setup(format!("certificate {}: {e}", cert.cert_file.display())))?;
+            .map_err(|e| {
+                TlsProblem::Setup(format!("certificate {}: {e}", cert.cert_file.display()))
+            })?;
         builder
             .set_private_key_file(&cert.key_file, SslFiletype::PEM)
             .map_err(|e| TlsProblem::Setup(format!("key {}: {e}", cert.key_file.display())))?;
@@ -136,7 +145,9 @@ pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo,
     stream.set_read_timeout(Some(timeout)).ok();
     stream.set_write_timeout(Some(timeout)).ok();
 
-    let mut config = connector.configure().map_err(|e| TlsProblem::Setup(e.to_string()))?;
+    let mut config = connector
+        .configure()
+        .map_err(|e| TlsProblem::Setup(e.to_string()))?;
     if insecure {
         config = config.verify_hostname(false);
     }
@@ -147,7 +158,11 @@ pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo,
             let cert = session.peer_certificate();
             let days_left = cert
                 .as_ref()
-                .and_then(|c| Asn1Time::days_from_now(0).ok().and_then(|now| now.diff(c.not_after()).ok()))
+                .and_then(|c| {
+                    Asn1Time::days_from_now(0)
+                        .ok()
+                        .and_then(|now| now.diff(c.not_after()).ok())
+                })
                 .map_or(0, |d| i64::from(d.days));
             let subject = cert
                 .as_ref()
@@ -159,7 +174,11 @@ pub fn inspect(settings: &BrokerSettings, timeout: Duration) -> Result<PeerInfo,
                         .join(",")
                 })
                 .unwrap_or_default();
-            Ok(PeerInfo { protocol: session.version_str().to_owned(), subject, days_left })
+            Ok(PeerInfo {
+                protocol: session.version_str().to_owned(),
+                subject,
+                days_left,
+            })
         }
         Err(HandshakeError::Failure(mid)) => {
             let verify = mid.ssl().verify_result();

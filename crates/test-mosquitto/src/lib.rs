@@ -69,7 +69,9 @@ pub struct User {
 
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -122,7 +124,10 @@ impl BrokerBuilder {
 
     /// Adds a user to the password file (hashed `$7$`, never passed on a command line).
     pub fn user(mut self, name: &str, password: &str) -> Self {
-        self.users.push(User { name: name.to_owned(), password: password.to_owned() });
+        self.users.push(User {
+            name: name.to_owned(),
+            password: password.to_owned(),
+        });
         self
     }
 
@@ -153,9 +158,15 @@ impl BrokerBuilder {
     /// Writes the config into a new temp dir and starts the broker; returns once it accepts TCP.
     pub fn start(self) -> Result<Broker> {
         let program = find_program("mosquitto")?;
-        let dir = tempfile::Builder::new().prefix("test-mosquitto-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("test-mosquitto-")
+            .tempdir()?;
         let plain_port = if self.plain { Some(free_port()?) } else { None };
-        let tls_port = if self.tls.is_some() { Some(free_port()?) } else { None };
+        let tls_port = if self.tls.is_some() {
+            Some(free_port()?)
+        } else {
+            None
+        };
         let conf = self.write_files(dir.path(), plain_port, tls_port)?;
         let mut broker = Broker {
             program,
@@ -179,7 +190,10 @@ impl BrokerBuilder {
         line("per_listener_settings false");
         line(&format!("allow_anonymous {}", self.allow_anonymous));
         line("persistence false");
-        line(&format!("log_dest file {}", dir.join("mosquitto.log").display()));
+        line(&format!(
+            "log_dest file {}",
+            dir.join("mosquitto.log").display()
+        ));
         line("log_type all");
         line("log_timestamp true");
         line("connection_messages true");
@@ -189,7 +203,11 @@ impl BrokerBuilder {
             let passwd = dir.join("passwd");
             let mut text = String::new();
             for user in &self.users {
-                text.push_str(&passwd::hash_line(&user.name, &user.password, passwd::TEST_ITERATIONS)?);
+                text.push_str(&passwd::hash_line(
+                    &user.name,
+                    &user.password,
+                    passwd::TEST_ITERATIONS,
+                )?);
                 text.push('\n');
             }
             write_private(&passwd, &text)?;
@@ -247,7 +265,8 @@ pub struct Broker {
 impl Broker {
     /// The port of the plain listener.
     pub fn port(&self) -> u16 {
-        self.plain_port.expect("this broker was built without_plain()")
+        self.plain_port
+            .expect("this broker was built without_plain()")
     }
 
     /// The port of the TLS listener.
@@ -272,7 +291,10 @@ impl Broker {
 
     /// Connection attempts the broker has seen (each TCP connection is logged once).
     pub fn connection_attempts(&self) -> usize {
-        self.log().lines().filter(|l| l.contains("New connection from")).count()
+        self.log()
+            .lines()
+            .filter(|l| l.contains("New connection from"))
+            .count()
     }
 
     /// Stops the broker (SIGKILL) and waits for it.
@@ -297,7 +319,12 @@ impl Broker {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| err(format!("cannot start {}: {e}; {INSTALL_HINT}", self.program.display())))?;
+            .map_err(|e| {
+                err(format!(
+                    "cannot start {}: {e}; {INSTALL_HINT}",
+                    self.program.display()
+                ))
+            })?;
         self.child = Some(child);
         self.wait_ready()
     }
@@ -308,15 +335,25 @@ impl Broker {
         let runs_before = self.log().matches(" running").count();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 self.child = None;
-                return Err(err(format!("mosquitto exited with {status}; its log:\n{}", self.log())));
+                return Err(err(format!(
+                    "mosquitto exited with {status}; its log:\n{}",
+                    self.log()
+                )));
             }
             if self.log().matches(" running").count() > runs_before {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(err(format!("mosquitto did not start within 10 s; its log:\n{}", self.log())));
+                return Err(err(format!(
+                    "mosquitto did not start within 10 s; its log:\n{}",
+                    self.log()
+                )));
             }
             thread::sleep(Duration::from_millis(10));
         }

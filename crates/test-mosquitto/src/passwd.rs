@@ -13,8 +13,14 @@ pub fn hash_line(user: &str, password: &str, iterations: u32) -> Result<String> 
     let mut salt = [0u8; 12];
     rand_bytes(&mut salt).map_err(|e| err(format!("no random salt: {e}")))?;
     let mut hash = [0u8; 64];
-    pbkdf2_hmac(password.as_bytes(), &salt, iterations as usize, MessageDigest::sha512(), &mut hash)
-        .map_err(|e| err(format!("pbkdf2 failed: {e}")))?;
+    pbkdf2_hmac(
+        password.as_bytes(),
+        &salt,
+        iterations as usize,
+        MessageDigest::sha512(),
+        &mut hash,
+    )
+    .map_err(|e| err(format!("pbkdf2 failed: {e}")))?;
     Ok(format!(
         "{user}:$7${iterations}${}${}",
         openssl::base64::encode_block(&salt),

@@ -75,7 +75,12 @@ impl Pki {
         let cert = params.self_signed(&key).map_err(rc)?;
         let ca_file = dir.join(format!("{name}-ca.pem"));
         std::fs::write(&ca_file, cert.pem())?;
-        Ok(Self { dir: dir.to_path_buf(), ca_params: params, ca_key: key, ca_file })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            ca_params: params,
+            ca_key: key,
+            ca_file,
+        })
     }
 
     /// The CA certificate (PEM) that clients trust.

@@ -7,10 +7,16 @@ use test_mosquitto::BrokerBuilder;
 
 #[test]
 fn broker_starts_counts_attempts_and_restarts_on_the_same_port() {
-    let mut broker = BrokerBuilder::new().user("u", "a-long-test-password").start().unwrap();
+    let mut broker = BrokerBuilder::new()
+        .user("u", "a-long-test-password")
+        .start()
+        .unwrap();
     let conf = std::fs::read_to_string(broker.dir().join("mosquitto.conf")).unwrap();
     assert!(conf.contains("allow_anonymous false"), "{conf}");
-    assert!(conf.contains(&format!("listener {} 127.0.0.1", broker.port())), "{conf}");
+    assert!(
+        conf.contains(&format!("listener {} 127.0.0.1", broker.port())),
+        "{conf}"
+    );
     let passwd = std::fs::read_to_string(broker.dir().join("passwd")).unwrap();
     assert!(passwd.starts_with("u:$7$"), "{passwd}");
     assert!(!passwd.contains("a-long-test-password"));

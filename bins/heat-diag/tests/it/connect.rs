@@ -35,13 +35,23 @@ fn connect_prints_connack_audit_and_probe_without_the_password() {
     assert!(shown.contains("CONNACK     0x00"), "{shown}");
     assert!(shown.contains("user=diag"), "{shown}");
     assert!(shown.contains("verdict     secure"), "{shown}");
-    assert!(!shown.contains(PASSWORD), "password in output at RUST_LOG=trace");
-    assert!(!broker.log().contains(PASSWORD), "password in the broker log");
+    assert!(
+        !shown.contains(PASSWORD),
+        "password in output at RUST_LOG=trace"
+    );
+    assert!(
+        !broker.log().contains(PASSWORD),
+        "password in the broker log"
+    );
 }
 
 #[test]
 fn open_broker_is_reported_insecure_with_exit_1() {
-    let broker = BrokerBuilder::new().user("diag", PASSWORD).allow_anonymous(true).start().unwrap();
+    let broker = BrokerBuilder::new()
+        .user("diag", PASSWORD)
+        .allow_anonymous(true)
+        .start()
+        .unwrap();
     let out = run(broker.port(), PASSWORD, &["connect"]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
@@ -53,13 +63,27 @@ fn auth_rejection_is_not_retried_within_20_seconds() {
     let broker = BrokerBuilder::new().user("diag", PASSWORD).start().unwrap();
     let wrong = "wrong-secret-Jm3Kd9Fs1Qa7";
     let started = Instant::now();
-    let out = run(broker.port(), wrong, &["connect", "--no-probe", "--retry-for", "20"]);
+    let out = run(
+        broker.port(),
+        wrong,
+        &["connect", "--no-probe", "--retry-for", "20"],
+    );
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
-    assert!(started.elapsed().as_secs() >= 20, "the window was waited out");
+    assert!(
+        started.elapsed().as_secs() >= 20,
+        "the window was waited out"
+    );
     let attempts = broker.connection_attempts();
-    assert!((1..=2).contains(&attempts), "broker saw {attempts} attempts in 20 s:\n{}", broker.log());
+    assert!(
+        (1..=2).contains(&attempts),
+        "broker saw {attempts} attempts in 20 s:\n{}",
+        broker.log()
+    );
     assert!(shown.contains("auth_rejected"), "{shown}");
-    assert!(shown.contains("MQTT_PASSWORD"), "the fix names the variable: {shown}");
+    assert!(
+        shown.contains("MQTT_PASSWORD"),
+        "the fix names the variable: {shown}"
+    );
     assert!(!shown.contains(wrong), "password in output");
 }

@@ -26,7 +26,11 @@ fn heat_diag(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// stdout and stderr together.
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// Writes `text` into `dir/name` with `mode`.

@@ -34,7 +34,12 @@ fn bad_credentials_are_refused_as_auth_with_one_audit_line_each() {
     for protocol in PROTOCOLS {
         // (what, username, password, identity)
         let cases = [
-            ("wrong password", "bob", wrong.as_str(), Identity::Configured),
+            (
+                "wrong password",
+                "bob",
+                wrong.as_str(),
+                Identity::Configured,
+            ),
             ("unknown user", "mallory", pw.as_str(), Identity::Configured),
             ("anonymous", "bob", pw.as_str(), Identity::Anonymous),
         ];
@@ -43,16 +48,27 @@ fn bad_credentials_are_refused_as_auth_with_one_audit_line_each() {
             let client = create_client(&s).unwrap();
             let (result, record) = connect_with_record(&client, &s, identity, None);
             let err = result.expect_err(what);
-            assert_eq!(err.class(), Class::AuthRejected, "{protocol} {what}: {err:?}");
+            assert_eq!(
+                err.class(),
+                Class::AuthRejected,
+                "{protocol} {what}: {err:?}"
+            );
             assert!(matches!(err, ConnectError::Rejected(_)), "{what}: {err:?}");
-            let expected_user = if identity == Identity::Anonymous { "(anonymous)" } else { user };
+            let expected_user = if identity == Identity::Anonymous {
+                "(anonymous)"
+            } else {
+                user
+            };
             assert!(record.to_string().contains(expected_user), "{record}");
             assert!(record.to_string().contains("auth_rejected"), "{record}");
         }
     }
     for secret in [&pw, &wrong] {
         assert!(logged_lines_with(secret).is_empty(), "password in the log");
-        assert!(!broker.log().contains(secret.as_str()), "password in the broker log");
+        assert!(
+            !broker.log().contains(secret.as_str()),
+            "password in the broker log"
+        );
     }
 }
 
@@ -63,7 +79,10 @@ fn empty_password_is_refused_by_validation_and_by_the_broker() {
     let empty = secrecy::SecretString::from(String::new());
     assert!(mqtt_auth::credentials::validate_password(&empty).is_err());
 
-    let broker = BrokerBuilder::new().user("dave", &password("empty")).start().unwrap();
+    let broker = BrokerBuilder::new()
+        .user("dave", &password("empty"))
+        .start()
+        .unwrap();
     for protocol in PROTOCOLS {
         let s = settings(broker.port(), protocol, "dave", &password("empty"));
         let client = create_client(&s).unwrap();
@@ -74,13 +93,20 @@ fn empty_password_is_refused_by_validation_and_by_the_broker() {
         options.user_name("dave").password("");
         let err = client.connect(options.finalize()).unwrap_err();
         let classified = mqtt_auth::failure::classify(protocol, &err);
-        assert_eq!(classified.class(), Class::AuthRejected, "{protocol}: {classified:?}");
+        assert_eq!(
+            classified.class(),
+            Class::AuthRejected,
+            "{protocol}: {classified:?}"
+        );
     }
 }
 
 #[test]
 fn broker_down_is_transient_not_auth() {
-    let mut broker = BrokerBuilder::new().user("carol", &password("down")).start().unwrap();
+    let mut broker = BrokerBuilder::new()
+        .user("carol", &password("down"))
+        .start()
+        .unwrap();
     let port = broker.port();
     broker.stop();
     let s = settings(port, mqtt_auth::Protocol::V5, "carol", &password("down"));

@@ -51,7 +51,14 @@ fn capture() -> &'static Capture {
 
 /// Log lines captured so far that mention `needle`.
 fn logged_lines_with(needle: &str) -> Vec<String> {
-    capture().0.lock().unwrap().iter().filter(|l| l.contains(needle)).cloned().collect()
+    capture()
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(needle))
+        .cloned()
+        .collect()
 }
 
 /// A distinct password per test, long and unusual enough to be searched for in logs.
@@ -66,7 +73,13 @@ fn settings(port: u16, protocol: Protocol, user: &str, password: &str) -> Broker
         SecretString::from(password.to_owned()),
     )
     .unwrap();
-    BrokerSettings::new("127.0.0.1", port, protocol, ClientId::new(format!("it-{user}")).unwrap(), credentials)
+    BrokerSettings::new(
+        "127.0.0.1",
+        port,
+        protocol,
+        ClientId::new(format!("it-{user}")).unwrap(),
+        credentials,
+    )
 }
 
 const PROTOCOLS: [Protocol; 2] = [Protocol::V311, Protocol::V5];

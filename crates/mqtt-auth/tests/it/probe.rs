@@ -11,8 +11,16 @@ fn broker_refusing_anonymous_is_secure() {
     let broker = BrokerBuilder::new().user("erin", &pw).start().unwrap();
     for protocol in crate::PROTOCOLS {
         let report = probe(&settings(broker.port(), protocol, "erin", &pw));
-        assert!(report.anonymous.is_refused(), "{protocol}: {}", report.anonymous);
-        assert!(report.wrong_password.is_refused(), "{protocol}: {}", report.wrong_password);
+        assert!(
+            report.anonymous.is_refused(),
+            "{protocol}: {}",
+            report.anonymous
+        );
+        assert!(
+            report.wrong_password.is_refused(),
+            "{protocol}: {}",
+            report.wrong_password
+        );
         assert_eq!(report.verdict(), Verdict::Secure);
     }
 }
@@ -20,11 +28,28 @@ fn broker_refusing_anonymous_is_secure() {
 #[test]
 fn broker_allowing_anonymous_is_insecure() {
     let pw = password("probe-open");
-    let broker = BrokerBuilder::new().user("erin", &pw).allow_anonymous(true).start().unwrap();
-    let report = probe(&settings(broker.port(), mqtt_auth::Protocol::V5, "erin", &pw));
-    assert!(matches!(report.anonymous, ProbeOutcome::Accepted), "{}", report.anonymous);
+    let broker = BrokerBuilder::new()
+        .user("erin", &pw)
+        .allow_anonymous(true)
+        .start()
+        .unwrap();
+    let report = probe(&settings(
+        broker.port(),
+        mqtt_auth::Protocol::V5,
+        "erin",
+        &pw,
+    ));
+    assert!(
+        matches!(report.anonymous, ProbeOutcome::Accepted),
+        "{}",
+        report.anonymous
+    );
     // A known user with a wrong password is still refused when a password file exists.
-    assert!(report.wrong_password.is_refused(), "{}", report.wrong_password);
+    assert!(
+        report.wrong_password.is_refused(),
+        "{}",
+        report.wrong_password
+    );
     assert_eq!(report.verdict(), Verdict::Insecure);
 }
 
@@ -38,9 +63,18 @@ fn probe_uses_throwaway_client_ids_and_audits_each_attempt() {
     let anon = logged_lines_with(&format!("client_id={real_id}-anon-"));
     let badpw = logged_lines_with(&format!("client_id={real_id}-badpw-"));
     assert_eq!(anon.len(), 1, "{anon:?}");
-    assert!(anon[0].contains("user=(anonymous)") && anon[0].contains("auth_rejected"), "{anon:?}");
+    assert!(
+        anon[0].contains("user=(anonymous)") && anon[0].contains("auth_rejected"),
+        "{anon:?}"
+    );
     assert_eq!(badpw.len(), 1, "{badpw:?}");
-    assert!(badpw[0].contains("user=frank") && badpw[0].contains("auth_rejected"), "{badpw:?}");
-    assert!(logged_lines_with(&format!("client_id={real_id} ")).is_empty(), "the real id was used");
+    assert!(
+        badpw[0].contains("user=frank") && badpw[0].contains("auth_rejected"),
+        "{badpw:?}"
+    );
+    assert!(
+        logged_lines_with(&format!("client_id={real_id} ")).is_empty(),
+        "the real id was used"
+    );
     assert_eq!(broker.connection_attempts(), 2);
 }

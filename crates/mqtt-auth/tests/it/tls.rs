@@ -22,19 +22,32 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let good = Pki::new(dir.path(), "good").unwrap();
     let other = Pki::new(dir.path(), "other").unwrap();
-    Setup { _dir: dir, good, other }
+    Setup {
+        _dir: dir,
+        good,
+        other,
+    }
 }
 
 fn tls_broker(pki: &Pki, server: CertFiles, require_certificate: bool, pw: &str) -> Broker {
     BrokerBuilder::new()
         .user("tls-user", pw)
-        .tls(TlsListener { ca_file: pki.ca_file().to_owned(), server, require_certificate })
+        .tls(TlsListener {
+            ca_file: pki.ca_file().to_owned(),
+            server,
+            require_certificate,
+        })
         .without_plain()
         .start()
         .unwrap()
 }
 
-fn tls_settings(broker: &Broker, protocol: mqtt_auth::Protocol, pw: &str, tls: TlsSettings) -> BrokerSettings {
+fn tls_settings(
+    broker: &Broker,
+    protocol: mqtt_auth::Protocol,
+    pw: &str,
+    tls: TlsSettings,
+) -> BrokerSettings {
     settings(broker.tls_port(), protocol, "tls-user", pw).with_tls(Some(tls))
 }
 
@@ -53,7 +66,10 @@ fn attempt(s: &BrokerSettings) -> Result<(), ConnectError> {
 
 fn assert_certificate_error(result: Result<(), ConnectError>, what: &str) -> String {
     let err = result.expect_err(what);
-    assert!(matches!(err, ConnectError::Certificate { .. }), "{what}: expected a certificate error, got {err:?}");
+    assert!(
+        matches!(err, ConnectError::Certificate { .. }),
+        "{what}: expected a certificate error, got {err:?}"
+    );
     assert_ne!(err.class(), Class::AuthRejected, "{what}");
     err.to_string()
 }
@@ -62,7 +78,10 @@ fn assert_certificate_error(result: Result<(), ConnectError>, what: &str) -> Str
 fn valid_certificate_connects_on_both_protocols() {
     let s = setup();
     let pw = password("tls-ok");
-    let server = s.good.server("server", &["localhost", "127.0.0.1"], Validity::Current).unwrap();
+    let server = s
+        .good
+        .server("server", &["localhost", "127.0.0.1"], Validity::Current)
+        .unwrap();
     let broker = tls_broker(&s.good, server, false, &pw);
     for protocol in PROTOCOLS {
         let settings = tls_settings(&broker, protocol, &pw, trusting(&s.good));
@@ -76,26 +95,53 @@ fn wrong_ca_hostname_mismatch_and_expired_are_certificate_errors() {
     let s = setup();
     let pw = password("tls-bad");
 
-    let server = s.good.server("server", &["localhost", "127.0.0.1"], Validity::Current).unwrap();
+    let server = s
+        .good
+        .server("server", &["localhost", "127.0.0.1"], Validity::Current)
+        .unwrap();
     let broker = tls_broker(&s.good, server, false, &pw);
     let detail = assert_certificate_error(
-        attempt(&tls_settings(&broker, mqtt_auth::Protocol::V5, &pw, trusting(&s.other))),
+        attempt(&tls_settings(
+            &broker,
+            mqtt_auth::Protocol::V5,
+            &pw,
+            trusting(&s.other),
+        )),
         "wrong CA",
     );
-    assert!(detail.contains("issuer") || detail.contains("certificate"), "{detail}");
+    assert!(
+        detail.contains("issuer") || detail.contains("certificate"),
+        "{detail}"
+    );
 
-    let mismatched = s.good.server("mismatch", &["broker.invalid"], Validity::Current).unwrap();
+    let mismatched = s
+        .good
+        .server("mismatch", &["broker.invalid"], Validity::Current)
+        .unwrap();
     let broker = tls_broker(&s.good, mismatched, false, &pw);
     let detail = assert_certificate_error(
-        attempt(&tls_settings(&broker, mqtt_auth::Protocol::V311, &pw, trusting(&s.good))),
+        attempt(&tls_settings(
+            &broker,
+            mqtt_auth::Protocol::V311,
+            &pw,
+            trusting(&s.good),
+        )),
         "hostname mismatch",
     );
     assert!(detail.to_lowercase().contains("mismatch"), "{detail}");
 
-    let expired = s.good.server("expired", &["localhost", "127.0.0.1"], Validity::Expired).unwrap();
+    let expired = s
+        .good
+        .server("expired", &["localhost", "127.0.0.1"], Validity::Expired)
+        .unwrap();
     let broker = tls_broker(&s.good, expired, false, &pw);
     let detail = assert_certificate_error(
-        attempt(&tls_settings(&broker, mqtt_auth::Protocol::V5, &pw, trusting(&s.good))),
+        attempt(&tls_settings(
+            &broker,
+            mqtt_auth::Protocol::V5,
+            &pw,
+            trusting(&s.good),
+        )),
         "expired",
     );
     assert!(detail.contains("expired"), "{detail}");
@@ -105,7 +151,10 @@ fn wrong_ca_hostname_mismatch_and_expired_are_certificate_errors() {
 fn required_client_certificate_missing_is_refused_and_valid_one_accepted() {
     let s = setup();
     let pw = password("mtls");
-    let server = s.good.server("server", &["localhost", "127.0.0.1"], Validity::Current).unwrap();
+    let server = s
+        .good
+        .server("server", &["localhost", "127.0.0.1"], Validity::Current)
+        .unwrap();
     let broker = tls_broker(&s.good, server, true, &pw);
 
     let without = tls_settings(&broker, mqtt_auth::Protocol::V5, &pw, trusting(&s.good));
@@ -115,7 +164,10 @@ fn required_client_certificate_missing_is_refused_and_valid_one_accepted() {
 
     let client = s.good.client("client", "tls-user").unwrap();
     let mut tls = trusting(&s.good);
-    tls.client_cert = Some(ClientCertificate { cert_file: client.cert, key_file: client.key });
+    tls.client_cert = Some(ClientCertificate {
+        cert_file: client.cert,
+        key_file: client.key,
+    });
     for protocol in PROTOCOLS {
         attempt(&tls_settings(&broker, protocol, &pw, tls.clone()))
             .unwrap_or_else(|e| panic!("{protocol} with client certificate: {e:?}"));
@@ -126,7 +178,10 @@ fn required_client_certificate_missing_is_refused_and_valid_one_accepted() {
 fn insecure_mode_connects_to_mismatched_host_only_when_set_and_warns_each_time() {
     let s = setup();
     let pw = password("insecure");
-    let mismatched = s.good.server("mismatch", &["broker.invalid"], Validity::Current).unwrap();
+    let mismatched = s
+        .good
+        .server("mismatch", &["broker.invalid"], Validity::Current)
+        .unwrap();
     let broker = tls_broker(&s.good, mismatched, false, &pw);
 
     let verified = tls_settings(&broker, mqtt_auth::Protocol::V5, &pw, trusting(&s.good));
@@ -139,5 +194,9 @@ fn insecure_mode_connects_to_mismatched_host_only_when_set_and_warns_each_time()
     let before = logged_lines_with(&warning).len();
     attempt(&insecure).unwrap();
     attempt(&insecure).unwrap();
-    assert_eq!(logged_lines_with(&warning).len(), before + 2, "one warning per connect");
+    assert_eq!(
+        logged_lines_with(&warning).len(),
+        before + 2,
+        "one warning per connect"
+    );
 }
