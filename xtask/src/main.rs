@@ -73,17 +73,21 @@ fn test(args: &[String]) -> Result<()> {
     ]))?;
     println!("==> tests");
     if system::has_nextest() {
+        // Doc tests first: nextest's summary must be the run's closing line.
+        run(cargo().current_dir(&root).args([
+            "test",
+            "--workspace",
+            "--doc",
+            "--locked",
+            "--quiet",
+        ]))?;
         run(cargo().current_dir(&root).args([
             "nextest",
             "run",
             "--workspace",
-            "--all-targets",
             "--locked",
             "--no-fail-fast",
         ]))?;
-        run(cargo()
-            .current_dir(&root)
-            .args(["test", "--workspace", "--doc", "--locked"]))?;
     } else {
         run(cargo().current_dir(&root).args([
             "test",
