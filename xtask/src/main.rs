@@ -20,7 +20,7 @@ cargo xtask <command>
 Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
   demo     start a private authenticated Mosquitto and connect to it with heat-diag
-  bench    measure connect-to-CONNACK time (plain and TLS) next to mosquitto_pub's own
+  bench    [NAME...] run the benchmarks (step, sweep, connect) and print their tables
 ";
 
 fn main() -> ExitCode {
@@ -99,11 +99,30 @@ fn test(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Every benchmark target of the workspace; each prints its own table.
+/// The workspace's benchmark targets, as (package, bench); each prints its own table.
+const BENCHES: [(&str, &str); 3] = [
+    ("heat-core", "step"),
+    ("heat-hw", "sweep"),
+    ("mqtt-auth", "connect"),
+];
+
+/// Runs every benchmark target; arguments select targets by name.
 fn bench(args: &[String]) -> Result<()> {
     system::ensure_packages(&system::TEST_PACKAGES)?;
-    run(cargo()
-        .current_dir(project_root())
-        .args(["bench", "--workspace", "--benches", "--locked"])
-        .args(args))
+    for (package, bench) in BENCHES {
+        if !args.is_empty() && !args.iter().any(|a| a == bench || a == package) {
+            continue;
+        }
+        println!("==> {package}: {bench}");
+        run(cargo().current_dir(project_root()).args([
+            "bench",
+            "--quiet",
+            "--locked",
+            "--package",
+            package,
+            "--bench",
+            bench,
+        ]))?;
+    }
+    Ok(())
 }

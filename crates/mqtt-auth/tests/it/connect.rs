@@ -63,6 +63,21 @@ fn bad_credentials_are_refused_as_auth_with_one_audit_line_each() {
             assert!(record.to_string().contains("auth_rejected"), "{record}");
         }
     }
+    // One audit line per attempt: two protocols each, named by client id and user.
+    for (client_id, user) in [
+        ("it-bob", "bob"),
+        ("it-mallory", "mallory"),
+        ("it-bob", "(anonymous)"),
+    ] {
+        let lines = logged_lines_with(&format!(
+            "client_id={client_id} user={user} result=auth_rejected"
+        ));
+        assert_eq!(lines.len(), 2, "audit lines for {user}: {lines:#?}");
+        assert!(
+            lines.iter().all(|l| l.contains("mqtt_auth::audit")),
+            "{lines:#?}"
+        );
+    }
     for secret in [&pw, &wrong] {
         assert!(logged_lines_with(secret).is_empty(), "password in the log");
         assert!(
