@@ -80,7 +80,9 @@ fn main() {
         .server("server", &["localhost", "127.0.0.1"], Validity::Current)
         .expect("cert");
     let password = format!("bench-{:016x}", rand::random::<u64>());
+    let nodelay = std::env::var_os("BENCH_BROKER_NAGLE").is_none();
     let broker = BrokerBuilder::new()
+        .config_line(if nodelay { "set_tcp_nodelay true" } else { "set_tcp_nodelay false" })
         .user(USER, &password)
         .tls(TlsListener {
             ca_file: pki.ca_file().to_owned(),
@@ -126,6 +128,7 @@ fn main() {
     )
     .unwrap();
 
+    println!("broker set_tcp_nodelay {nodelay}");
     println!("connect to CONNACK, {ROUNDS} rounds each, loopback      p50 ms   p99 ms   max ms");
     summarize(
         "mqtt-auth plain, MQTT 3.1.1",
