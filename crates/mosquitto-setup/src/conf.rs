@@ -114,8 +114,8 @@ pub fn config_text(cfg: &BrokerConfig) -> Result<String, Error> {
     }
     writeln!(o, "log_timestamp true").ok();
     writeln!(o, "connection_messages true").ok();
+    // `max_packet_size` replaces the deprecated `message_size_limit` in Mosquitto 2.
     writeln!(o, "max_packet_size {}", cfg.max_packet_size).ok();
-    writeln!(o, "message_size_limit {}", cfg.max_packet_size).ok();
     writeln!(o).ok();
 
     let tls = &cfg.tls;
