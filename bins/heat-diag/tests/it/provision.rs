@@ -63,7 +63,11 @@ fn provisioned_broker_takes_its_users_over_mutual_tls_and_refuses_the_rest() {
     let report = probe(&settings(&p, "heat-controller", &controller, true));
     assert_eq!(report.verdict(), Verdict::Secure, "{report:?}");
     let log = p.broker.log();
-    assert_eq!(log.matches("not authorised").count(), 2, "both refusals logged:\n{log}");
+    assert_eq!(
+        log.matches("not authorised").count(),
+        2,
+        "both refusals logged:\n{log}"
+    );
     // The plain listener is loopback-only and also closed to anonymous clients.
     let conf = fs::read_to_string(p.dir.join("mosquitto.conf")).unwrap();
     assert!(conf.contains(&format!("listener {} 127.0.0.1", p.plain_port)));
