@@ -1,10 +1,15 @@
-//! `heat-diag`: checks settings, connects to the broker and probes its security.
+//! `heat-diag`: checks settings, connects to the broker, audits its security and provisions a
+//! hardened Mosquitto setup.
 //!
 //! Exit codes: 0 all good, 1 a failure or finding, 2 a usage or configuration error.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod audit;
 mod connect;
+mod files;
+mod passwd;
+mod provision;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -29,6 +34,15 @@ enum Command {
     /// Connect with the configured settings, print the interpreted CONNACK and the audit line,
     /// then probe whether the broker refuses anonymous clients and wrong passwords.
     Connect(connect::Args),
+    /// Audit the configured broker: authentication, transport, TLS, least privilege and the
+    /// modes of local secret files. Exit 1 on any WARN or FAIL.
+    Audit(audit::Args),
+    /// Write a hardened Mosquitto setup into a directory: config, password file, ACL, private
+    /// CA and certificates, generated passwords and the controller's .env.
+    Provision(provision::Args),
+    /// Add or rotate one user in a Mosquitto password file; the password comes from stdin
+    /// or is generated into a file, never from the command line.
+    Passwd(passwd::Args),
 }
 
 /// Exit code for a usage or configuration error.
@@ -40,6 +54,17 @@ fn main() -> ExitCode {
     if let Some(refusal) = mqtt_auth::logging::paho_c_trace_refusal() {
         eprintln!("heat-diag: {refusal}");
         return ExitCode::from(EXIT_CONFIG);
+    }
+    let outcome = match &cli.command {
+        Command::Provision(args) => Some(provision::run(args)),
+        Command::Passwd(args) => Some(passwd::run(args)),
+        _ => None,
+    };
+    if let Some(outcome) = outcome {
+        return outcome.unwrap_or_else(|err| {
+            eprintln!("heat-diag: {err:#}");
+            ExitCode::FAILURE
+        });
     }
     let sources = Sources::from_process(cli.config.clone());
     let settings = match Settings::load(&sources) {
@@ -58,6 +83,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Connect(args) => connect::run(&settings, &args),
+        Command::Audit(args) => audit::run(&settings, &args),
+        Command::Provision(_) | Command::Passwd(_) => ExitCode::SUCCESS,
     }
 }
 

@@ -3,14 +3,21 @@
 //! The binary runs with a cleared environment in its own temp dir, so neither the developer's
 //! variables nor a stray `.env` leak in.
 
+mod audit;
 mod check_config;
 mod connect;
+mod provision;
+mod secrets;
 
 use std::{
     fs,
+    io::Write,
+    net::TcpListener,
     os::unix::fs::PermissionsExt,
-    path::Path,
-    process::{Command, Output},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    thread,
+    time::{Duration, Instant},
 };
 
 /// Runs heat-diag with exactly `env`, in `dir`.
@@ -22,6 +29,27 @@ fn heat_diag(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .expect("heat-diag runs")
+}
+
+/// Runs heat-diag with exactly `env`, in `dir`, feeding `stdin`.
+fn heat_diag_stdin(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heat-diag"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("heat-diag runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// stdout and stderr together.
@@ -39,4 +67,148 @@ fn write_file(dir: &Path, name: &str, text: &str, mode: u32) -> String {
     fs::write(&path, text).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
     path.display().to_string()
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Mosquitto started from a config file; killed when dropped.
+struct Mosquitto {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Mosquitto {
+    /// Starts `mosquitto -c conf` and waits until `log` says it is running.
+    fn start(conf: &Path, log: &Path) -> Self {
+        let program = test_mosquitto::find_program("mosquitto").unwrap();
+        let child = Command::new(program)
+            .arg("-c")
+            .arg(conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        let mut broker = Self {
+            child,
+            log: log.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !broker.log().contains(" running") {
+            if let Ok(Some(status)) = broker.child.try_wait() {
+                panic!("mosquitto exited with {status}:\n{}", broker.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not start:\n{}",
+                broker.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        broker
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A provisioned directory with its broker running.
+struct Provisioned {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    tls_port: u16,
+    plain_port: u16,
+    broker: Mosquitto,
+    /// Output of `heat-diag provision`.
+    output: Output,
+}
+
+impl Provisioned {
+    /// The generated password of `user`.
+    fn password(&self, user: &str) -> String {
+        fs::read_to_string(self.dir.join(format!("secrets/{user}.password")))
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    }
+
+    /// Every generated password.
+    fn passwords(&self) -> Vec<String> {
+        fs::read_dir(self.dir.join("secrets"))
+            .unwrap()
+            .map(|e| {
+                fs::read_to_string(e.unwrap().path())
+                    .unwrap()
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+/// Provisions a temp dir (test-only additions: loopback binds, random ports, a log file and
+/// `user root`, see FACTS.md) plus `extra` arguments, and starts its broker.
+fn provisioned(extra: &[&str]) -> Provisioned {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("mqtt");
+    let (tls_port, plain_port) = (free_port(), free_port());
+    let log = tmp.path().join("mosquitto.log");
+    let (tls, plain) = (tls_port.to_string(), plain_port.to_string());
+    let mut args = vec![
+        "provision",
+        dir.to_str().unwrap(),
+        "--tls-port",
+        &tls,
+        "--tls-bind",
+        "127.0.0.1",
+        "--plain-port",
+        &plain,
+        "--broker-host",
+        "127.0.0.1",
+        "--run-as-user",
+        "root",
+        "--log-file",
+        log.to_str().unwrap(),
+        "--iterations",
+        "10000",
+    ];
+    args.extend_from_slice(extra);
+    let output = heat_diag(tmp.path(), &args, &[("RUST_LOG", "trace")]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let broker = Mosquitto::start(&dir.join("mosquitto.conf"), &log);
+    Provisioned {
+        _tmp: tmp,
+        dir,
+        tls_port,
+        plain_port,
+        broker,
+        output,
+    }
+}
+
+/// A working dir holding the provisioned controller.env as `.env` (mode 0600).
+fn controller_workdir(p: &Provisioned) -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    let env = fs::read_to_string(p.dir.join("controller.env")).unwrap();
+    write_file(work.path(), ".env", &env, 0o600);
+    work
 }
