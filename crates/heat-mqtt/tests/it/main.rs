@@ -1,0 +1,1 @@
+//! Integration tests of heat-mqtt against a real Mosquitto (added with the session).
