@@ -11,10 +11,14 @@
 
 pub mod command;
 pub mod discovery;
+pub mod session;
 pub mod state;
 pub mod topics;
 
 pub use command::{CommandRejection, RateLimit, RateLimiter, parse, render_payload};
 pub use discovery::{Device, DiscoveryMessage, discovery_messages, removal_messages};
+pub use session::{
+    Answer, InboundCommand, LinkState, Session, SessionConfig, SessionError, SessionHandle,
+};
 pub use state::{LinkInfo, StateJson, state_json};
 pub use topics::{CommandTopic, TopicError, Topics};
