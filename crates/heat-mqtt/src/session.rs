@@ -9,9 +9,10 @@
 //! bounded channel; when it is full the command is refused as "controller busy".
 //!
 //! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
-//! command topics and `<discovery_prefix>/status` (a clean session forgets subscriptions), and
-//! publishes discovery and the latest state. Home Assistant announcing `online` triggers discovery
-//! and state again. The state is also republished when it changes and every heartbeat.
+//! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
+//! subscriptions), and publishes discovery and the latest state. Home Assistant announcing
+//! `online` triggers discovery and state again. The state is also republished when it changes
+//! and every heartbeat.
 
 use std::{
     sync::{
@@ -422,10 +423,12 @@ impl Runner {
         self.shared.set_link(LinkState::Connecting);
         let will = self.will();
         match connect(client, &self.settings, Identity::Configured, Some(&will)) {
-            Ok(_) => match self.announce(client) {
+            Ok(_) => match {
+                self.link_info.connects += 1;
+                self.announce(client)
+            } {
                 Ok(()) => {
                     self.schedule.on_success(self.start.elapsed());
-                    self.link_info.connects += 1;
                     self.shared.set_link(LinkState::Connected);
                     info!(
                         "MQTT session connected to {} (connection #{})",
@@ -488,10 +491,9 @@ impl Runner {
     fn announce(&mut self, client: &MqttClient) -> Result<(), paho::Error> {
         let topics = &self.config.topics;
         publish(client, &topics.availability(), ONLINE, true, QOS)?;
-        let mut filters = topics.commands();
-        filters.push(topics.ha_status());
-        let qos = vec![QOS; filters.len()];
-        client.subscribe_many(&filters, &qos)?;
+        // One filter for every command topic, so that an unknown one is answered too.
+        let filters = [topics.command_filter(), topics.ha_status()];
+        client.subscribe_many(&filters, &[QOS, QOS])?;
         self.publish_discovery(client)?;
         self.publish_state(client, true)
     }

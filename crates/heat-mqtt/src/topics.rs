@@ -205,6 +205,12 @@ impl Topics {
         CommandTopic::all().map(|c| self.command(c)).collect()
     }
 
+    /// `<prefix>/+/set`: the subscription that covers every command topic (and unknown ones,
+    /// which are answered as such).
+    pub fn command_filter(&self) -> String {
+        format!("{}/+/set", self.prefix)
+    }
+
     /// `<discovery_prefix>/status`: Home Assistant's own availability (`online` on its start).
     pub fn ha_status(&self) -> String {
         format!("{}/status", self.discovery_prefix)

@@ -14,6 +14,7 @@ fn default_topics() {
         "solar_heating/dt_start/set"
     );
     assert_eq!(t.ha_status(), "homeassistant/status");
+    assert_eq!(t.command_filter(), "solar_heating/+/set");
     assert_eq!(t.commands().len(), CommandTopic::count());
     assert_eq!(Topics::new("solar_heating", "homeassistant"), Ok(t));
 }
