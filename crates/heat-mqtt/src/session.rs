@@ -423,10 +423,7 @@ impl Runner {
         self.shared.set_link(LinkState::Connecting);
         let will = self.will();
         match connect(client, &self.settings, Identity::Configured, Some(&will)) {
-            Ok(_) => match {
-                self.link_info.connects += 1;
-                self.announce(client)
-            } {
+            Ok(_) => match self.announce_new(client) {
                 Ok(()) => {
                     self.schedule.on_success(self.start.elapsed());
                     self.shared.set_link(LinkState::Connected);
@@ -485,6 +482,12 @@ impl Runner {
         let due = self.schedule.on_failure(now, class, &mut rand::rng());
         self.shared.set_link(state);
         due.saturating_sub(now)
+    }
+
+    /// Counts the connection, then announces it.
+    fn announce_new(&mut self, client: &MqttClient) -> Result<(), paho::Error> {
+        self.link_info.connects += 1;
+        self.announce(client)
     }
 
     /// `online`, subscriptions, discovery, state: after every connect.
