@@ -1,0 +1,726 @@
+//! The MQTT session thread: one paho client with the stable client id, connected through
+//! `mqtt_auth`, reconnected by `mqtt_auth`'s [`RetrySchedule`] (paho's automatic reconnect stays
+//! off), never waited on by the control loop.
+//!
+//! The control loop holds a [`SessionHandle`]: [`SessionHandle::publish_state`] puts the latest
+//! [`Status`] into a one-value slot (older snapshots are overwritten, never queued),
+//! [`SessionHandle::report`] answers a command once the controller has applied or refused it, and
+//! [`SessionHandle::link`] tells the status display how the link is. Validated commands arrive on a
+//! bounded channel; when it is full the command is refused as "controller busy".
+//!
+//! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
+//! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
+//! subscriptions), and publishes discovery and the latest state. Home Assistant announcing
+//! `online` triggers discovery and state again. The state is also republished when it changes
+//! and every heartbeat.
+
+use std::{
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+        mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
+    },
+    thread::{self, JoinHandle},
+    time::{Duration, Instant, SystemTime},
+};
+
+use heat_core::{Command, CommandError, CommandOutcome, Status};
+use log::{debug, error, info, warn};
+use mqtt_auth::{
+    BrokerSettings, Class, RetryPolicy, RetrySchedule,
+    connect::{Identity, LastWill, MqttClient, connect, create_client},
+};
+use paho_mqtt as paho;
+use serde::Serialize;
+
+use crate::{
+    command::{CommandRejection, RateDecision, RateLimit, RateLimiter, parse_for, render_payload},
+    discovery::{Device, discovery_messages},
+    state::{LinkInfo, StateJson},
+    topics::{CommandTopic, OFFLINE, ONLINE, Topics},
+};
+
+/// Default capacity of the command channel.
+pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
+/// Default interval at which an unchanged state is published again.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
+/// Capacity of the queue of answers from [`SessionHandle::report`].
+const ANSWER_CAPACITY: usize = 64;
+/// Longest the session thread waits before looking at its inputs again.
+const POLL: Duration = Duration::from_millis(50);
+/// QoS of availability, state, discovery and subscriptions.
+const QOS: i32 = 1;
+/// Longest topic echoed in an answer.
+const MAX_ANSWER_TOPIC: usize = 128;
+
+/// How the session behaves. Built with [`SessionConfig::new`] and the `with_*` methods.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    topics: Topics,
+    device: Device,
+    discovery: bool,
+    heartbeat: Duration,
+    retry: RetryPolicy,
+    rate_limit: RateLimit,
+    command_capacity: usize,
+}
+
+impl SessionConfig {
+    /// Defaults: discovery on, heartbeat 60 s, mqtt-auth's default retry policy (1 s → 60 s after
+    /// transient failures, 5 min → 30 min after rejections), 5 commands at once then one per
+    /// second per topic, a command channel of 64.
+    pub fn new(topics: Topics, device: Device) -> Self {
+        Self {
+            topics,
+            device,
+            discovery: true,
+            heartbeat: DEFAULT_HEARTBEAT,
+            retry: RetryPolicy::default(),
+            rate_limit: RateLimit::default(),
+            command_capacity: DEFAULT_COMMAND_CAPACITY,
+        }
+    }
+
+    /// Publishes Home Assistant discovery (default) or not.
+    pub fn with_discovery(mut self, on: bool) -> Self {
+        self.discovery = on;
+        self
+    }
+
+    /// Republishes an unchanged state this often (at least every second).
+    pub fn with_heartbeat(mut self, heartbeat: Duration) -> Self {
+        self.heartbeat = heartbeat.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The reconnect policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The per-topic command rate limit.
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Capacity of the command channel (at least 1).
+    pub fn with_command_capacity(mut self, capacity: usize) -> Self {
+        self.command_capacity = capacity.max(1);
+        self
+    }
+
+    /// The topics.
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+}
+
+/// How the link to the broker is, for the status display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// A connection attempt is under way (or about to be).
+    Connecting,
+    /// Connected, subscribed, announced.
+    Connected,
+    /// The broker or the local configuration refused the connection (bad credentials, ACL,
+    /// certificate, settings). Retried on the long backoff; the plant keeps being controlled.
+    Rejected {
+        /// What failed.
+        reason: String,
+        /// What to do about it.
+        fix: String,
+    },
+    /// Unreachable or lost; retried on the short backoff.
+    Down {
+        /// What failed.
+        reason: String,
+    },
+    /// The session has ended.
+    Stopped,
+}
+
+/// A validated command from MQTT, for the control loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundCommand {
+    /// The topic it came on.
+    pub topic: String,
+    /// The command, already within heat-core's limits.
+    pub command: Command,
+}
+
+/// Errors of the session's own lifecycle.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The session thread could not be started.
+    #[error("cannot start the MQTT session thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// The session did not finish within the shutdown timeout (typically stuck in a connect
+    /// attempt); its thread is left to end on its own.
+    #[error("the MQTT session did not stop within {0:?}")]
+    ShutdownTimeout(Duration),
+    /// The session thread panicked.
+    #[error("the MQTT session thread panicked")]
+    Panicked,
+}
+
+/// The answer published on `<prefix>/result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// The command topic.
+    pub topic: String,
+    /// Whether the command was accepted.
+    pub accepted: bool,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Answer {
+    fn new(topic: &str, accepted: bool, reason: impl Into<String>) -> Self {
+        Self {
+            topic: topic.chars().take(MAX_ANSWER_TOPIC).collect(),
+            accepted,
+            reason: reason.into(),
+        }
+    }
+
+    /// The answer to a command the controller applied or refused.
+    pub fn from_outcome(topic: &str, result: &Result<CommandOutcome, CommandError>) -> Self {
+        match result {
+            Ok(CommandOutcome::Accepted) => Self::new(topic, true, "accepted"),
+            Ok(CommandOutcome::AcceptedButOverridden { reason }) => Self::new(
+                topic,
+                true,
+                format!("accepted, but {reason} decides the load for now"),
+            ),
+            Err(e) => Self::new(topic, false, e.to_string()),
+        }
+    }
+
+    /// The answer JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Snapshot {
+    status: Status,
+    time: SystemTime,
+}
+
+#[derive(Debug)]
+struct Shared {
+    latest: Mutex<Option<Snapshot>>,
+    link: Mutex<LinkState>,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn set_link(&self, state: LinkState) {
+        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = state;
+    }
+}
+
+/// Starts sessions. See [`Session::spawn`].
+#[derive(Debug)]
+pub struct Session(());
+
+impl Session {
+    /// Starts the session thread. Returns the handle for the control loop and the receiver of
+    /// validated commands.
+    pub fn spawn(
+        config: SessionConfig,
+        settings: BrokerSettings,
+    ) -> Result<(SessionHandle, Receiver<InboundCommand>), SessionError> {
+        let (commands_tx, commands_rx) = mpsc::sync_channel(config.command_capacity);
+        let (answers_tx, answers_rx) = mpsc::sync_channel(ANSWER_CAPACITY);
+        let (done_tx, done_rx) = mpsc::sync_channel(1);
+        let shared = Arc::new(Shared {
+            latest: Mutex::new(None),
+            link: Mutex::new(LinkState::Connecting),
+            stop: AtomicBool::new(false),
+        });
+        let runner = Runner {
+            limiter: RateLimiter::new(config.rate_limit),
+            schedule: RetrySchedule::new(config.retry),
+            config,
+            settings,
+            shared: Arc::clone(&shared),
+            commands: commands_tx,
+            answers: answers_rx,
+            link_info: LinkInfo::default(),
+            last_published: None,
+            start: Instant::now(),
+        };
+        let thread = thread::Builder::new()
+            .name("mqtt-session".into())
+            .spawn(move || {
+                runner.run();
+                let _ = done_tx.send(());
+            })
+            .map_err(SessionError::Spawn)?;
+        Ok((
+            SessionHandle {
+                shared,
+                answers: answers_tx,
+                done: done_rx,
+                thread: Some(thread),
+            },
+            commands_rx,
+        ))
+    }
+}
+
+/// The control loop's side of the session. No method waits on the network.
+#[derive(Debug)]
+pub struct SessionHandle {
+    shared: Arc<Shared>,
+    answers: SyncSender<Answer>,
+    done: Receiver<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SessionHandle {
+    /// Makes `status` the state to publish. Only the latest snapshot is kept.
+    pub fn publish_state(&self, status: Status) {
+        let snapshot = Snapshot {
+            status,
+            time: SystemTime::now(),
+        };
+        *self
+            .shared
+            .latest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
+    }
+
+    /// Answers `command` on the result topic with the controller's verdict. Dropped (and logged)
+    /// when the answer queue is full.
+    pub fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
+        let answer = Answer::from_outcome(&command.topic, result);
+        if let Err(TrySendError::Full(a) | TrySendError::Disconnected(a)) =
+            self.answers.try_send(answer)
+        {
+            warn!(
+                "MQTT answer to {} dropped: the session is busy or stopped",
+                a.topic
+            );
+        }
+    }
+
+    /// The link state now.
+    pub fn link(&self) -> LinkState {
+        self.shared
+            .link
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Publishes `offline` (retained), disconnects and joins the thread, waiting at most
+    /// `timeout`. After a timeout the thread is left to finish on its own.
+    pub fn shutdown(mut self, timeout: Duration) -> Result<(), SessionError> {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        match self.done.recv_timeout(timeout) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => match self.thread.take() {
+                Some(t) => t.join().map_err(|_| SessionError::Panicked),
+                None => Ok(()),
+            },
+            Err(RecvTimeoutError::Timeout) => {
+                warn!("MQTT session did not stop within {timeout:?}; leaving it behind");
+                Err(SessionError::ShutdownTimeout(timeout))
+            }
+        }
+    }
+}
+
+impl Drop for SessionHandle {
+    /// Tells the thread to stop without waiting for it.
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Runner {
+    config: SessionConfig,
+    settings: BrokerSettings,
+    shared: Arc<Shared>,
+    commands: SyncSender<InboundCommand>,
+    answers: Receiver<Answer>,
+    limiter: RateLimiter,
+    schedule: RetrySchedule,
+    link_info: LinkInfo,
+    /// The status last published and when.
+    last_published: Option<(Status, Instant)>,
+    start: Instant,
+}
+
+type Inbox = paho::SyncReceiver<Option<paho::Message>>;
+
+impl Runner {
+    fn stopping(&self) -> bool {
+        self.shared.stop.load(Ordering::SeqCst)
+    }
+
+    fn will(&self) -> LastWill {
+        LastWill {
+            topic: self.config.topics.availability(),
+            payload: OFFLINE.as_bytes().to_vec(),
+            qos: QOS,
+            retained: true,
+        }
+    }
+
+    fn run(mut self) {
+        let client = match create_client(&self.settings) {
+            Ok(client) => client,
+            Err(e) => {
+                error!("MQTT client cannot be created: {e}; fix: {}", e.fix());
+                self.shared.set_link(LinkState::Rejected {
+                    reason: e.to_string(),
+                    fix: e.fix(),
+                });
+                while !self.stopping() {
+                    thread::sleep(POLL);
+                }
+                return;
+            }
+        };
+        // Before connecting, or the receiver misses messages.
+        let inbox = client.start_consuming();
+        let mut connected = false;
+        while !self.stopping() {
+            if connected {
+                connected = self.serve(&client, &inbox);
+            } else {
+                connected = self.try_connect(&client, &inbox);
+            }
+        }
+        if connected {
+            self.go_offline(&client);
+        }
+        self.shared.set_link(LinkState::Stopped);
+        info!("MQTT session stopped");
+    }
+
+    /// Waits for the next attempt (or makes it); true when connected and announced.
+    fn try_connect(&mut self, client: &MqttClient, inbox: &Inbox) -> bool {
+        // Answers cannot be delivered while down; they are not retained anyway.
+        while self.answers.try_recv().is_ok() {}
+        let now = self.start.elapsed();
+        if !self.schedule.is_due(now) {
+            thread::sleep(self.schedule.wait(now).min(POLL));
+            return false;
+        }
+        // Anything left from the previous connection (a stale "lost" marker) is dropped.
+        let stale = inbox.try_iter().count();
+        if stale > 0 {
+            debug!("MQTT: dropped {stale} inbound item(s) from the previous connection");
+        }
+        self.shared.set_link(LinkState::Connecting);
+        let will = self.will();
+        match connect(client, &self.settings, Identity::Configured, Some(&will)) {
+            Ok(_) => match self.announce_new(client) {
+                Ok(()) => {
+                    self.schedule.on_success(self.start.elapsed());
+                    self.shared.set_link(LinkState::Connected);
+                    info!(
+                        "MQTT session connected to {} (connection #{})",
+                        self.settings.broker_addr(),
+                        self.link_info.connects
+                    );
+                    true
+                }
+                Err(e) => {
+                    warn!("MQTT: setting up the connection failed: {e}; reconnecting");
+                    let _ = client.disconnect(None);
+                    self.failed(
+                        Class::Transient,
+                        LinkState::Down {
+                            reason: format!("setup after connect failed: {e}"),
+                        },
+                    );
+                    false
+                }
+            },
+            Err(e) => {
+                let class = e.class();
+                let state = match class {
+                    Class::AuthRejected | Class::Configuration => LinkState::Rejected {
+                        reason: e.to_string(),
+                        fix: e.fix(),
+                    },
+                    _ => LinkState::Down {
+                        reason: e.to_string(),
+                    },
+                };
+                let wait = self.failed(class, state);
+                if matches!(class, Class::AuthRejected | Class::Configuration) {
+                    error!(
+                        "MQTT connection to {} refused: {e}; fix: {}. The plant keeps being \
+                         controlled without MQTT; next attempt in {wait:?}",
+                        self.settings.broker_addr(),
+                        e.fix()
+                    );
+                } else {
+                    warn!(
+                        "MQTT connection to {} failed: {e}; next attempt in {wait:?}",
+                        self.settings.broker_addr()
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    /// Records a failure; returns the wait until the next attempt.
+    fn failed(&mut self, class: Class, state: LinkState) -> Duration {
+        let now = self.start.elapsed();
+        let due = self.schedule.on_failure(now, class, &mut rand::rng());
+        self.shared.set_link(state);
+        due.saturating_sub(now)
+    }
+
+    /// Counts the connection, then announces it.
+    fn announce_new(&mut self, client: &MqttClient) -> Result<(), paho::Error> {
+        self.link_info.connects += 1;
+        self.announce(client)
+    }
+
+    /// `online`, subscriptions, discovery, state: after every connect.
+    fn announce(&mut self, client: &MqttClient) -> Result<(), paho::Error> {
+        let topics = &self.config.topics;
+        publish(client, &topics.availability(), ONLINE, true, QOS)?;
+        // One filter for every command topic, so that an unknown one is answered too.
+        let filters = [topics.command_filter(), topics.ha_status()];
+        client.subscribe_many(&filters, &[QOS, QOS])?;
+        self.publish_discovery(client)?;
+        self.publish_state(client, true)
+    }
+
+    fn publish_discovery(&self, client: &MqttClient) -> Result<(), paho::Error> {
+        if !self.config.discovery {
+            return Ok(());
+        }
+        for m in discovery_messages(&self.config.topics, &self.config.device) {
+            publish(client, &m.topic, &m.payload, true, QOS)?;
+        }
+        Ok(())
+    }
+
+    /// Publishes the latest state if it changed, the heartbeat is due, or `force`.
+    fn publish_state(&mut self, client: &MqttClient, force: bool) -> Result<(), paho::Error> {
+        let latest = self
+            .shared
+            .latest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let Some(snapshot) = latest else {
+            return Ok(());
+        };
+        let due = match &self.last_published {
+            None => true,
+            Some((status, at)) => {
+                force || *status != snapshot.status || at.elapsed() >= self.config.heartbeat
+            }
+        };
+        if !due {
+            return Ok(());
+        }
+        let json = StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json();
+        publish(client, &self.config.topics.state(), &json, true, QOS)?;
+        self.last_published = Some((snapshot.status, Instant::now()));
+        Ok(())
+    }
+
+    /// One round while connected; false when the connection is gone.
+    fn serve(&mut self, client: &MqttClient, inbox: &Inbox) -> bool {
+        match inbox.recv_timeout(POLL) {
+            Ok(Some(msg)) => {
+                if let Err(e) = self.on_message(client, &msg) {
+                    return self.lost(client, &e.to_string());
+                }
+            }
+            Ok(None) | Err(paho::sync_channel::RecvTimeoutError::Disconnected) => {
+                // A stale marker while paho says connected is ignored.
+                if !client.is_connected() {
+                    return self.lost(client, "connection lost");
+                }
+            }
+            Err(paho::sync_channel::RecvTimeoutError::Timeout) => {}
+        }
+        while let Ok(answer) = self.answers.try_recv() {
+            if let Err(e) = self.answer(client, &answer) {
+                return self.lost(client, &e.to_string());
+            }
+        }
+        if let Err(e) = self.publish_state(client, false) {
+            return self.lost(client, &e.to_string());
+        }
+        true
+    }
+
+    fn lost(&mut self, client: &MqttClient, why: &str) -> bool {
+        if client.is_connected() {
+            // A publish failed on a live connection: start over with a clean one.
+            let _ = client.disconnect(None);
+        }
+        let wait = self.failed(
+            Class::Transient,
+            LinkState::Down {
+                reason: why.to_owned(),
+            },
+        );
+        warn!("MQTT connection lost ({why}); reconnecting in {wait:?}");
+        false
+    }
+
+    fn on_message(&mut self, client: &MqttClient, msg: &paho::Message) -> Result<(), paho::Error> {
+        let topic = msg.topic();
+        if topic == self.config.topics.ha_status() {
+            if msg.payload() == ONLINE.as_bytes() {
+                info!("Home Assistant is online: publishing discovery and state again");
+                self.publish_discovery(client)?;
+                self.publish_state(client, true)?;
+            }
+            return Ok(());
+        }
+        let verdict = self.validate(msg);
+        match verdict {
+            Ok(command) => {
+                let inbound = InboundCommand {
+                    topic: topic.to_owned(),
+                    command,
+                };
+                match self.commands.try_send(inbound) {
+                    Ok(()) => {
+                        debug!("MQTT command on {topic}: {command:?}");
+                        Ok(())
+                    }
+                    Err(TrySendError::Full(_)) => {
+                        warn!("MQTT command on {topic} dropped: the controller's queue is full");
+                        self.reject(client, topic, "controller busy: too many pending commands")
+                    }
+                    Err(TrySendError::Disconnected(_)) => {
+                        warn!("MQTT command on {topic} dropped: nobody takes commands");
+                        self.reject(client, topic, "the controller does not take commands")
+                    }
+                }
+            }
+            Err(Some(rejection)) => {
+                warn!(
+                    "MQTT command on {} refused: {rejection} (payload {})",
+                    render_payload(topic.as_bytes()),
+                    render_payload(msg.payload())
+                );
+                self.reject(client, topic, &rejection.to_string())
+            }
+            // A flood: counted, answered once per flood.
+            Err(None) => {
+                self.link_info.commands_rejected += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// `Err(None)`: refused by the rate limiter after the first refusal of a flood.
+    fn validate(&mut self, msg: &paho::Message) -> Result<Command, Option<RejectReason>> {
+        let Some(which) = CommandTopic::from_topic(self.config.topics.prefix(), msg.topic()) else {
+            return Err(Some(RejectReason::Rejection(
+                CommandRejection::UnknownTopic,
+            )));
+        };
+        if msg.retained() {
+            return Err(Some(RejectReason::Retained));
+        }
+        match self.limiter.check(which, self.start.elapsed()) {
+            RateDecision::Allow => {}
+            RateDecision::Refuse { first: true, .. } => {
+                let limit = self.limiter.limit();
+                return Err(Some(RejectReason::Rejection(
+                    CommandRejection::RateLimited {
+                        burst: limit.burst,
+                        every: limit.every,
+                    },
+                )));
+            }
+            RateDecision::Refuse { first: false, .. } => return Err(None),
+        }
+        parse_for(which, msg.payload()).map_err(|r| Some(RejectReason::Rejection(r)))
+    }
+
+    fn reject(
+        &mut self,
+        client: &MqttClient,
+        topic: &str,
+        reason: &str,
+    ) -> Result<(), paho::Error> {
+        self.link_info.commands_rejected += 1;
+        self.answer(client, &Answer::new(topic, false, reason))
+    }
+
+    fn answer(&self, client: &MqttClient, answer: &Answer) -> Result<(), paho::Error> {
+        publish(
+            client,
+            &self.config.topics.result(),
+            &answer.to_json(),
+            false,
+            0,
+        )
+    }
+
+    fn go_offline(&self, client: &MqttClient) {
+        if let Err(e) = publish(
+            client,
+            &self.config.topics.availability(),
+            OFFLINE,
+            true,
+            QOS,
+        ) {
+            warn!("MQTT: publishing offline at shutdown failed: {e}");
+        }
+        if let Err(e) = client.disconnect(None) {
+            debug!("MQTT: disconnect at shutdown failed: {e}");
+        }
+    }
+}
+
+/// Why the session refused a command itself.
+#[derive(Debug)]
+enum RejectReason {
+    Rejection(CommandRejection),
+    Retained,
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectReason::Rejection(r) => r.fmt(f),
+            RejectReason::Retained => {
+                f.write_str("retained commands are ignored; publish without the retain flag")
+            }
+        }
+    }
+}
+
+fn publish(
+    client: &MqttClient,
+    topic: &str,
+    payload: &str,
+    retained: bool,
+    qos: i32,
+) -> Result<(), paho::Error> {
+    let msg = if retained {
+        paho::Message::new_retained(topic, payload, qos)
+    } else {
+        paho::Message::new(topic, payload, qos)
+    };
+    client.publish(msg)
+}
+
+#[cfg(test)]
+mod tests;
