@@ -88,3 +88,6 @@ impl ControllerSettings {
         self.time_scale
     }
 }
+
+#[cfg(test)]
+mod tests;

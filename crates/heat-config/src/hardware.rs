@@ -270,11 +270,9 @@ impl HardwareSettings {
         };
         let bus_chip = chip("hardware.gpio_chip", raw.gpio_chip.as_deref(), path, base)?;
         let bus = if backend == Backend::Gpio {
-            let line = raw
-                .gpio_line
-                .ok_or_else(|| ConfigError::MissingBusLine {
-                    path: path_buf.clone(),
-                })?;
+            let line = raw.gpio_line.ok_or_else(|| ConfigError::MissingBusLine {
+                path: path_buf.clone(),
+            })?;
             Some(BusSettings {
                 chip: bus_chip,
                 line,
@@ -328,9 +326,7 @@ impl HardwareSettings {
             lines.push((bus.chip(), bus.line, "hardware.gpio_line".to_owned()));
         }
         for (i, (chip, line, second)) in lines.iter().enumerate() {
-            if let Some((_, _, first)) = lines[..i]
-                .iter()
-                .find(|(c, l, _)| c == chip && l == line)
+            if let Some((_, _, first)) = lines[..i].iter().find(|(c, l, _)| c == chip && l == line)
             {
                 return Err(ConfigError::LineUsedTwice {
                     chip: chip.display().to_string(),

@@ -405,13 +405,16 @@ pub(crate) fn load(file: Option<(PathBuf, String)>) -> Result<FileLayer, ConfigE
     })
 }
 
+/// Reports the first key of a table that is not among the known ones, under a dotted prefix.
+type UnknownCheck<'a> = dyn Fn(&str, &HashMap<String, Value>, &[&str]) -> Option<ConfigError> + 'a;
+
 /// Unknown keys of `[hardware]` and of each relay table are `UnknownKey`; unknown role names
 /// get their own errors listing the roles.
 fn check_hardware_keys(
     hardware: &Value,
     path: &Path,
     invalid: &dyn Fn(config::ConfigError) -> ConfigError,
-    unknown: &dyn Fn(&str, &HashMap<String, Value>, &[&str]) -> Option<ConfigError>,
+    unknown: &UnknownCheck<'_>,
 ) -> Result<(), ConfigError> {
     let table = hardware.clone().into_table().map_err(invalid)?;
     if let Some(e) = unknown("hardware", &table, HARDWARE_KEYS) {

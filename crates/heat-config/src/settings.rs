@@ -342,10 +342,13 @@ impl<'a> Loader<'a> {
                 origin: Origin::new(key, layer),
             }));
         }
-        Ok(self.file.get(key.section, key.toml).map(|(value, layer)| Found {
-            value,
-            origin: Origin::new(key, layer),
-        }))
+        Ok(self
+            .file
+            .get(key.section, key.toml)
+            .map(|(value, layer)| Found {
+                value,
+                origin: Origin::new(key, layer),
+            }))
     }
 
     /// A setting that, when present, must not be empty.
@@ -766,7 +769,11 @@ impl<'a> Loader<'a> {
     /// `[hardware]`, always validated when present.
     fn hardware(&mut self) -> Result<Option<HardwareSettings>, ConfigError> {
         let (Some(raw), Some(path)) = (self.file.hardware(), self.file.path()) else {
-            self.report("hardware", "not configured", "no [hardware] table".to_owned());
+            self.report(
+                "hardware",
+                "not configured",
+                "no [hardware] table".to_owned(),
+            );
             return Ok(None);
         };
         let base = path.parent().unwrap_or(Path::new("/"));

@@ -318,7 +318,13 @@ fn w1_ids_and_rom_addresses_convert_both_ways() {
     // A ROM including its CRC byte checks to zero.
     assert_eq!(one_wire_bus::crc::crc8(&rom), 0);
     assert_eq!(w1_id(address), "28-0123456789ab");
-    for bad in ["28-0123456789a", "28-0123456789abc", "10-0123456789ab", "28-0123456789ag", ""] {
+    for bad in [
+        "28-0123456789a",
+        "28-0123456789abc",
+        "10-0123456789ab",
+        "28-0123456789ag",
+        "",
+    ] {
         assert_eq!(address_from_w1_id(bad), None, "{bad:?}");
     }
 }
