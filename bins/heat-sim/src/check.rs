@@ -213,8 +213,8 @@ impl SafetyChecker {
     pub fn observe(&mut self, o: &Observation) -> Vec<Violation> {
         let l = self.limits;
         let mut found = Vec::new();
-        let mut report = |this: &mut Self, rule: Violation, excuse: Option<&'static str>| {
-            match excuse {
+        let mut report =
+            |this: &mut Self, rule: Violation, excuse: Option<&'static str>| match excuse {
                 Some(cause) => *this.exposures.entry(Exposure { rule, cause }).or_default() += 1,
                 None => {
                     *this.violations.entry(rule).or_default() += 1;
@@ -223,8 +223,7 @@ impl SafetyChecker {
                     }
                     found.push(rule);
                 }
-            }
-        };
+            };
 
         // How old the controller's information may be, by design, for each sensor.
         let held = |last_good: Option<u64>, reading: &Result<f64, SensorError>| match reading {

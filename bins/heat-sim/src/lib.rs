@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use heat_core::{
-    Command, CommandError, Controller, EventKind, Interlock, Mode, Output,
-    ParamError, Parameter, Params, Timestamp,
+    Command, CommandError, Controller, EventKind, Interlock, Mode, Output, ParamError, Parameter,
+    Params, Timestamp,
 };
 use heat_hw::sim::{SimConfig, SimFault, SimPlant, Weather};
 use heat_hw::{RelayOutputs, RelayRole, SensorBank, SensorRole, VirtualClock, apply_output};
@@ -381,7 +381,10 @@ pub fn run(options: &Options) -> Summary {
                 controller.boil_stop_latched(),
                 active,
                 hold,
-                out.events.iter().map(|e| e.reason.as_str()).collect::<Vec<_>>(),
+                out.events
+                    .iter()
+                    .map(|e| e.reason.as_str())
+                    .collect::<Vec<_>>(),
             );
         }
         *state_ms.entry(out.state.as_str()).or_default() += period_ms;
@@ -477,7 +480,11 @@ impl Summary {
         for (kind, n) in &self.faults {
             let _ = writeln!(t, "  {kind:28} {n}");
         }
-        let _ = writeln!(t, "relay write errors (plant went safe): {}", self.relay_errors);
+        let _ = writeln!(
+            t,
+            "relay write errors (plant went safe): {}",
+            self.relay_errors
+        );
         let _ = writeln!(
             t,
             "exposures (rule broken while the controller was blind or powerless):"
@@ -490,7 +497,12 @@ impl Summary {
             let _ = writeln!(t, "  {rule:28} {n}");
         }
         for (secs, rule) in &self.first_violations {
-            let _ = writeln!(t, "  first: {rule} at {:.0} s (day {:.2})", secs, secs / 86_400.0);
+            let _ = writeln!(
+                t,
+                "  first: {rule} at {:.0} s (day {:.2})",
+                secs,
+                secs / 86_400.0
+            );
         }
         t
     }

@@ -65,8 +65,8 @@ fn main_inner(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn init_logging() {
-    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .build();
+    let logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).build();
     let max = logger.filter();
     // The workspace's one way to install a logger (it caps paho's targets, unused here).
     if let Err(e) = mqtt_auth::logging::install(logger, max) {

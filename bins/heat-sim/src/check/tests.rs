@@ -43,7 +43,13 @@ fn heater_on_above_the_tank_maximum_is_a_violation() {
 #[test]
 fn pump_on_while_boil_stop_is_latched_is_a_violation_until_release() {
     let mut c = SafetyChecker::new(limits());
-    assert!(c.observe(&Observation { collector_c: 151.0, ..calm(0) }).is_empty());
+    assert!(
+        c.observe(&Observation {
+            collector_c: 151.0,
+            ..calm(0)
+        })
+        .is_empty()
+    );
     // Cooled to 145: still latched (release below 140).
     let bad = Observation {
         collector_c: 145.0,
@@ -98,8 +104,17 @@ fn heater_with_a_faulted_tank_top_is_a_violation_after_the_allowed_hold() {
         tank_top_reading: Err(SensorError::Crc),
         ..calm(t)
     };
-    assert!(c.observe(&Observation { heater: true, ..calm(0) }).is_empty());
-    assert!(c.observe(&crc(90)).is_empty(), "a CRC glitch holds the value 90 s");
+    assert!(
+        c.observe(&Observation {
+            heater: true,
+            ..calm(0)
+        })
+        .is_empty()
+    );
+    assert!(
+        c.observe(&crc(90)).is_empty(),
+        "a CRC glitch holds the value 90 s"
+    );
     assert_eq!(c.observe(&crc(120)), [Violation::HeaterWithFaultedTankTop]);
 }
 

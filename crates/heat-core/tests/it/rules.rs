@@ -358,7 +358,10 @@ fn boil_stop_band_is_latched_after_a_collector_fault() {
         c.step(Timestamp::from_secs(t), &r)
     };
     for _ in 0..4 {
-        assert!(step(&mut c, Reading::Value(120.0)).pump, "cooling runs at 120");
+        assert!(
+            step(&mut c, Reading::Value(120.0)).pump,
+            "cooling runs at 120"
+        );
     }
     assert!(!step(&mut c, Reading::Fault(SensorFault::Missing)).pump);
     // Back, good for the clear time, at 145 °C: inside 140..150, so still OFF and latched.
