@@ -5,6 +5,7 @@
 
 use std::{fmt, path::PathBuf};
 
+use heat_core::ParamError;
 use mqtt_auth::{CredentialError, settings::ClientIdError};
 
 use crate::origin::{Origin, PasswordSource};
@@ -412,14 +413,242 @@ pub enum ConfigError {
     },
     /// The topic prefix is inside Home Assistant's discovery prefix.
     #[error(
-        "{origin} is {value}, inside the Home Assistant discovery prefix homeassistant/: choose a prefix outside it, e.g. solar_heating"
+        "{origin} is {value}, inside the Home Assistant discovery prefix {discovery_prefix}/: choose a prefix outside it, e.g. solar_heating"
     )]
     TopicPrefixInDiscovery {
         /// Where the value came from.
         origin: Origin,
         /// The value, truncated and escaped.
         value: String,
+        /// The discovery prefix in force (`homeassistant` unless configured).
+        discovery_prefix: String,
     },
+    /// A `[control]` value is not finite, outside its range, off its step, or breaks a rule
+    /// between two parameters (heat-core's validation decides).
+    #[error("control.{key} in {}: {problem}: {}", path.display(), control_fix(problem))]
+    InvalidControl {
+        /// The `[control]` key at fault (the first field of a cross-field rule).
+        key: &'static str,
+        /// The TOML file.
+        path: PathBuf,
+        /// heat-core's reason, with the value and the allowed range.
+        problem: ParamError,
+    },
+    /// A `[controller]` number is not a number or lies outside its range.
+    #[error("{origin} is {value}: use {expected}")]
+    InvalidNumber {
+        /// Where the value came from.
+        origin: Origin,
+        /// The value, truncated and escaped.
+        value: String,
+        /// The accepted values and the default, e.g. `a whole number of seconds from 1 to 3600 (default 30)`.
+        expected: &'static str,
+    },
+    /// The discovery prefix is not a single MQTT topic level.
+    #[error(
+        "{origin} is {value}, {reason}: use one topic level of letters, digits, '_' or '-', e.g. homeassistant"
+    )]
+    InvalidDiscoveryPrefix {
+        /// Where the value came from.
+        origin: Origin,
+        /// The value, truncated and escaped.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The device name shown in Home Assistant is unusable.
+    #[error("{origin} is {value}, {reason}: use a short name such as \"Solar heating\"")]
+    InvalidDeviceName {
+        /// Where the value came from.
+        origin: Origin,
+        /// The value, truncated and escaped.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The running daemon needs a `[hardware]` table and the file has none.
+    #[error(
+        "no [hardware] table in {}: add one naming the sensors and relays (see docs/heat.example.toml), or run with --simulate",
+        path.as_ref().map_or_else(|| "the settings (no TOML file was given: use --config or HEAT_CONFIG)".to_owned(), |p| p.display().to_string())
+    )]
+    HardwareNotConfigured {
+        /// The TOML file, if one was read.
+        path: Option<PathBuf>,
+    },
+    /// `hardware.backend` is not one of the backends.
+    #[error(
+        "hardware.backend in {} is {value}: use \"w1\" (kernel 1-Wire driver, the Raspberry Pi default), \"gpio\" (bit-banged 1-Wire) or \"sim\" (simulated plant)",
+        path.display()
+    )]
+    UnknownBackend {
+        /// The value, truncated and escaped.
+        value: String,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A key of `[hardware.sensors]` is not a sensor role.
+    #[error(
+        "hardware.sensors.{role} in {} is not a sensor role: use collector, tank_bottom, tank_top or ambient",
+        path.display()
+    )]
+    UnknownSensorRole {
+        /// The misspelt role, escaped.
+        role: String,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A `[hardware.relays.<name>]` table names no relay.
+    #[error("[hardware.relays.{role}] in {} is not a relay: use pump or heater", path.display())]
+    UnknownRelayRole {
+        /// The misspelt relay name, escaped.
+        role: String,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A sensor id is not a DS18B20 kernel name.
+    #[error(
+        "hardware.sensors.{role} in {} is {value}, not a DS18B20 id: write 28- and 12 hex digits, e.g. 28-0316a2790aff (see ls /sys/bus/w1/devices)",
+        path.display()
+    )]
+    InvalidSensorId {
+        /// The role whose id is wrong.
+        role: &'static str,
+        /// The value, truncated and escaped.
+        value: String,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// Two roles name the same sensor.
+    #[error(
+        "hardware.sensors.{first} and hardware.sensors.{second} in {} both name {id}: a sensor sits in one place, fix one of the ids",
+        path.display()
+    )]
+    DuplicateSensorId {
+        /// The shared id.
+        id: String,
+        /// The first role naming it.
+        first: &'static str,
+        /// The second role naming it.
+        second: &'static str,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A required sensor role has no id.
+    #[error(
+        "hardware.sensors.{role} is missing in {}: the {backend} backend needs collector, tank_bottom and tank_top (ambient is optional)",
+        path.display()
+    )]
+    MissingSensor {
+        /// The missing role.
+        role: &'static str,
+        /// The configured backend.
+        backend: &'static str,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A relay is not configured.
+    #[error(
+        "[hardware.relays.{role}] is missing in {}: the {backend} backend drives both the pump and the heater, give each a line (and chip if not gpiochip0)",
+        path.display()
+    )]
+    MissingRelay {
+        /// The missing relay.
+        role: &'static str,
+        /// The configured backend.
+        backend: &'static str,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A relay table has no `line`.
+    #[error(
+        "hardware.relays.{role}.line is missing in {}: give the line offset on the chip (the BCM GPIO number on a Raspberry Pi)",
+        path.display()
+    )]
+    MissingRelayLine {
+        /// The relay.
+        role: &'static str,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// The gpio backend has no `gpio_line` for the bit-banged bus.
+    #[error(
+        "hardware.gpio_line is missing in {}: the gpio backend bit-bangs the 1-Wire bus on one line; set it (the BCM GPIO number) or use backend = \"w1\"",
+        path.display()
+    )]
+    MissingBusLine {
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// Two outputs (relays or the 1-Wire bus) are wired to the same GPIO line.
+    #[error(
+        "{first} and {second} in {} both use line {line} of {chip}: give each relay and the 1-Wire bus its own line",
+        path.display()
+    )]
+    LineUsedTwice {
+        /// The chip device, e.g. `/dev/gpiochip0`.
+        chip: String,
+        /// The line offset.
+        line: u32,
+        /// The first user, e.g. `hardware.relays.pump`.
+        first: String,
+        /// The second user.
+        second: String,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// A GPIO chip is neither `gpiochipN` nor a path.
+    #[error(
+        "{key} in {} is {value}, {reason}: use a chip name such as gpiochip0 or a path such as /dev/gpiochip0",
+        path.display()
+    )]
+    InvalidChip {
+        /// The dotted key, e.g. `hardware.relays.pump.chip`.
+        key: String,
+        /// The value, truncated and escaped.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// The bit-banged bus resolution is not 9–12 bits.
+    #[error(
+        "hardware.resolution in {} is {value}: use 9, 10, 11 or 12 bits (default 12; fewer bits convert faster)",
+        path.display()
+    )]
+    InvalidResolution {
+        /// The value.
+        value: u8,
+        /// The TOML file.
+        path: PathBuf,
+    },
+    /// `hardware.w1_root` is empty.
+    #[error(
+        "hardware.w1_root in {} is empty: remove it for /sys/bus/w1/devices or give the directory holding the 28-* devices",
+        path.display()
+    )]
+    EmptyW1Root {
+        /// The TOML file.
+        path: PathBuf,
+    },
+}
+
+/// How to fix a rejected `[control]` value.
+fn control_fix(problem: &ParamError) -> String {
+    match problem {
+        ParamError::NotFinite { .. } => "write a plain number".to_owned(),
+        ParamError::OutOfRange { min, max, .. } => {
+            format!("use a value from {min} to {max}, or remove the key for the default")
+        }
+        ParamError::OffStep { min, step, .. } => {
+            format!("use {min} plus a whole multiple of {step}")
+        }
+        ParamError::CrossField { rule, .. } => {
+            let (left, right, _) = rule.fields();
+            format!("change control.{left} or control.{right}")
+        }
+        _ => "see docs/control.md for the allowed values".to_owned(),
+    }
 }
 
 fn missing_fix(which: Credential) -> &'static str {

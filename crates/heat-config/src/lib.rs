@@ -27,6 +27,14 @@
 //! | `MQTT_TLS_INSECURE` | `tls_insecure` | `false` |
 //! | `MQTT_TOPIC_PREFIX` | `topic_prefix` | `solar_heating` |
 //! | | `keep_alive_secs` | 30 |
+//! | `HEAT_CONTROL_PERIOD_SECS` | `[controller]` `period_secs` | 30 (1–3600) |
+//! | `HEAT_DISCOVERY` | `[controller]` `discovery` | `true` |
+//!
+//! The rest of `[controller]` ([`ControllerSettings`]), the control parameters `[control]`
+//! (heat-core's `RawParams`, validated by `Params::try_from`) and the device mapping
+//! `[hardware]` ([`HardwareSettings`]) are TOML-only; `docs/heat.example.toml` shows every key.
+//! `[hardware]` is validated whenever it is present: unknown roles, malformed sensor ids, a
+//! sensor or GPIO line used twice and a missing required role are errors.
 //!
 //! MQTT 3.1.1 stays the default, as in the system this replaces: every broker in the house speaks
 //! it, and MQTT 5 is one variable away. Relative paths in the TOML file are relative to that
@@ -38,14 +46,21 @@
 //! a [`secrecy::SecretString`] from the moment it is read and no `Debug`, `Display` or error
 //! message of this crate ever shows it.
 
+mod controller;
 mod error;
+mod hardware;
 mod origin;
 mod raw;
 mod secret_file;
 mod settings;
 mod sources;
 
+pub use controller::{
+    ControllerSettings, DEFAULT_DEVICE_NAME, DEFAULT_DISCOVERY_PREFIX, DEFAULT_HEARTBEAT_SECS,
+    DEFAULT_LOCK_FILE, DEFAULT_PERIOD_SECS,
+};
 pub use error::{ConfigError, Credential};
+pub use hardware::{Backend, BusSettings, DEFAULT_CHIP, HardwareSettings, RelaySettings};
 pub use origin::{Layer, Origin, PasswordSource};
 pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_TOPIC_PREFIX, Effective, Settings};
 pub use sources::Sources;

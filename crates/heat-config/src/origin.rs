@@ -18,10 +18,11 @@ pub enum Layer {
     Env,
 }
 
-/// A setting: its environment variable (if any) and its key in `[mqtt]`.
+/// A setting: its environment variable (if any), its TOML table and its key there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key {
     pub(crate) var: Option<&'static str>,
+    pub(crate) section: &'static str,
     pub(crate) toml: &'static str,
 }
 
@@ -42,9 +43,19 @@ impl Origin {
         self.setting.var
     }
 
-    /// The key of the setting in the `[mqtt]` table of the TOML file.
+    /// The key of the setting in its table of the TOML file (see [`Origin::section`]).
     pub fn key(&self) -> &'static str {
         self.setting.toml
+    }
+
+    /// The TOML table of the setting: `mqtt` or `controller`.
+    pub fn section(&self) -> &'static str {
+        self.setting.section
+    }
+
+    /// `section.key`, e.g. `mqtt.port`.
+    pub(crate) fn dotted(&self) -> String {
+        format!("{}.{}", self.setting.section, self.setting.toml)
     }
 
     /// The layer the value came from.
@@ -52,12 +63,13 @@ impl Origin {
         &self.layer
     }
 
-    /// The name an operator would edit: the variable, or `mqtt.<key>` for TOML-only settings.
+    /// The name an operator would edit: the variable, or `<section>.<key>` for TOML-only
+    /// settings.
     pub(crate) fn name(&self) -> String {
         match (&self.layer, self.setting.var) {
             (Layer::Env | Layer::DotEnv(_), Some(var)) => var.to_owned(),
             (Layer::Default, Some(var)) => var.to_owned(),
-            _ => format!("mqtt.{}", self.setting.toml),
+            _ => self.dotted(),
         }
     }
 }
@@ -67,7 +79,7 @@ impl fmt::Display for Origin {
         match &self.layer {
             Layer::Env => write!(f, "{} (from the environment)", self.name()),
             Layer::DotEnv(path) => write!(f, "{} (from {})", self.name(), path.display()),
-            Layer::Toml(path) => write!(f, "mqtt.{} in {}", self.setting.toml, path.display()),
+            Layer::Toml(path) => write!(f, "{} in {}", self.dotted(), path.display()),
             Layer::Default => write!(f, "the default {}", self.name()),
         }
     }

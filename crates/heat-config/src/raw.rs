@@ -1,8 +1,8 @@
 //! The raw stage: built-in defaults and the TOML file, merged by the `config` crate and
 //! deserialised into plain structs that hold strings, not yet validated.
 //!
-//! Adding a section (`[control]`, `[hardware]`, ...) is one field in [`RawFile`] and one name in
-//! [`SECTIONS`].
+//! Adding a section is one field in [`RawFile`], one name in [`SECTIONS`] and its key list, which
+//! is checked here so that a misspelt key is an error that lists the accepted ones.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -16,7 +16,73 @@ use serde::{Deserialize, Deserializer, de};
 use crate::{error::ConfigError, origin::Layer};
 
 /// Top-level tables the TOML file may hold.
-pub(crate) const SECTIONS: &[&str] = &["mqtt"];
+pub(crate) const SECTIONS: &[&str] = &["mqtt", "control", "controller", "hardware"];
+
+/// Keys of the `[controller]` table.
+pub(crate) const CONTROLLER_KEYS: &[&str] = &[
+    "period_secs",
+    "heartbeat_secs",
+    "discovery",
+    "discovery_prefix",
+    "probe_anonymous",
+    "device_name",
+    "lock_file",
+    "time_scale",
+];
+
+/// Keys of the `[control]` table: the fields of heat-core's `RawParams` (a unit test keeps the
+/// two in step).
+pub(crate) const CONTROL_KEYS: &[&str] = &[
+    "dt_start",
+    "dt_stop",
+    "eco_dt_start",
+    "eco_dt_stop",
+    "collector_cooling",
+    "collector_cooling_hysteresis",
+    "boil_stop",
+    "boil_stop_hysteresis",
+    "tank_max",
+    "tank_max_hysteresis",
+    "heater_setpoint",
+    "eco_heater_setpoint",
+    "heater_hysteresis",
+    "frost_on",
+    "frost_off",
+    "night_cooling_tank",
+    "night_cooling_hysteresis",
+    "night_cooling_dt",
+    "night_cooling_enabled",
+    "night_cooling_dt_stop",
+    "frost_tank_min",
+    "pump_min_on_s",
+    "pump_min_off_s",
+    "heater_min_on_s",
+    "heater_min_off_s",
+    "stale_timeout_s",
+    "fault_clear_s",
+    "flow_l_per_min",
+    "heat_capacity_kj_per_l_k",
+    "heater_power_w",
+    "collector_min_c",
+    "collector_max_c",
+    "tank_sensor_min_c",
+    "tank_sensor_max_c",
+    "power_on_window_k",
+];
+
+/// Keys of the `[hardware]` table.
+pub(crate) const HARDWARE_KEYS: &[&str] = &[
+    "backend",
+    "w1_root",
+    "gpio_chip",
+    "gpio_line",
+    "resolution",
+    "sensors",
+    "relays",
+];
+
+/// Keys of each `[hardware.relays.<role>]` table.
+pub(crate) const RELAY_KEYS: &[&str] = &["chip", "line", "active_low"];
 
 /// Keys of the `[mqtt]` table (`password` is recognised only to be refused).
 pub(crate) const MQTT_KEYS: &[&str] = &[
@@ -45,6 +111,14 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("mqtt.keep_alive_secs", "30"),
     ("mqtt.tls", "false"),
     ("mqtt.tls_insecure", "false"),
+    ("controller.period_secs", "30"),
+    ("controller.heartbeat_secs", "60"),
+    ("controller.discovery", "true"),
+    ("controller.discovery_prefix", "homeassistant"),
+    ("controller.probe_anonymous", "true"),
+    ("controller.device_name", "Solar heating"),
+    ("controller.lock_file", "/run/heat-controller/lock"),
+    ("controller.time_scale", "1"),
 ];
 
 /// The whole TOML file.
@@ -53,6 +127,66 @@ const DEFAULTS: &[(&str, &str)] = &[
 pub(crate) struct RawFile {
     #[serde(default)]
     pub(crate) mqtt: RawMqtt,
+    #[serde(default)]
+    pub(crate) controller: RawController,
+    /// Deserialised by serde's defaults; validated by `Params::try_from`.
+    pub(crate) control: Option<heat_core::RawParams>,
+    pub(crate) hardware: Option<RawHardware>,
+}
+
+/// The `[controller]` table, every value as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawController {
+    period_secs: Option<Scalar>,
+    heartbeat_secs: Option<Scalar>,
+    discovery: Option<Scalar>,
+    discovery_prefix: Option<Scalar>,
+    probe_anonymous: Option<Scalar>,
+    device_name: Option<Scalar>,
+    lock_file: Option<Scalar>,
+    time_scale: Option<Scalar>,
+}
+
+impl RawController {
+    fn get(&self, key: &str) -> Option<&Scalar> {
+        match key {
+            "period_secs" => self.period_secs.as_ref(),
+            "heartbeat_secs" => self.heartbeat_secs.as_ref(),
+            "discovery" => self.discovery.as_ref(),
+            "discovery_prefix" => self.discovery_prefix.as_ref(),
+            "probe_anonymous" => self.probe_anonymous.as_ref(),
+            "device_name" => self.device_name.as_ref(),
+            "lock_file" => self.lock_file.as_ref(),
+            "time_scale" => self.time_scale.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The `[hardware]` table as written; role names stay strings so that a misspelt one can be
+/// reported with the list of valid roles.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHardware {
+    pub(crate) backend: Option<String>,
+    pub(crate) w1_root: Option<String>,
+    pub(crate) gpio_chip: Option<String>,
+    pub(crate) gpio_line: Option<u32>,
+    pub(crate) resolution: Option<u8>,
+    #[serde(default)]
+    pub(crate) sensors: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) relays: std::collections::BTreeMap<String, RawRelay>,
+}
+
+/// One `[hardware.relays.<role>]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRelay {
+    pub(crate) chip: Option<String>,
+    pub(crate) line: Option<u32>,
+    pub(crate) active_low: Option<bool>,
 }
 
 /// The `[mqtt]` table, every value as written (numbers and booleans turned into text).
@@ -144,18 +278,44 @@ impl<'de> Deserialize<'de> for Scalar {
 pub(crate) struct FileLayer {
     path: Option<PathBuf>,
     mqtt: RawMqtt,
+    controller: RawController,
+    control: Option<heat_core::RawParams>,
+    hardware: Option<RawHardware>,
+    /// `section.key` of every value the file set.
     from_file: BTreeSet<String>,
 }
 
 impl FileLayer {
-    /// The `[mqtt]` value of `key` and its layer (the file, or the defaults).
-    pub(crate) fn get(&self, key: &str) -> Option<(&str, Layer)> {
-        let value = self.mqtt.get(key)?;
+    /// The value of `section.key` (`mqtt` or `controller`) and its layer (the file, or the
+    /// defaults).
+    pub(crate) fn get(&self, section: &str, key: &str) -> Option<(&str, Layer)> {
+        let value = match section {
+            "mqtt" => self.mqtt.get(key)?,
+            "controller" => self.controller.get(key)?,
+            _ => return None,
+        };
         let layer = match &self.path {
-            Some(path) if self.from_file.contains(key) => Layer::Toml(path.clone()),
+            Some(path) if self.from_file.contains(&format!("{section}.{key}")) => {
+                Layer::Toml(path.clone())
+            }
             _ => Layer::Default,
         };
         Some((value.0.as_str(), layer))
+    }
+
+    /// The TOML file, if one was read.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The `[control]` table, if the file has one.
+    pub(crate) fn control(&self) -> Option<&heat_core::RawParams> {
+        self.control.as_ref()
+    }
+
+    /// The `[hardware]` table, if the file has one.
+    pub(crate) fn hardware(&self) -> Option<&RawHardware> {
+        self.hardware.as_ref()
     }
 }
 
@@ -202,18 +362,35 @@ pub(crate) fn load(file: Option<(PathBuf, String)>) -> Result<FileLayer, ConfigE
     if table.contains_key("password") {
         return Err(ConfigError::PasswordInToml { path: shown_path });
     }
-    if let Some(key) = first_unknown(table.keys(), MQTT_KEYS) {
-        return Err(ConfigError::UnknownKey {
-            key: format!("mqtt.{key}"),
-            path: shown_path,
-            known: MQTT_KEYS.join(", "),
-        });
+    let unknown = |prefix: &str, table: &HashMap<String, Value>, known: &[&str]| {
+        first_unknown(table.keys(), known).map(|key| ConfigError::UnknownKey {
+            key: format!("{prefix}.{key}"),
+            path: shown_path.clone(),
+            known: known.join(", "),
+        })
+    };
+    let mut from_file = BTreeSet::new();
+    for (section, known) in [("mqtt", MQTT_KEYS), ("controller", CONTROLLER_KEYS)] {
+        let table = cfg.get_table(section).map_err(invalid)?;
+        if let Some(e) = unknown(section, &table, known) {
+            return Err(e);
+        }
+        from_file.extend(
+            table
+                .iter()
+                .filter(|(_, value)| value.origin().is_some())
+                .map(|(key, _)| format!("{section}.{key}")),
+        );
     }
-    let from_file = table
-        .iter()
-        .filter(|(_, value)| value.origin().is_some())
-        .map(|(key, _)| key.clone())
-        .collect();
+    if let Some(control) = top.get("control") {
+        let table = control.clone().into_table().map_err(invalid)?;
+        if let Some(e) = unknown("control", &table, CONTROL_KEYS) {
+            return Err(e);
+        }
+    }
+    if let Some(hardware) = top.get("hardware") {
+        check_hardware_keys(hardware, &shown_path, &invalid, &unknown)?;
+    }
     let raw: RawFile = cfg.try_deserialize().map_err(invalid)?;
     if raw.mqtt.password.is_some() {
         return Err(ConfigError::PasswordInToml { path: shown_path });
@@ -221,8 +398,55 @@ pub(crate) fn load(file: Option<(PathBuf, String)>) -> Result<FileLayer, ConfigE
     Ok(FileLayer {
         path,
         mqtt: raw.mqtt,
+        controller: raw.controller,
+        control: raw.control,
+        hardware: raw.hardware,
         from_file,
     })
+}
+
+/// Reports the first key of a table that is not among the known ones, under a dotted prefix.
+type UnknownCheck<'a> = dyn Fn(&str, &HashMap<String, Value>, &[&str]) -> Option<ConfigError> + 'a;
+
+/// Unknown keys of `[hardware]` and of each relay table are `UnknownKey`; unknown role names
+/// get their own errors listing the roles.
+fn check_hardware_keys(
+    hardware: &Value,
+    path: &Path,
+    invalid: &dyn Fn(config::ConfigError) -> ConfigError,
+    unknown: &UnknownCheck<'_>,
+) -> Result<(), ConfigError> {
+    let table = hardware.clone().into_table().map_err(invalid)?;
+    if let Some(e) = unknown("hardware", &table, HARDWARE_KEYS) {
+        return Err(e);
+    }
+    if let Some(sensors) = table.get("sensors") {
+        let sensors = sensors.clone().into_table().map_err(invalid)?;
+        let roles: Vec<&str> = heat_hw::SensorRole::ALL.map(|r| r.as_str()).to_vec();
+        if let Some(role) = first_unknown(sensors.keys(), &roles) {
+            return Err(ConfigError::UnknownSensorRole {
+                role,
+                path: path.to_owned(),
+            });
+        }
+    }
+    if let Some(relays) = table.get("relays") {
+        let relays = relays.clone().into_table().map_err(invalid)?;
+        let roles: Vec<&str> = heat_hw::RelayRole::ALL.map(|r| r.as_str()).to_vec();
+        if let Some(role) = first_unknown(relays.keys(), &roles) {
+            return Err(ConfigError::UnknownRelayRole {
+                role,
+                path: path.to_owned(),
+            });
+        }
+        for (role, relay) in relays {
+            let relay = relay.into_table().map_err(invalid)?;
+            if let Some(e) = unknown(&format!("hardware.relays.{role}"), &relay, RELAY_KEYS) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn first_unknown<'a>(keys: impl Iterator<Item = &'a String>, known: &[&str]) -> Option<String> {

@@ -21,8 +21,12 @@ use mqtt_auth::{
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use heat_core::{ParamError, Params};
+
 use crate::{
+    controller::{ControllerSettings, DEFAULT_DISCOVERY_PREFIX},
     error::{ConfigError, Credential, credential_error},
+    hardware::HardwareSettings,
     origin::{Key, Layer, Origin, PasswordSource, shown},
     raw::{self, FileLayer},
     secret_file::{self, FileProblem},
@@ -33,8 +37,6 @@ use crate::{
 pub const DEFAULT_CLIENT_ID: &str = "solar-heating-controller";
 /// Topic prefix used when none is configured.
 pub const DEFAULT_TOPIC_PREFIX: &str = "solar_heating";
-/// Home Assistant's discovery prefix: state and command topics stay outside it.
-const DISCOVERY_PREFIX: &str = "homeassistant";
 /// Default port without TLS.
 const PLAIN_PORT: u16 = 1883;
 /// Default port with TLS.
@@ -44,66 +46,123 @@ const SYSTEMD_CREDENTIAL: &str = "mqtt_password";
 
 const BROKER: Key = Key {
     var: Some("MQTT_BROKER"),
+    section: "mqtt",
     toml: "broker",
 };
 const PORT: Key = Key {
     var: Some("MQTT_PORT"),
+    section: "mqtt",
     toml: "port",
 };
 const USERNAME: Key = Key {
     var: Some("MQTT_USERNAME"),
+    section: "mqtt",
     toml: "username",
 };
 /// Only ever read from the environment and `.env`, never from the TOML file.
 const PASSWORD: Key = Key {
     var: Some("MQTT_PASSWORD"),
+    section: "mqtt",
     toml: "password",
 };
 const PASSWORD_FILE: Key = Key {
     var: Some("MQTT_PASSWORD_FILE"),
+    section: "mqtt",
     toml: "password_file",
 };
 const CLIENT_ID: Key = Key {
     var: Some("MQTT_CLIENT_ID"),
+    section: "mqtt",
     toml: "client_id",
 };
 const VERSION: Key = Key {
     var: Some("MQTT_VERSION"),
+    section: "mqtt",
     toml: "version",
 };
 const CA_FILE: Key = Key {
     var: Some("MQTT_CA_FILE"),
+    section: "mqtt",
     toml: "ca_file",
 };
 const TLS: Key = Key {
     var: Some("MQTT_TLS"),
+    section: "mqtt",
     toml: "tls",
 };
 const CERT_FILE: Key = Key {
     var: Some("MQTT_CERT_FILE"),
+    section: "mqtt",
     toml: "cert_file",
 };
 const KEY_FILE: Key = Key {
     var: Some("MQTT_KEY_FILE"),
+    section: "mqtt",
     toml: "key_file",
 };
 const TLS_INSECURE: Key = Key {
     var: Some("MQTT_TLS_INSECURE"),
+    section: "mqtt",
     toml: "tls_insecure",
 };
 const TOPIC_PREFIX: Key = Key {
     var: Some("MQTT_TOPIC_PREFIX"),
+    section: "mqtt",
     toml: "topic_prefix",
 };
 const KEEP_ALIVE: Key = Key {
     var: None,
+    section: "mqtt",
     toml: "keep_alive_secs",
 };
+const PERIOD: Key = Key {
+    var: Some("HEAT_CONTROL_PERIOD_SECS"),
+    section: "controller",
+    toml: "period_secs",
+};
+const HEARTBEAT: Key = Key {
+    var: None,
+    section: "controller",
+    toml: "heartbeat_secs",
+};
+const DISCOVERY: Key = Key {
+    var: Some("HEAT_DISCOVERY"),
+    section: "controller",
+    toml: "discovery",
+};
+const DISCOVERY_PREFIX: Key = Key {
+    var: None,
+    section: "controller",
+    toml: "discovery_prefix",
+};
+const PROBE_ANONYMOUS: Key = Key {
+    var: None,
+    section: "controller",
+    toml: "probe_anonymous",
+};
+const DEVICE_NAME: Key = Key {
+    var: None,
+    section: "controller",
+    toml: "device_name",
+};
+const LOCK_FILE: Key = Key {
+    var: None,
+    section: "controller",
+    toml: "lock_file",
+};
+const TIME_SCALE: Key = Key {
+    var: None,
+    section: "controller",
+    toml: "time_scale",
+};
+/// Longest device name accepted (Home Assistant shows it in cards and lists).
+const DEVICE_NAME_CHARS: usize = 64;
 /// Names the TOML file when `--config` is not given.
 const HEAT_CONFIG: &str = "HEAT_CONFIG";
 /// `HEAT_CONFIG` as a setting (it has no TOML key).
 const HEAT_CONFIG_KEY: Key = Key {
     var: Some(HEAT_CONFIG),
+    section: "",
     toml: "",
 };
 /// Set by systemd when the unit has `LoadCredential=`/`SetCredential=`.
@@ -114,6 +173,10 @@ const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
 pub struct Settings {
     broker: BrokerSettings,
     topic_prefix: String,
+    controller: ControllerSettings,
+    control: Params,
+    hardware: Option<HardwareSettings>,
+    config_path: Option<PathBuf>,
     warnings: Vec<String>,
     report: Vec<ReportLine>,
 }
@@ -140,6 +203,32 @@ impl Settings {
     /// Prefix of the controller's own state and command topics (never inside `homeassistant/`).
     pub fn topic_prefix(&self) -> &str {
         &self.topic_prefix
+    }
+
+    /// The daemon's `[controller]` settings.
+    pub fn controller(&self) -> &ControllerSettings {
+        &self.controller
+    }
+
+    /// The control parameters from `[control]` (heat-core's defaults for keys not given).
+    pub fn control_params(&self) -> &Params {
+        &self.control
+    }
+
+    /// The `[hardware]` table, validated; `None` when the file has none (only a simulation can
+    /// run then).
+    pub fn hardware(&self) -> Option<&HardwareSettings> {
+        self.hardware.as_ref()
+    }
+
+    /// The `[hardware]` table, or the error that tells the operator to add one: for a daemon
+    /// about to drive real hardware.
+    pub fn require_hardware(&self) -> Result<&HardwareSettings, ConfigError> {
+        self.hardware
+            .as_ref()
+            .ok_or_else(|| ConfigError::HardwareNotConfigured {
+                path: self.config_path.clone(),
+            })
     }
 
     /// Things that are allowed but unwise (short password, no certificate verification, ...):
@@ -253,10 +342,13 @@ impl<'a> Loader<'a> {
                 origin: Origin::new(key, layer),
             }));
         }
-        Ok(self.file.get(key.toml).map(|(value, layer)| Found {
-            value,
-            origin: Origin::new(key, layer),
-        }))
+        Ok(self
+            .file
+            .get(key.section, key.toml)
+            .map(|(value, layer)| Found {
+                value,
+                origin: Origin::new(key, layer),
+            }))
     }
 
     /// A setting that, when present, must not be empty.
@@ -323,7 +415,10 @@ impl<'a> Loader<'a> {
             .map_err(|e| credential_error(Credential::Password, "the MQTT password".into(), e))?;
         let client_id = self.client_id()?;
         let keep_alive = self.keep_alive()?;
-        let topic_prefix = self.topic_prefix()?;
+        let controller = self.controller()?;
+        let topic_prefix = self.topic_prefix(&controller.discovery_prefix)?;
+        let control = self.control()?;
+        let hardware = self.hardware()?;
 
         if tls.is_none() && !is_loopback(&host) {
             self.warnings.push(format!(
@@ -336,6 +431,10 @@ impl<'a> Loader<'a> {
         Ok(Settings {
             broker,
             topic_prefix,
+            controller,
+            control,
+            hardware,
+            config_path: self.file.path().map(Path::to_path_buf),
             warnings: self.warnings,
             report: self.report,
         })
@@ -508,7 +607,190 @@ impl<'a> Loader<'a> {
         Ok(Duration::from_secs(u64::from(secs)))
     }
 
-    fn topic_prefix(&mut self) -> Result<String, ConfigError> {
+    /// A whole number in `min..=max`; `expected` says so, with the default, in the error.
+    fn number(
+        &mut self,
+        key: &'static Key,
+        min: u64,
+        max: u64,
+        expected: &'static str,
+    ) -> Result<u64, ConfigError> {
+        let found = self.defaulted(key)?;
+        let n = found
+            .value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| ConfigError::InvalidNumber {
+                origin: found.origin.clone(),
+                value: shown(found.value),
+                expected,
+            })?;
+        let from = report_from(&found.origin);
+        self.report(key.toml, n, from);
+        Ok(n)
+    }
+
+    fn flag(&mut self, key: &'static Key) -> Result<bool, ConfigError> {
+        let (value, origin) = self.boolean(key)?;
+        self.report(key.toml, value, report_from(&origin));
+        Ok(value)
+    }
+
+    fn controller(&mut self) -> Result<ControllerSettings, ConfigError> {
+        let period = self.number(
+            &PERIOD,
+            1,
+            3600,
+            "a whole number of seconds from 1 to 3600 (default 30)",
+        )?;
+        let heartbeat = self.number(
+            &HEARTBEAT,
+            5,
+            3600,
+            "a whole number of seconds from 5 to 3600 (default 60)",
+        )?;
+        let discovery = self.flag(&DISCOVERY)?;
+        let discovery_prefix = self.discovery_prefix()?;
+        let probe_anonymous = self.flag(&PROBE_ANONYMOUS)?;
+        let device_name = self.device_name()?;
+        let (lock_file, origin) = self.path(&LOCK_FILE)?.ok_or(ConfigError::EmptyValue {
+            origin: Origin::new(&LOCK_FILE, Layer::Default),
+        })?;
+        self.report("lock_file", lock_file.display(), report_from(&origin));
+        let time_scale = self.time_scale()?;
+        Ok(ControllerSettings {
+            period: Duration::from_secs(period),
+            heartbeat: Duration::from_secs(heartbeat),
+            discovery,
+            discovery_prefix,
+            probe_anonymous,
+            device_name,
+            lock_file,
+            time_scale,
+        })
+    }
+
+    fn discovery_prefix(&mut self) -> Result<String, ConfigError> {
+        let found = self.defaulted(&DISCOVERY_PREFIX)?;
+        let value = found.value;
+        let reason = if value.contains('/') {
+            Some("which contains '/'")
+        } else if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            Some("which contains a character other than letters, digits, '_' and '-'")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(ConfigError::InvalidDiscoveryPrefix {
+                origin: found.origin,
+                value: shown(value),
+                reason,
+            });
+        }
+        let prefix = value.to_owned();
+        let from = report_from(&found.origin);
+        self.report("discovery_prefix", &prefix, from);
+        Ok(prefix)
+    }
+
+    fn device_name(&mut self) -> Result<String, ConfigError> {
+        let found = self.defaulted(&DEVICE_NAME)?;
+        let value = found.value;
+        let reason = if value.chars().any(char::is_control) {
+            Some("which contains a control character")
+        } else if value.chars().count() > DEVICE_NAME_CHARS {
+            Some("longer than 64 characters")
+        } else if value.trim() != value {
+            Some("which starts or ends with whitespace")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(ConfigError::InvalidDeviceName {
+                origin: found.origin,
+                value: shown(value),
+                reason,
+            });
+        }
+        let name = value.to_owned();
+        let from = report_from(&found.origin);
+        self.report("device_name", &name, from);
+        Ok(name)
+    }
+
+    fn time_scale(&mut self) -> Result<f64, ConfigError> {
+        let found = self.defaulted(&TIME_SCALE)?;
+        let scale = found
+            .value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| (1.0..=100_000.0).contains(s))
+            .ok_or_else(|| ConfigError::InvalidNumber {
+                origin: found.origin.clone(),
+                value: shown(found.value),
+                expected: "a number from 1 to 100000 (simulated seconds per real second, default 1)",
+            })?;
+        let from = report_from(&found.origin);
+        self.report("time_scale", scale, from);
+        Ok(scale)
+    }
+
+    /// `[control]` through heat-core's own validation; the error names the key and the file.
+    fn control(&mut self) -> Result<Params, ConfigError> {
+        let (Some(raw), Some(path)) = (self.file.control(), self.file.path()) else {
+            self.report("control", "heat-core defaults", "default".to_owned());
+            return Ok(Params::default());
+        };
+        let params = Params::try_from(raw.clone()).map_err(|problem| {
+            let key = match &problem {
+                ParamError::NotFinite { field, .. }
+                | ParamError::OutOfRange { field, .. }
+                | ParamError::OffStep { field, .. } => *field,
+                ParamError::CrossField { rule, .. } => rule.fields().0,
+                _ => "?",
+            };
+            ConfigError::InvalidControl {
+                key,
+                path: path.to_path_buf(),
+                problem,
+            }
+        })?;
+        let from = format!("from [control] in {}", path.display());
+        self.report("control", "validated", from);
+        Ok(params)
+    }
+
+    /// `[hardware]`, always validated when present.
+    fn hardware(&mut self) -> Result<Option<HardwareSettings>, ConfigError> {
+        let (Some(raw), Some(path)) = (self.file.hardware(), self.file.path()) else {
+            self.report(
+                "hardware",
+                "not configured",
+                "no [hardware] table".to_owned(),
+            );
+            return Ok(None);
+        };
+        let base = path.parent().unwrap_or(Path::new("/"));
+        let (hardware, warnings) = HardwareSettings::from_raw(raw, path, base)?;
+        let summary = format!(
+            "{}: {} sensors, {} relays",
+            hardware.backend().as_str(),
+            hardware.sensors().len(),
+            hardware.relays().len()
+        );
+        let from = format!("from [hardware] in {}", path.display());
+        self.warnings.extend(warnings);
+        self.report("hardware", summary, from);
+        Ok(Some(hardware))
+    }
+
+    fn topic_prefix(&mut self, discovery_prefix: &str) -> Result<String, ConfigError> {
         let found = self
             .lookup(&TOPIC_PREFIX)?
             .ok_or(ConfigError::TopicPrefixEmpty {
@@ -532,11 +814,15 @@ impl<'a> Loader<'a> {
                 value: shown(value),
             });
         }
-        if value == DISCOVERY_PREFIX || value.starts_with(&format!("{DISCOVERY_PREFIX}/")) {
-            return Err(ConfigError::TopicPrefixInDiscovery {
-                origin,
-                value: shown(value),
-            });
+        // The default prefix is always kept clear too: Home Assistant may be switched back to it.
+        for discovery in [discovery_prefix, DEFAULT_DISCOVERY_PREFIX] {
+            if value == discovery || value.starts_with(&format!("{discovery}/")) {
+                return Err(ConfigError::TopicPrefixInDiscovery {
+                    origin,
+                    value: shown(value),
+                    discovery_prefix: discovery.to_owned(),
+                });
+            }
         }
         let prefix = value.to_owned();
         self.report("topic_prefix", &prefix, report_from(&origin));
@@ -735,7 +1021,7 @@ fn report_from(origin: &Origin) -> String {
         Layer::Default => "default".to_owned(),
         Layer::Env => format!("from {} in the environment", origin.name()),
         Layer::DotEnv(path) => format!("from {} in {}", origin.name(), path.display()),
-        Layer::Toml(path) => format!("from mqtt.{} in {}", origin.key(), path.display()),
+        Layer::Toml(path) => format!("from {} in {}", origin.dotted(), path.display()),
     }
 }
 

@@ -217,6 +217,8 @@ impl Relay {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Latches {
     boil_stop: bool,
+    // The collector had a fault since its last usable value (the boil-stop band is then latched).
+    collector_lost: bool,
     tank_max: bool,
     collector_cooling: bool,
     differential: bool,
@@ -441,11 +443,19 @@ impl Controller {
         let before = self.latches;
         let l = &mut self.latches;
         if let Some(c) = c {
-            hysteresis(
-                &mut l.boil_stop,
-                c >= r.boil_stop,
-                c < r.boil_stop - r.boil_stop_hysteresis,
-            );
+            if l.collector_lost {
+                // First value after a collector fault: the collector may have passed the boil
+                // stop unseen, so a value inside the hysteresis band counts as latched (found by
+                // heat-sim). Start-up is unchanged: see docs/control.md.
+                l.boil_stop = c >= r.boil_stop - r.boil_stop_hysteresis;
+                l.collector_lost = false;
+            } else {
+                hysteresis(
+                    &mut l.boil_stop,
+                    c >= r.boil_stop,
+                    c < r.boil_stop - r.boil_stop_hysteresis,
+                );
+            }
             hysteresis(
                 &mut l.collector_cooling,
                 c >= r.collector_cooling,
@@ -454,6 +464,8 @@ impl Controller {
         } else {
             // Boil stop stays latched while blind; the automatic functions reset.
             l.collector_cooling = false;
+            // Only a loss after a value was seen: before the first reading nothing was missed.
+            l.collector_lost |= self.sensors[0].status().fault.is_some();
         }
         let tank_hot = match (b, t) {
             (Some(b), Some(t)) => Some(b.max(t)),

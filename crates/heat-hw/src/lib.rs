@@ -6,9 +6,11 @@
 //! - [`RelayOutputs`]: set and read back the pump and heater relays; the safe state is every
 //!   load OFF. Backends: GPIO lines ([`relay`]) and the simulated plant.
 //!
-//! This crate deliberately does not depend on `heat-core`; [`SensorError`] documents how it maps
-//! onto `heat-core`'s `SensorFault`.
+//! - [`adapter`]: the join with `heat-core` (`SensorError` → `SensorFault`,
+//!   [`Sweep::to_readings`], [`apply_output`]). heat-core stays pure; this crate depends on it,
+//!   never the other way round.
 
+pub mod adapter;
 pub mod clock;
 pub mod onewire_gpio;
 pub mod relay;
@@ -16,6 +18,7 @@ pub mod sensor;
 pub mod sim;
 pub mod w1;
 
+pub use adapter::apply_output;
 pub use clock::VirtualClock;
 pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};
 

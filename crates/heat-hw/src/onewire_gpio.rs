@@ -31,6 +31,35 @@ const WRITE_SCRATCHPAD: u8 = ds18b20::commands::WRITE_SCRATCHPAD;
 const READ_SCRATCHPAD: u8 = ds18b20::commands::READ_SCRATCHPAD;
 const CONVERT_TEMP: u8 = ds18b20::commands::CONVERT_TEMP;
 
+/// The ROM address of the sensor the kernel w1 driver names `id` (`28-0123456789ab`), so one
+/// configuration names a sensor the same way for both backends; `None` if `id` is not `28-`
+/// and 12 hex digits.
+///
+/// The kernel prints the 48-bit serial as a number, while the ROM sends it least significant
+/// byte first after the family code, followed by the Dallas CRC-8 of those seven bytes;
+/// `Address` holds the eight ROM bytes little-endian.
+pub fn address_from_w1_id(id: &str) -> Option<Address> {
+    let hex = id.strip_prefix(crate::w1::FAMILY_PREFIX)?;
+    if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let serial = u64::from_str_radix(hex, 16).ok()?;
+    let mut rom = [0u8; 8];
+    rom[0] = 0x28;
+    rom[1..7].copy_from_slice(&serial.to_le_bytes()[..6]);
+    rom[7] = one_wire_bus::crc::crc8(&rom[..7]);
+    Some(Address(u64::from_le_bytes(rom)))
+}
+
+/// The kernel w1 name of a ROM address (`28-0123456789ab`): the inverse of
+/// [`address_from_w1_id`] for DS18B20 addresses.
+pub fn w1_id(address: Address) -> String {
+    let bytes = address.0.to_le_bytes();
+    let mut serial = [0u8; 8];
+    serial[..6].copy_from_slice(&bytes[1..7]);
+    format!("{:02x}-{:012x}", bytes[0], u64::from_le_bytes(serial))
+}
+
 /// Conversion resolution; fewer bits convert faster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {

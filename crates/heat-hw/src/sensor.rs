@@ -81,7 +81,7 @@ impl FromStr for SensorRole {
 
 /// Why one sensor produced no trustworthy value in a sweep.
 ///
-/// Mapping to `heat-core`'s `SensorFault` (for the adapter that will join the crates):
+/// Mapping to `heat-core`'s `SensorFault`, implemented in [`crate::adapter`]:
 ///
 /// | `SensorError`       | `SensorFault`   |
 /// |---------------------|-----------------|

@@ -149,6 +149,17 @@ pub struct PlantState {
     pub heater: bool,
 }
 
+/// The weather part of [`SimConfig`], changeable while the plant runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weather {
+    /// Clear-sky irradiance at solar noon, W/m².
+    pub peak_irradiance_w_m2: f64,
+    /// Fraction of cloud periods with a cloud, 0–1.
+    pub cloudiness: f64,
+    /// Mean and half-swing of the ambient temperature, °C (minimum at 03:00).
+    pub ambient_c: (f64, f64),
+}
+
 /// A fault to inject into the simulated hardware.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SimFault {
@@ -301,6 +312,24 @@ impl SimPlant {
     /// Removes every fault.
     pub fn clear_faults(&mut self) {
         self.faults.clear();
+    }
+
+    /// The active faults.
+    pub fn faults(&self) -> &[SimFault] {
+        &self.faults
+    }
+
+    /// Removes one fault, if active.
+    pub fn clear_fault(&mut self, fault: SimFault) {
+        self.faults.retain(|f| *f != fault);
+    }
+
+    /// Changes the weather from now on (e.g. a new day of a long run); the thermal state, the
+    /// ledger and the random streams carry on.
+    pub fn set_weather(&mut self, weather: Weather) {
+        self.cfg.peak_irradiance_w_m2 = weather.peak_irradiance_w_m2;
+        self.cfg.cloudiness = weather.cloudiness;
+        self.cfg.ambient_c = weather.ambient_c;
     }
 
     fn node_capacity(&self) -> f64 {

@@ -1,6 +1,8 @@
 //! Every rule at its boundaries, with its hysteresis holding (numbers as in docs/control.md).
 
-use heat_core::{Mode, OperatingState};
+use heat_core::{
+    Controller, Mode, OperatingState, Params, Reading, Readings, SensorFault, Timestamp,
+};
 
 use crate::{Rig, params, table};
 
@@ -338,4 +340,36 @@ fn a_crc_glitch_holds_the_last_value_instead_of_stopping_the_pump() {
     let out = rig.step(glitch);
     assert!(!out.pump, "120 s: stale, pump OFF");
     assert_eq!(rig.ctl.status().collector.fault, Some(SensorFault::Stale));
+}
+
+/// Found by heat-sim: while the collector sensor was faulted, the collector passed the boil stop
+/// unseen; when it reads again inside the hysteresis band the boil stop must count as latched.
+#[test]
+fn boil_stop_band_is_latched_after_a_collector_fault() {
+    let mut c = Controller::new(Params::default(), Timestamp::from_secs(0));
+    let mut t = 0;
+    let mut step = |c: &mut Controller, collector: Reading| {
+        t += 30;
+        let r = Readings {
+            collector,
+            tank_bottom: Reading::Value(60.0),
+            tank_top: Reading::Value(TOP),
+        };
+        c.step(Timestamp::from_secs(t), &r)
+    };
+    for _ in 0..4 {
+        assert!(
+            step(&mut c, Reading::Value(120.0)).pump,
+            "cooling runs at 120"
+        );
+    }
+    assert!(!step(&mut c, Reading::Fault(SensorFault::Missing)).pump);
+    // Back, good for the clear time, at 145 °C: inside 140..150, so still OFF and latched.
+    for _ in 0..4 {
+        let out = step(&mut c, Reading::Value(145.0));
+        assert!(!out.pump, "{out:?}");
+    }
+    assert!(c.boil_stop_latched());
+    // Released below 140 as usual.
+    assert!(step(&mut c, Reading::Value(139.0)).pump);
 }

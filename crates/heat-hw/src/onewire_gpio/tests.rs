@@ -309,3 +309,22 @@ fn spin_delay_waits_at_least_the_time_asked() {
     SpinDelay.delay_us(200);
     assert!(start.elapsed() >= Duration::from_micros(200));
 }
+
+#[test]
+fn w1_ids_and_rom_addresses_convert_both_ways() {
+    let address = address_from_w1_id("28-0123456789ab").expect("valid id");
+    let rom = address.0.to_le_bytes();
+    assert_eq!(rom[..7], [0x28, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]);
+    // A ROM including its CRC byte checks to zero.
+    assert_eq!(one_wire_bus::crc::crc8(&rom), 0);
+    assert_eq!(w1_id(address), "28-0123456789ab");
+    for bad in [
+        "28-0123456789a",
+        "28-0123456789abc",
+        "10-0123456789ab",
+        "28-0123456789ag",
+        "",
+    ] {
+        assert_eq!(address_from_w1_id(bad), None, "{bad:?}");
+    }
+}

@@ -178,3 +178,22 @@ fn splitmix_is_stable() {
     let x = rng.next_f64();
     assert!((0.0..1.0).contains(&x));
 }
+
+#[test]
+fn faults_clear_one_by_one_and_weather_changes_the_sun() {
+    let mut plant = SimPlant::new(SimConfig::default());
+    plant.inject(SimFault::Crc(SensorRole::Collector));
+    plant.inject(SimFault::RelayWrite(RelayRole::Pump));
+    plant.clear_fault(SimFault::Crc(SensorRole::Collector));
+    assert_eq!(plant.faults(), [SimFault::RelayWrite(RelayRole::Pump)]);
+
+    plant.set_weather(Weather {
+        peak_irradiance_w_m2: 0.0,
+        cloudiness: 0.0,
+        ambient_c: (-5.0, 0.0),
+    });
+    plant.step(Duration::from_secs(13 * 3600));
+    let state = plant.state();
+    assert_eq!(state.irradiance_w_m2, 0.0);
+    assert!((state.ambient_c + 5.0).abs() < 1e-9, "{state:?}");
+}

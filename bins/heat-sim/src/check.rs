@@ -1,0 +1,318 @@
+//! The safety checker: judges every step from the plant's *true* state and the physical relay
+//! positions, without asking heat-core anything, so a bug in heat-core cannot hide itself.
+//!
+//! Rules (each a [`Violation`]):
+//!
+//! 1. the heater is ON while the true tank top is at or above the tank maximum;
+//! 2. the pump is ON while the boil stop should be latched (true collector reached the boil stop
+//!    and has not since fallen below boil stop − hysteresis);
+//! 3. a relay switches ON sooner than its minimum OFF time after switching OFF (switching OFF is
+//!    always allowed: a safety OFF is never delayed);
+//! 4. the heater is ON while the tank-top sensor is faulted (a non-transient error, or transient
+//!    errors for longer than the stale timeout).
+//!
+//! Temperatures carry a [`Limits::margin_k`] in the controller's favour, because the controller
+//! sees DS18B20 readings (noise and 1/16 °C steps), not the truth.
+//!
+//! A rule broken while the controller *could not know or could not act* is an [`Exposure`], not
+//! a violation: a stuck sensor looks healthy, a failed relay write leaves the load where it was,
+//! and a transient sensor fault lets the last good value stand for the stale timeout by design
+//! (docs/control.md). Exposures are counted and reported, never hidden.
+
+use std::collections::BTreeMap;
+
+use heat_hw::SensorError;
+use serde::Serialize;
+
+#[cfg(test)]
+mod tests;
+
+/// The limits the checker judges against: the configured ones, tracked as commands change them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Limits {
+    /// Tank maximum, °C.
+    pub tank_max: f64,
+    /// Boil stop, °C.
+    pub boil_stop: f64,
+    /// Boil stop hysteresis, K.
+    pub boil_stop_hysteresis: f64,
+    /// Pump minimum OFF time, ms.
+    pub pump_min_off_ms: u64,
+    /// Heater minimum OFF time, ms.
+    pub heater_min_off_ms: u64,
+    /// Transient sensor faults may hold the last good value this long, ms.
+    pub stale_ms: u64,
+    /// Allowance for sensor error, K (DS18B20: ±0.5 °C).
+    pub margin_k: f64,
+}
+
+impl Limits {
+    /// The limits of a parameter set.
+    pub fn from_params(p: &heat_core::RawParams) -> Self {
+        Self {
+            tank_max: p.tank_max,
+            boil_stop: p.boil_stop,
+            boil_stop_hysteresis: p.boil_stop_hysteresis,
+            pump_min_off_ms: p.pump_min_off_s.saturating_mul(1000),
+            heater_min_off_ms: p.heater_min_off_s.saturating_mul(1000),
+            stale_ms: p.stale_timeout_s.saturating_mul(1000),
+            margin_k: 0.5,
+        }
+    }
+}
+
+/// What the controller could not see or could not act on at this step (from the injected
+/// faults, which the checker knows and heat-core does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Blind {
+    /// The collector sensor reports a frozen, healthy-looking value.
+    pub collector_stuck: bool,
+    /// The tank-top sensor reports a frozen, healthy-looking value.
+    pub tank_top_stuck: bool,
+    /// Writes to the pump relay fail.
+    pub pump_relay_failed: bool,
+    /// Writes to the heater relay fail.
+    pub heater_relay_failed: bool,
+}
+
+/// One step as the checker sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Time of the step, ms.
+    pub now_ms: u64,
+    /// True collector temperature, °C.
+    pub collector_c: f64,
+    /// True tank-top temperature, °C.
+    pub tank_top_c: f64,
+    /// Physical pump relay position.
+    pub pump: bool,
+    /// Physical heater relay position.
+    pub heater: bool,
+    /// What the collector sensor delivered this step.
+    pub collector_reading: Result<f64, SensorError>,
+    /// What the tank-top sensor delivered this step.
+    pub tank_top_reading: Result<f64, SensorError>,
+    /// Injected faults the controller cannot detect or overcome.
+    pub blind: Blind,
+}
+
+/// A broken safety rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Violation {
+    /// Rule 1: heater ON with the true tank top at or above the tank maximum.
+    HeaterAboveTankMax,
+    /// Rule 2: pump ON while the boil stop should be latched.
+    PumpDuringBoilStop,
+    /// Rule 3: the pump switched ON before its minimum OFF time.
+    PumpShortCycle,
+    /// Rule 3: the heater switched ON before its minimum OFF time.
+    HeaterShortCycle,
+    /// Rule 4: heater ON while the tank-top sensor is faulted.
+    HeaterWithFaultedTankTop,
+}
+
+impl Violation {
+    /// Snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Violation::HeaterAboveTankMax => "heater_above_tank_max",
+            Violation::PumpDuringBoilStop => "pump_during_boil_stop",
+            Violation::PumpShortCycle => "pump_short_cycle",
+            Violation::HeaterShortCycle => "heater_short_cycle",
+            Violation::HeaterWithFaultedTankTop => "heater_with_faulted_tank_top",
+        }
+    }
+}
+
+/// A rule broken while the controller was blind or powerless: which rule, and why excused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Exposure {
+    /// The rule.
+    pub rule: Violation,
+    /// Why the controller could not prevent it.
+    pub cause: &'static str,
+}
+
+/// Per-relay switch memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct SwitchTrack {
+    on: Option<bool>,
+    off_since_ms: Option<u64>,
+}
+
+/// The checker. Feed it every step with [`SafetyChecker::observe`].
+#[derive(Debug, Clone)]
+pub struct SafetyChecker {
+    limits: Limits,
+    boil_latched: bool,
+    relays: [SwitchTrack; 2],
+    collector_last_good_ms: Option<u64>,
+    tank_top_last_good_ms: Option<u64>,
+    violations: BTreeMap<Violation, u64>,
+    exposures: BTreeMap<Exposure, u64>,
+    first: Vec<(u64, Violation)>,
+}
+
+/// How many violations are kept with their time, for the report.
+const FIRST_KEPT: usize = 10;
+
+fn is_transient(e: &SensorError) -> bool {
+    matches!(
+        e,
+        SensorError::Crc | SensorError::Io(_) | SensorError::Timeout | SensorError::Malformed(_)
+    )
+}
+
+impl SafetyChecker {
+    /// A checker with nothing seen yet.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            boil_latched: false,
+            relays: [SwitchTrack::default(); 2],
+            collector_last_good_ms: None,
+            tank_top_last_good_ms: None,
+            violations: BTreeMap::new(),
+            exposures: BTreeMap::new(),
+            first: Vec::new(),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Changes the limits (a parameter command was accepted).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Violations by rule.
+    pub fn violations(&self) -> &BTreeMap<Violation, u64> {
+        &self.violations
+    }
+
+    /// Total violations.
+    pub fn violation_count(&self) -> u64 {
+        self.violations.values().sum()
+    }
+
+    /// Exposures by rule and cause.
+    pub fn exposures(&self) -> &BTreeMap<Exposure, u64> {
+        &self.exposures
+    }
+
+    /// The first few violations with their time (ms).
+    pub fn first_violations(&self) -> &[(u64, Violation)] {
+        &self.first
+    }
+
+    /// Judges one step; returns the violations it found (exposures are only counted).
+    pub fn observe(&mut self, o: &Observation) -> Vec<Violation> {
+        let l = self.limits;
+        let mut found = Vec::new();
+        let mut report =
+            |this: &mut Self, rule: Violation, excuse: Option<&'static str>| match excuse {
+                Some(cause) => *this.exposures.entry(Exposure { rule, cause }).or_default() += 1,
+                None => {
+                    *this.violations.entry(rule).or_default() += 1;
+                    if this.first.len() < FIRST_KEPT {
+                        this.first.push((o.now_ms, rule));
+                    }
+                    found.push(rule);
+                }
+            };
+
+        // How old the controller's information may be, by design, for each sensor.
+        let held = |last_good: Option<u64>, reading: &Result<f64, SensorError>| match reading {
+            Err(e) if is_transient(e) => {
+                last_good.is_some_and(|t| o.now_ms.saturating_sub(t) <= l.stale_ms)
+            }
+            _ => false,
+        };
+        let collector_held = held(self.collector_last_good_ms, &o.collector_reading);
+        let tank_top_held = held(self.tank_top_last_good_ms, &o.tank_top_reading);
+        if o.collector_reading.is_ok() {
+            self.collector_last_good_ms = Some(o.now_ms);
+        }
+        if o.tank_top_reading.is_ok() {
+            self.tank_top_last_good_ms = Some(o.now_ms);
+        }
+
+        // Rule 1.
+        if o.heater && o.tank_top_c >= l.tank_max + l.margin_k {
+            let excuse = if o.blind.heater_relay_failed {
+                Some("heater relay write failure")
+            } else if o.blind.tank_top_stuck {
+                Some("tank-top sensor stuck")
+            } else if tank_top_held {
+                Some("tank-top value held through a transient fault")
+            } else {
+                None
+            };
+            report(self, Violation::HeaterAboveTankMax, excuse);
+        }
+
+        // Rule 2, with the margin in the controller's favour at both ends.
+        if o.collector_c >= l.boil_stop + l.margin_k {
+            self.boil_latched = true;
+        } else if o.collector_c < l.boil_stop - l.boil_stop_hysteresis + l.margin_k {
+            self.boil_latched = false;
+        }
+        if o.pump && self.boil_latched {
+            let excuse = if o.blind.pump_relay_failed {
+                Some("pump relay write failure")
+            } else if o.blind.collector_stuck {
+                Some("collector sensor stuck")
+            } else if collector_held {
+                Some("collector value held through a transient fault")
+            } else {
+                None
+            };
+            report(self, Violation::PumpDuringBoilStop, excuse);
+        }
+
+        // Rule 3, on the physical relay positions.
+        for (i, (on, min_off, rule)) in [
+            (o.pump, l.pump_min_off_ms, Violation::PumpShortCycle),
+            (o.heater, l.heater_min_off_ms, Violation::HeaterShortCycle),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let track = &mut self.relays[i];
+            match (track.on, on) {
+                (Some(true), false) => track.off_since_ms = Some(o.now_ms),
+                (Some(false), true) => {
+                    let too_soon = track
+                        .off_since_ms
+                        .is_some_and(|since| o.now_ms.saturating_sub(since) < min_off);
+                    if too_soon {
+                        report(self, rule, None);
+                    }
+                }
+                _ => {}
+            }
+            self.relays[i].on = Some(on);
+        }
+
+        // Rule 4.
+        if o.heater {
+            let faulted = match &o.tank_top_reading {
+                Ok(_) => false,
+                Err(e) if is_transient(e) => !tank_top_held,
+                Err(_) => true,
+            };
+            if faulted {
+                let excuse = o
+                    .blind
+                    .heater_relay_failed
+                    .then_some("heater relay write failure");
+                report(self, Violation::HeaterWithFaultedTankTop, excuse);
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,509 @@
+//! `heat-sim`: heat-core driving the simulated plant through heat-hw's adapter, for many days
+//! of seeded random weather, injected faults and adversarial commands, as fast as the machine
+//! allows (simulated time, no sleeping), judged by an independent [`check::SafetyChecker`].
+//!
+//! The loop is the daemon's loop without MQTT: sweep → `Sweep::to_readings` → `Controller::step`
+//! → `apply_output`; on a relay error the plant goes to its safe state and stays OFF until every
+//! relay has been confirmed OFF for the longest minimum OFF time (see [`SafeHold`]).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use heat_core::{
+    Command, CommandError, Controller, EventKind, Interlock, Mode, Output, ParamError, Parameter,
+    Params, Timestamp,
+};
+use heat_hw::sim::{SimConfig, SimFault, SimPlant, Weather};
+use heat_hw::{RelayOutputs, RelayRole, SensorBank, SensorRole, VirtualClock, apply_output};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+pub mod check;
+
+use check::{Blind, Limits, Observation, SafetyChecker};
+
+/// What to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Simulated days.
+    pub days: u32,
+    /// Seed of weather, faults and commands.
+    pub seed: u64,
+    /// Control-loop period.
+    pub period: Duration,
+    /// Mean time between injected faults.
+    pub mean_fault_interval: Duration,
+    /// Mean duration of an injected fault.
+    pub mean_fault_duration: Duration,
+    /// Mean time between adversarial commands.
+    pub mean_command_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            days: 30,
+            seed: 1,
+            period: Duration::from_secs(30),
+            mean_fault_interval: Duration::from_secs(12 * 3600),
+            mean_fault_duration: Duration::from_secs(3600),
+            mean_command_interval: Duration::from_secs(2 * 3600),
+        }
+    }
+}
+
+/// Hours in one operating state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateTime {
+    /// Hours.
+    pub hours: f64,
+    /// Share of the run, %.
+    pub percent: f64,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Simulated days.
+    pub days: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Control steps run.
+    pub steps: u64,
+    /// Solar heat the pump loop delivered into the tank (true, from the plant's ledger; steps
+    /// that moved heat into the tank), kWh.
+    pub solar_kwh: f64,
+    /// Heat the pump loop took out of the tank (frost protection, night cooling), kWh.
+    pub pumped_out_kwh: f64,
+    /// Heater energy into the tank (true, from the plant's ledger), kWh.
+    pub heater_kwh: f64,
+    /// Heat-core's own estimate of the collected energy, kWh.
+    pub controller_collected_kwh: f64,
+    /// Heat-core's own heater-energy counter, kWh.
+    pub controller_heater_kwh: f64,
+    /// Interlock activations by kind.
+    pub interlocks: BTreeMap<String, u64>,
+    /// Time in each operating state.
+    pub states: BTreeMap<String, StateTime>,
+    /// Commands sent.
+    pub commands: u64,
+    /// Rejected commands by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Faults injected, by kind.
+    pub faults: BTreeMap<String, u64>,
+    /// Steps with a relay write error (the plant went safe).
+    pub relay_errors: u64,
+    /// Safety violations by rule (must be empty).
+    pub violations: BTreeMap<String, u64>,
+    /// Total safety violations.
+    pub violation_count: u64,
+    /// The first violations: (simulated seconds, rule).
+    pub first_violations: Vec<(f64, String)>,
+    /// Rules broken while the controller was blind or powerless, by "rule: cause".
+    pub exposures: BTreeMap<String, u64>,
+}
+
+/// After a relay error: every load OFF until all relays have been confirmed OFF for the longest
+/// minimum OFF time, so the physical relays keep the anti short-cycling times even though the
+/// controller never saw them go OFF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafeHold {
+    off_since_ms: Option<u64>,
+}
+
+impl SafeHold {
+    /// Whether the hold is over at `now_ms`, given whether both relays read back OFF.
+    fn update(&mut self, now_ms: u64, all_off: bool, min_off_ms: u64) -> bool {
+        if !all_off {
+            self.off_since_ms = None;
+            return false;
+        }
+        let since = *self.off_since_ms.get_or_insert(now_ms);
+        now_ms.saturating_sub(since) >= min_off_ms
+    }
+}
+
+const SECONDS_PER_DAY: u64 = 86_400;
+
+/// The weather of one day: a seasonal swing plus random variation.
+fn weather(day: u32, rng: &mut StdRng) -> Weather {
+    let season = (2.0 * std::f64::consts::PI * f64::from(day % 365) / 365.0).cos();
+    // Day 0 is midwinter: cold and dim; day 182 midsummer.
+    Weather {
+        peak_irradiance_w_m2: (650.0 - 350.0 * season + rng.random_range(-150.0..150.0))
+            .clamp(100.0, 1100.0),
+        cloudiness: rng.random_range(0.0..0.9),
+        ambient_c: (
+            10.0 - 14.0 * season + rng.random_range(-6.0..6.0),
+            rng.random_range(2.0..9.0),
+        ),
+    }
+}
+
+fn random_role(rng: &mut StdRng) -> SensorRole {
+    SensorRole::ALL[rng.random_range(0..SensorRole::ALL.len())]
+}
+
+fn random_fault(rng: &mut StdRng, plant: &SimPlant) -> SimFault {
+    let role = random_role(rng);
+    match rng.random_range(0..6) {
+        0 => {
+            // Stuck at what it reads now: the classic frozen probe.
+            let s = plant.state();
+            let v = match role {
+                SensorRole::Collector => s.collector_c,
+                SensorRole::TankBottom => s.tank_bottom_c,
+                SensorRole::TankTop => s.tank_top_c,
+                SensorRole::Ambient => s.ambient_c,
+            };
+            SimFault::Stuck(role, (v * 16.0).round() / 16.0)
+        }
+        1 => SimFault::PowerOnValue(role),
+        2 => SimFault::Crc(role),
+        3 => SimFault::Missing(role),
+        4 => SimFault::Disconnected(role),
+        _ => SimFault::RelayWrite(RelayRole::ALL[rng.random_range(0..2)]),
+    }
+}
+
+fn fault_kind(f: &SimFault) -> &'static str {
+    match f {
+        SimFault::Stuck(..) => "stuck",
+        SimFault::PowerOnValue(_) => "power_on_85",
+        SimFault::Disconnected(_) => "disconnected",
+        SimFault::Crc(_) => "crc",
+        SimFault::Missing(_) => "missing",
+        SimFault::RelayWrite(_) => "relay_write",
+    }
+}
+
+fn random_value(p: Parameter, rng: &mut StdRng) -> f64 {
+    let l = p.limits();
+    match rng.random_range(0..10) {
+        0..=4 => {
+            let steps = ((l.max - l.min) / l.step).round() as u32;
+            l.min + f64::from(rng.random_range(0..=steps)) * l.step
+        }
+        5 => l.max + l.step * f64::from(rng.random_range(1..50)),
+        6 => l.min - l.step * f64::from(rng.random_range(1..50)),
+        7 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][rng.random_range(0..3)],
+        _ => l.min + l.step * (f64::from(rng.random_range(0..20)) + 0.37),
+    }
+}
+
+fn random_command(rng: &mut StdRng) -> Command {
+    match rng.random_range(0..20) {
+        // Mostly back to auto, so the plant also spends time doing its job.
+        0..=4 => Command::SetMode(Mode::Auto),
+        5 => Command::SetMode(Mode::Eco),
+        6 | 7 => Command::SetMode(Mode::Manual),
+        8 => Command::SetMode(Mode::Off),
+        9..=11 => Command::SetPump(rng.random_bool(0.5)),
+        12..=14 => Command::SetHeater(rng.random_bool(0.5)),
+        _ => {
+            let p = Parameter::ALL[rng.random_range(0..Parameter::ALL.len())];
+            Command::SetParameter(p, random_value(p, rng))
+        }
+    }
+}
+
+fn rejection(e: &CommandError) -> &'static str {
+    match e {
+        CommandError::NotManual { .. } => "not_manual",
+        CommandError::Param(ParamError::NotFinite { .. }) => "not_finite",
+        CommandError::Param(ParamError::OutOfRange { .. }) => "out_of_range",
+        CommandError::Param(ParamError::OffStep { .. }) => "off_step",
+        CommandError::Param(ParamError::CrossField { .. }) => "cross_field",
+        _ => "other",
+    }
+}
+
+fn interlock_name(i: Interlock) -> String {
+    match i {
+        Interlock::SensorFault(s) => format!("sensor_fault_{s}"),
+        other => match other {
+            Interlock::BoilStop => "boil_stop",
+            Interlock::TankMax => "tank_max",
+            _ => "frost_protection",
+        }
+        .to_owned(),
+    }
+}
+
+/// Probability per step of an event with the given mean interval.
+fn per_step(period: Duration, mean: Duration) -> f64 {
+    (period.as_secs_f64() / mean.as_secs_f64().max(1e-9)).min(1.0)
+}
+
+/// Runs the simulation and returns its summary.
+pub fn run(options: &Options) -> Summary {
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut plant = SimPlant::new(SimConfig {
+        seed: options.seed,
+        ..SimConfig::default()
+    });
+    let mut clock = VirtualClock::new();
+    let period_ms = u64::try_from(options.period.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    let steps_per_day = (SECONDS_PER_DAY * 1000).div_ceil(period_ms);
+    let total_steps = steps_per_day * u64::from(options.days);
+    let mut controller = Controller::new(Params::default(), Timestamp::from_millis(0));
+    let mut checker = SafetyChecker::new(Limits::from_params(controller.params().raw()));
+    let p_fault = per_step(options.period, options.mean_fault_interval);
+    let p_clear = per_step(options.period, options.mean_fault_duration);
+    let p_command = per_step(options.period, options.mean_command_interval);
+
+    let mut interlocks: BTreeMap<String, u64> = BTreeMap::new();
+    let mut state_ms: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut rejected: BTreeMap<String, u64> = BTreeMap::new();
+    let mut faults: BTreeMap<String, u64> = BTreeMap::new();
+    let mut commands = 0;
+    let mut relay_errors = 0;
+    let mut hold: Option<SafeHold> = None;
+    let (mut into_tank_j, mut out_of_tank_j) = (0.0, 0.0);
+
+    for step in 0..total_steps {
+        let now_ms = step * period_ms;
+        let now = Timestamp::from_millis(now_ms);
+        if step % steps_per_day == 0 {
+            let day = u32::try_from(step / steps_per_day).unwrap_or(u32::MAX);
+            plant.set_weather(weather(day, &mut rng));
+        }
+
+        // Faults come and go.
+        for f in plant.faults().to_vec() {
+            if rng.random_bool(p_clear) {
+                plant.clear_fault(f);
+            }
+        }
+        if rng.random_bool(p_fault) {
+            let f = random_fault(&mut rng, &plant);
+            *faults.entry(fault_kind(&f).to_owned()).or_default() += 1;
+            plant.inject(f);
+        }
+
+        // Adversarial commands.
+        if rng.random_bool(p_command) {
+            commands += 1;
+            let cmd = random_command(&mut rng);
+            match controller.command(now, cmd) {
+                Ok(_) => {
+                    if let Command::SetParameter(..) = cmd {
+                        checker.set_limits(Limits {
+                            margin_k: checker.limits().margin_k,
+                            ..Limits::from_params(controller.params().raw())
+                        });
+                    }
+                }
+                Err(e) => *rejected.entry(rejection(&e).to_owned()).or_default() += 1,
+            }
+        }
+
+        // The daemon's loop.
+        let sweep = plant.sweep(&mut clock);
+        let out = controller.step(now, &sweep.to_readings());
+        for e in &out.events {
+            if let EventKind::InterlockActivated(i) = e.kind {
+                *interlocks.entry(interlock_name(i)).or_default() += 1;
+            }
+        }
+        let held_off = Output {
+            pump: false,
+            heater: false,
+            events: Vec::new(),
+            ..out.clone()
+        };
+        let commanded = if hold.is_some() { &held_off } else { &out };
+        let errors = apply_output(&mut plant, commanded);
+        if !errors.is_empty() {
+            relay_errors += 1;
+            for e in &errors {
+                log::debug!("step {step}: {e}; going safe");
+            }
+            // A relay that cannot be written stays where it was; the others go OFF.
+            let _ = plant.safe_state();
+            hold = Some(SafeHold { off_since_ms: None });
+        }
+        if let Some(h) = hold.as_mut() {
+            let all_off = RelayRole::ALL
+                .into_iter()
+                .all(|r| plant.get(r) == Some(false));
+            let l = checker.limits();
+            if h.update(now_ms, all_off, l.pump_min_off_ms.max(l.heater_min_off_ms)) {
+                hold = None;
+            }
+        }
+
+        // Judge the step on the truth.
+        let truth = plant.state();
+        let active = plant.faults();
+        let has = |f: SimFault| active.contains(&f);
+        let stuck = |role: SensorRole| {
+            active
+                .iter()
+                .any(|f| matches!(f, SimFault::Stuck(r, _) if *r == role))
+        };
+        let found = checker.observe(&Observation {
+            now_ms,
+            collector_c: truth.collector_c,
+            tank_top_c: truth.tank_top_c,
+            pump: truth.pump,
+            heater: truth.heater,
+            collector_reading: sweep.get(SensorRole::Collector),
+            tank_top_reading: sweep.get(SensorRole::TankTop),
+            blind: Blind {
+                collector_stuck: stuck(SensorRole::Collector),
+                tank_top_stuck: stuck(SensorRole::TankTop),
+                pump_relay_failed: has(SimFault::RelayWrite(RelayRole::Pump)),
+                heater_relay_failed: has(SimFault::RelayWrite(RelayRole::Heater)),
+            },
+        });
+        for v in found {
+            log::warn!(
+                "day {:.3}: {} — truth collector {:.2} °C, tank top {:.2} °C, pump {}, heater {}; \
+                 readings {:?}; controller: mode {}, state {}, pump {} ({:?}), heater {} ({:?}), \
+                 boil stop latched {}; faults {:?}; hold {:?}; events {:?}",
+                now_ms as f64 / 86_400_000.0,
+                v.as_str(),
+                truth.collector_c,
+                truth.tank_top_c,
+                truth.pump,
+                truth.heater,
+                sweep.to_readings(),
+                controller.mode(),
+                out.state,
+                out.pump,
+                out.pump_interlock,
+                out.heater,
+                out.heater_interlock,
+                controller.boil_stop_latched(),
+                active,
+                hold,
+                out.events
+                    .iter()
+                    .map(|e| e.reason.as_str())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        *state_ms.entry(out.state.as_str()).or_default() += period_ms;
+        let before = plant.ledger().delivered_to_tank_j;
+        plant.step(options.period);
+        let moved = plant.ledger().delivered_to_tank_j - before;
+        if moved >= 0.0 {
+            into_tank_j += moved;
+        } else {
+            out_of_tank_j -= moved;
+        }
+    }
+
+    let total_ms = (total_steps * period_ms).max(1) as f64;
+    let ledger = plant.ledger();
+    let energy = controller.energy();
+    Summary {
+        days: options.days,
+        seed: options.seed,
+        steps: total_steps,
+        solar_kwh: into_tank_j / 3.6e6,
+        pumped_out_kwh: out_of_tank_j / 3.6e6,
+        heater_kwh: ledger.heater_j / 3.6e6,
+        controller_collected_kwh: energy.collected_kwh,
+        controller_heater_kwh: energy.heater_kwh,
+        interlocks,
+        states: state_ms
+            .into_iter()
+            .map(|(s, ms)| {
+                let t = StateTime {
+                    hours: ms as f64 / 3.6e6,
+                    percent: 100.0 * ms as f64 / total_ms,
+                };
+                (s.to_owned(), t)
+            })
+            .collect(),
+        commands,
+        rejected,
+        faults,
+        relay_errors,
+        violations: checker
+            .violations()
+            .iter()
+            .map(|(v, n)| (v.as_str().to_owned(), *n))
+            .collect(),
+        violation_count: checker.violation_count(),
+        first_violations: checker
+            .first_violations()
+            .iter()
+            .map(|(ms, v)| (*ms as f64 / 1000.0, v.as_str().to_owned()))
+            .collect(),
+        exposures: checker
+            .exposures()
+            .iter()
+            .map(|(e, n)| (format!("{}: {}", e.rule.as_str(), e.cause), *n))
+            .collect(),
+    }
+}
+
+impl Summary {
+    /// The human-readable report.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "heat-sim: {} days, seed {}, {} steps",
+            self.days, self.seed, self.steps
+        );
+        let _ = writeln!(
+            t,
+            "energy: solar collected {:.1} kWh, heater {:.1} kWh, pumped out of the tank {:.1} kWh (controller's estimate: collected {:.1}, heater {:.1} kWh)",
+            self.solar_kwh,
+            self.heater_kwh,
+            self.pumped_out_kwh,
+            self.controller_collected_kwh,
+            self.controller_heater_kwh
+        );
+        let _ = writeln!(t, "operating states:");
+        for (state, st) in &self.states {
+            let _ = writeln!(t, "  {state:18} {:10.1} h {:6.2} %", st.hours, st.percent);
+        }
+        let _ = writeln!(t, "interlock activations:");
+        for (kind, n) in &self.interlocks {
+            let _ = writeln!(t, "  {kind:28} {n}");
+        }
+        let rejected: u64 = self.rejected.values().sum();
+        let _ = writeln!(t, "commands: {} sent, {rejected} rejected", self.commands);
+        for (why, n) in &self.rejected {
+            let _ = writeln!(t, "  {why:28} {n}");
+        }
+        let _ = writeln!(t, "faults injected:");
+        for (kind, n) in &self.faults {
+            let _ = writeln!(t, "  {kind:28} {n}");
+        }
+        let _ = writeln!(
+            t,
+            "relay write errors (plant went safe): {}",
+            self.relay_errors
+        );
+        let _ = writeln!(
+            t,
+            "exposures (rule broken while the controller was blind or powerless):"
+        );
+        for (what, n) in &self.exposures {
+            let _ = writeln!(t, "  {what}: {n}");
+        }
+        let _ = writeln!(t, "safety violations: {}", self.violation_count);
+        for (rule, n) in &self.violations {
+            let _ = writeln!(t, "  {rule:28} {n}");
+        }
+        for (secs, rule) in &self.first_violations {
+            let _ = writeln!(
+                t,
+                "  first: {rule} at {:.0} s (day {:.2})",
+                secs,
+                secs / 86_400.0
+            );
+        }
+        t
+    }
+}

@@ -1,0 +1,63 @@
+//! Acceptance: the built binary runs 1000 simulated days with no safety violation.
+
+use std::process::Command;
+
+#[test]
+fn a_thousand_days_without_a_safety_violation() {
+    let out = Command::new(env!("CARGO_BIN_EXE_heat-sim"))
+        .args(["--days", "1000", "--seed", "20240601", "--json"])
+        .output()
+        .expect("run heat-sim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("JSON summary");
+    assert_eq!(summary["days"], 1000);
+    assert_eq!(summary["violation_count"], 0, "{stdout}");
+    let solar = summary["solar_kwh"].as_f64().expect("solar_kwh");
+    assert!(solar > 0.0, "no solar energy collected: {stdout}");
+    // The run was adversarial, not a quiet one.
+    assert!(summary["commands"].as_u64().unwrap_or(0) > 1000, "{stdout}");
+    assert!(
+        summary["faults"].as_object().is_some_and(|f| !f.is_empty()),
+        "{stdout}"
+    );
+    assert!(
+        summary["interlocks"]["boil_stop"].as_u64().unwrap_or(0) > 0,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn help_and_text_summary() {
+    let help = Command::new(env!("CARGO_BIN_EXE_heat-sim"))
+        .arg("--help")
+        .output()
+        .expect("run heat-sim --help");
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--days"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_heat-sim"))
+        .args(["--days", "3", "--seed", "7"])
+        .output()
+        .expect("run heat-sim");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for needle in [
+        "solar collected",
+        "operating states",
+        "safety violations: 0",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_heat-sim"))
+        .args(["--days", "0"])
+        .output()
+        .expect("run heat-sim");
+    assert_eq!(bad.status.code(), Some(2));
+}
