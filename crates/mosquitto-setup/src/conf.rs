@@ -114,6 +114,9 @@ pub fn config_text(cfg: &BrokerConfig) -> Result<String, Error> {
     }
     writeln!(o, "log_timestamp true").ok();
     writeln!(o, "connection_messages true").ok();
+    // Without it Nagle's algorithm meets delayed ACKs in the TLS handshake: ~45 ms per connect
+    // on loopback (docs/benchmarks.md).
+    writeln!(o, "set_tcp_nodelay true").ok();
     // `max_packet_size` replaces the deprecated `message_size_limit` in Mosquitto 2.
     writeln!(o, "max_packet_size {}", cfg.max_packet_size).ok();
     writeln!(o).ok();

@@ -312,6 +312,8 @@ impl Broker {
     }
 
     fn spawn(&mut self) -> Result<()> {
+        // Counted before the start: the new "running" line may be written before we look.
+        let runs_before = self.log().matches(" running").count();
         let child = Command::new(&self.program)
             .arg("-c")
             .arg(&self.conf)
@@ -326,13 +328,12 @@ impl Broker {
                 ))
             })?;
         self.child = Some(child);
-        self.wait_ready()
+        self.wait_ready(runs_before)
     }
 
-    fn wait_ready(&mut self) -> Result<()> {
+    fn wait_ready(&mut self, runs_before: usize) -> Result<()> {
         // Wait for the log to say "running" once more than before: probing the port with TCP
         // would add connections to the log that tests count.
-        let runs_before = self.log().matches(" running").count();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(status) = self

@@ -43,6 +43,7 @@ fn every_listener_is_closed_to_anonymous_clients() {
     assert!(text.contains("require_certificate false\n"));
     assert!(text.contains("persistence_location /var/lib/m/\n"));
     assert!(text.contains("connection_messages true\n"));
+    assert!(text.contains("set_tcp_nodelay true\n"));
     assert!(!text.contains("\nuser "), "no user line unless asked");
 }
 
