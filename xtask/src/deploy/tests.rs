@@ -1,0 +1,1 @@
+//! Tests of deploy (filled in below).
