@@ -116,18 +116,18 @@ install_all() {
     say "done; start or restart with: systemctl restart $SERVICE"
 }
 
+# Only the service's binary: heat-diag.previous may be older than the last install (it is
+# kept only when heat-diag changed), and heat-diag does not run as a service.
 rollback() {
-    [ -f "$BIN/$NAME.previous" ] || die "no $BIN/$NAME.previous to roll back to"
-    for previous in "$BIN"/*.previous; do
-        target=${previous%.previous}
-        if [ -f "$target" ]; then
-            cp -p "$target" "$target.failed.tmp" && mv -f "$target.failed.tmp" "$target.failed" \
-                || die "cannot keep $target as $target.failed"
-        fi
-        cp -p "$previous" "$target.new" && mv -f "$target.new" "$target" \
-            || die "cannot restore $target"
-        say "restored $target from $previous"
-    done
+    target=$BIN/$NAME
+    [ -f "$target.previous" ] || die "no $target.previous to roll back to"
+    if [ -f "$target" ]; then
+        cp -p "$target" "$target.failed.tmp" && mv -f "$target.failed.tmp" "$target.failed" \
+            || die "cannot keep $target as $target.failed"
+    fi
+    cp -p "$target.previous" "$target.new" && mv -f "$target.new" "$target" \
+        || die "cannot restore $target"
+    say "restored $target from $target.previous"
 }
 
 case "${1:-install}" in

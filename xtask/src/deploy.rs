@@ -339,7 +339,7 @@ pub(crate) fn deploy(opts: &DeployOptions, transcript: &mut Vec<String>) -> Resu
     let topic = format!("{}/availability", opts.topic_prefix);
     let mut watcher = if dry {
         d.say(format!(
-            "[dry-run] watch: mosquitto_sub -d -t {topic} -F '{MSG_MARK} %r %p' (options from {})",
+            "[dry-run] watch: stdbuf -oL mosquitto_sub -d -t {topic} -F '{MSG_MARK} %r %p' (options from {})",
             opts.mqtt_options
                 .as_ref()
                 .map_or("~/.config/mosquitto_sub".to_owned(), |p| p
@@ -564,8 +564,10 @@ impl Watcher {
             program: "mosquitto_sub",
             package: "mosquitto-clients",
         }])?;
-        let mut cmd = Command::new("mosquitto_sub");
-        cmd.args(["-d", "-t", topic, "-F"])
+        // mosquitto_sub's `-d` lines go through stdio: line-buffer them, or the SUBACK line
+        // sits in a pipe buffer until mosquitto_sub exits.
+        let mut cmd = Command::new("stdbuf");
+        cmd.args(["-oL", "mosquitto_sub", "-d", "-t", topic, "-F"])
             .arg(format!("{MSG_MARK} %r %p"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -578,7 +580,9 @@ impl Watcher {
             }
             None => None,
         };
-        let mut child = cmd.spawn().context("cannot start mosquitto_sub")?;
+        let mut child = cmd
+            .spawn()
+            .context("cannot start `stdbuf -oL mosquitto_sub` (coreutils, mosquitto-clients)")?;
         let stdout = child.stdout.take().context("mosquitto_sub has no stdout")?;
         let mut err_pipe = child.stderr.take().context("mosquitto_sub has no stderr")?;
         let (tx, events) = mpsc::channel();

@@ -338,7 +338,10 @@ fn install_sh_is_idempotent_keeps_the_previous_binary_and_rolls_back() {
     ok(install(&v2, &root, "rollback"));
     assert!(read(bin.join("heat-controller")).contains("v1"));
     assert!(read(bin.join("heat-controller.failed")).contains("v2"));
-    assert!(read(bin.join("heat-diag")).contains("v1"));
+    assert!(
+        read(bin.join("heat-diag")).contains("v2"),
+        "only the service rolls back"
+    );
 }
 
 #[test]
