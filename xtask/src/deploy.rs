@@ -300,22 +300,35 @@ pub(crate) fn deploy(opts: &DeployOptions, transcript: &mut Vec<String>) -> Resu
     let dry = opts.dry_run;
 
     // 1. The bundle.
-    let bundle_dir = match &opts.bundle {
+    let (bundle_dir, has_controller) = match &opts.bundle {
         Some(dir) => {
             d.say(format!("==> [1/6 bundle] using {}", dir.display()));
-            dir.clone()
+            (dir.clone(), dir.join("bin/heat-controller").is_file())
         }
         None => {
             d.say("==> [1/6 build] cargo xtask dist".to_owned());
+            let package = crate::system::project_root().join("bins/heat-controller/Cargo.toml");
+            if !dry && !package.is_file() {
+                bail!(
+                    "step 'build' failed: bins/heat-controller is not in the workspace yet: nothing to deploy"
+                );
+            }
             let dist_opts = DistOptions {
                 target: opts.target.clone(),
             };
-            dist::build(&dist_opts, dry)
-                .context("step 'build' failed")?
-                .dir
+            let bundle = dist::build(&dist_opts, dry).context("step 'build' failed")?;
+            let has_controller = bundle.binaries.iter().any(|b| b == "heat-controller");
+            (bundle.dir, has_controller)
         }
     };
-    if !dry {
+    if dry {
+        if !has_controller {
+            d.say(format!(
+                "warning: {} has no bin/heat-controller yet: a real deploy stops here",
+                bundle_dir.display()
+            ));
+        }
+    } else {
         for needed in ["install.sh", "bin/heat-controller"] {
             if !bundle_dir.join(needed).is_file() {
                 bail!(
