@@ -410,7 +410,11 @@ fn install_and_check(
     let install = d.install_command(bundle_remote, "install");
     d.remote("install", &install)?;
 
-    // 5. Restart.
+    // 5. Restart. Whatever arrived so far came from the old process.
+    let mut watcher = watcher;
+    if let Some(watcher) = watcher.as_deref_mut() {
+        watcher.drain(d);
+    }
     d.say(format!("==> [5/6 restart] {SERVICE}"));
     let restart = d.restart_command();
     let restarted = d.remote("restart", &restart);
@@ -659,6 +663,18 @@ impl Watcher {
             "mosquitto_sub exited without a message".to_owned()
         } else {
             text.to_owned()
+        }
+    }
+
+    /// Reports and forgets what arrived so far (it came from the old process).
+    fn drain(&mut self, d: &mut Deployer<'_>) {
+        while let Ok(event) = self.events.try_recv() {
+            if let Event::Message { retained, payload } = event {
+                let kind = if retained { "retained" } else { "live" };
+                d.say(format!(
+                    "    (ignored the {kind} `{payload}` of the old process)"
+                ));
+            }
         }
     }
 

@@ -147,7 +147,14 @@ pub(crate) fn build(opts: &DistOptions, dry_run: bool) -> Result<Bundle> {
         "==> building {} (release, {triple}); the first build takes a few minutes",
         packages.join(", ")
     );
-    run(&mut build).context("step 'build' failed: the release build did not succeed")?;
+    let built = run(&mut build);
+    if let (Err(err), Some(target)) = (&built, &opts.target) {
+        bail!(
+            "step 'build' failed: {err:#}\ncross builds need `rustup target add {target}` and a \
+             cross linker and OpenSSL (see docs/deploy.md)"
+        );
+    }
+    built.context("step 'build' failed: the release build did not succeed")?;
     let binaries: Vec<(&str, PathBuf)> = packages.iter().map(|p| (*p, release.join(p))).collect();
     println!("==> assembling {}", out.join(&name).display());
     assemble(&out, &name, &binaries).context("step 'assemble bundle' failed")

@@ -11,7 +11,6 @@ use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Mutex, MutexGuard},
     thread,
     time::{Duration, Instant},
 };
@@ -328,8 +327,8 @@ struct Rig {
     work: tempfile::TempDir,
     mqtt_options: PathBuf,
     fake_systemctl: PathBuf,
-    /// Last: released after the broker and sshd are gone.
-    _one_at_a_time: MutexGuard<'static, ()>,
+    /// Last: the lock is released (closed) after the broker and sshd are gone.
+    _one_at_a_time: fs::File,
 }
 
 /// A broker with the controller's user; a start that missed its readiness line is retried.
@@ -352,10 +351,12 @@ fn start_broker() -> Broker {
 
 impl Rig {
     fn start() -> Rig {
-        // One rig at a time: each starts a broker and an sshd, and under load test-mosquitto's
-        // readiness check can miss the "running" line (it counts log lines after spawning).
-        static ONE_RIG: Mutex<()> = Mutex::new(());
-        let guard = ONE_RIG.lock().unwrap_or_else(|p| p.into_inner());
+        // One rig at a time: each starts a broker and an sshd, and with several starting at once
+        // test-mosquitto's readiness check can miss the "running" line (it counts the log's
+        // lines only after spawning), which costs a 10 s timeout and a retry.
+        // A file lock, so that it holds across nextest's test processes too.
+        let guard = fs::File::create(std::env::temp_dir().join("xtask-deploy-tests.lock")).unwrap();
+        guard.lock().unwrap();
         system::ensure_packages(&system::TEST_PACKAGES).unwrap();
         let work = tempfile::tempdir().unwrap();
         let broker = start_broker();
