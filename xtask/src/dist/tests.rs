@@ -93,7 +93,7 @@ fn unit_passes_the_password_as_a_credential_and_never_in_the_environment() {
         ("DevicePolicy", "closed"),
         ("DeviceAllow", "char-gpiochip rw"),
         ("ProtectKernelTunables", "yes"),
-        ("ReadOnlyPaths", "/sys/bus/w1/devices"),
+        ("ReadOnlyPaths", "-/sys/bus/w1/devices"),
         (
             "ReadWritePaths",
             "-/sys/bus/w1/devices/w1_bus_master1/therm_bulk_read",
