@@ -408,7 +408,10 @@ fn install_and_check(
     // 4. Install.
     d.say(format!("==> [4/6 install] install.sh on {}", opts.host));
     let install = d.install_command(bundle_remote, "install");
-    d.remote("install", &install)?;
+    d.remote("install", &install).context(
+        "the service was not restarted; if install.sh got as far as the binaries, \
+         `sudo sh install.sh rollback` on the board puts the previous one back",
+    )?;
 
     // 5. Restart. Whatever arrived so far came from the old process.
     let mut watcher = watcher;
