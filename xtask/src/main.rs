@@ -5,6 +5,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod demo;
+mod deploy;
+mod dist;
 mod system;
 mod tidy;
 
@@ -21,6 +23,10 @@ Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
   demo     start a private authenticated Mosquitto and connect to it with heat-diag
   bench    [NAME...] run the benchmarks (step, sweep, connect) and print their tables
+  dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
+  deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
+           (--host USER@HOST; `cargo xtask deploy --help` for the options)
+>>>>>>> dist
 ";
 
 fn main() -> ExitCode {
@@ -43,6 +49,8 @@ fn run_xtask() -> Result<()> {
         "test" => test(rest),
         "demo" => demo::demo(rest),
         "bench" => bench(rest),
+        "dist" => dist::dist(rest),
+        "deploy" => deploy::deploy_command(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -4,6 +4,7 @@ use std::{
     env,
     path::PathBuf,
     process::{Command, Stdio},
+    sync::Mutex,
 };
 
 use anyhow::{Context, Result, bail};
@@ -16,8 +17,9 @@ pub(crate) struct Requirement {
 }
 
 /// What `cargo xtask test` needs beyond the Rust toolchain: cmake builds Paho C, the
-/// integration tests start a real Mosquitto and compare against its own clients.
-pub(crate) const TEST_PACKAGES: [Requirement; 4] = [
+/// integration tests start a real Mosquitto and compare against its own clients; xtask's own
+/// tests score the systemd unit and deploy over ssh to a private sshd on 127.0.0.1.
+pub(crate) const TEST_PACKAGES: [Requirement; 8] = [
     Requirement {
         program: "cmake",
         package: "cmake",
@@ -33,6 +35,22 @@ pub(crate) const TEST_PACKAGES: [Requirement; 4] = [
     Requirement {
         program: "mosquitto_passwd",
         package: "mosquitto",
+    },
+    Requirement {
+        program: "systemd-analyze",
+        package: "systemd",
+    },
+    Requirement {
+        program: "sshd",
+        package: "openssh-server",
+    },
+    Requirement {
+        program: "ssh",
+        package: "openssh-client",
+    },
+    Requirement {
+        program: "ssh-keygen",
+        package: "openssh-client",
     },
 ];
 
@@ -96,7 +114,19 @@ pub(crate) fn ensure_packages(required: &[Requirement]) -> Result<()> {
         .filter(|r| !has_program(r.program))
         .map(|r| r.package)
         .collect();
+    missing.sort_unstable();
     missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // Tests run in parallel threads (or processes under nextest): one apt-get at a time.
+    static APT: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = APT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    missing.retain(|package| {
+        required
+            .iter()
+            .any(|r| r.package == *package && !has_program(r.program))
+    });
     if missing.is_empty() {
         return Ok(());
     }
@@ -111,6 +141,7 @@ pub(crate) fn ensure_packages(required: &[Requirement]) -> Result<()> {
     run(Command::new("apt-get").args(["update", "-q"]))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(["-o", "DPkg::Lock::Timeout=300"])
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     if let Some(still) = required.iter().find(|r| !has_program(r.program)) {
