@@ -26,7 +26,6 @@ Commands:
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
->>>>>>> dist
 ";
 
 fn main() -> ExitCode {

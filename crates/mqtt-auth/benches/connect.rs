@@ -82,7 +82,11 @@ fn main() {
     let password = format!("bench-{:016x}", rand::random::<u64>());
     let nodelay = std::env::var_os("BENCH_BROKER_NAGLE").is_none();
     let broker = BrokerBuilder::new()
-        .config_line(if nodelay { "set_tcp_nodelay true" } else { "set_tcp_nodelay false" })
+        .config_line(if nodelay {
+            "set_tcp_nodelay true"
+        } else {
+            "set_tcp_nodelay false"
+        })
         .user(USER, &password)
         .tls(TlsListener {
             ca_file: pki.ca_file().to_owned(),
