@@ -1,0 +1,3 @@
+//! End-to-end benchmark (placeholder).
+
+fn main() {}
