@@ -79,14 +79,13 @@ pub fn lock_path(configured: &Path, simulate: bool) -> PathBuf {
 
 fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     cli.validate().map_err(config_failure)?;
-    let settings = Settings::load(&Sources::from_process(cli.config.clone()))
-        .map_err(config_failure)?;
+    let settings =
+        Settings::load(&Sources::from_process(cli.config.clone())).map_err(config_failure)?;
     for warning in settings.warnings() {
         warn!("{warning}");
     }
     let ctl = settings.controller();
-    let simulate = cli.simulate
-        || (!cli.simulate && settings.hardware().map(|h| h.backend()) == Some(Backend::Sim));
+    let simulate = cli.simulate || settings.hardware().map(|h| h.backend()) == Some(Backend::Sim);
     if !simulate {
         settings.require_hardware().map_err(config_failure)?;
         if ctl.time_scale() != 1.0 {
@@ -143,9 +142,9 @@ fn spawn_probe(broker: BrokerSettings) {
             let report = probe::probe(&broker);
             let (anon, wrong) = (&report.anonymous, &report.wrong_password);
             match report.verdict() {
-                Verdict::Secure => info!(
-                    "broker security probe: anonymous {anon}, wrong password {wrong}: good"
-                ),
+                Verdict::Secure => {
+                    info!("broker security probe: anonymous {anon}, wrong password {wrong}: good")
+                }
                 Verdict::Insecure => warn!(
                     "broker security probe: the broker ACCEPTS clients it should refuse \
                      (anonymous {anon}, wrong password {wrong}); set `allow_anonymous false` and \

@@ -35,7 +35,6 @@ pub struct Cli {
         long,
         value_name = "C,B,T",
         value_delimiter = ',',
-        num_args = 3,
         requires = "simulate"
     )]
     pub sim_initial_c: Option<Vec<f64>>,
@@ -55,6 +54,9 @@ pub enum UsageError {
     /// `--time-scale` outside 1–100000 or not a number.
     #[error("--time-scale {0} is outside 1–100000; pass simulated seconds per real second")]
     TimeScale(f64),
+    /// `--sim-initial-c` without exactly three values.
+    #[error("--sim-initial-c takes three temperatures, collector,tank_bottom,tank_top; got {0}")]
+    InitialCount(usize),
     /// `--sim-initial-c` with a value that is not a plausible temperature.
     #[error("--sim-initial-c {0} is not a temperature between -50 and 150 °C")]
     InitialTemperature(f64),
@@ -67,6 +69,11 @@ impl Cli {
             && !(x.is_finite() && (TIME_SCALE_RANGE.0..=TIME_SCALE_RANGE.1).contains(&x))
         {
             return Err(UsageError::TimeScale(x));
+        }
+        if let Some(values) = &self.sim_initial_c
+            && values.len() != 3
+        {
+            return Err(UsageError::InitialCount(values.len()));
         }
         for &c in self.sim_initial_c.iter().flatten() {
             if !(c.is_finite() && (-50.0..=150.0).contains(&c)) {

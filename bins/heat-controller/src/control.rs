@@ -12,9 +12,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use heat_core::{
-    CommandError, CommandOutcome, Controller, EventKind, Output, Status, Timestamp,
-};
+use heat_core::{CommandError, CommandOutcome, Controller, EventKind, Output, Status, Timestamp};
 use heat_hw::{RelayOutputs, RelayRole, apply_output};
 use heat_mqtt::{InboundCommand, SessionHandle};
 use log::{debug, error, info, trace, warn};
@@ -160,7 +158,10 @@ impl<'a> ControlLoop<'a> {
 
     /// Runs until a [`Input::Stop`] arrives or every sender is gone. The first tick is at once.
     pub fn run(&mut self, inputs: &Receiver<Input>) -> LoopEnd {
-        let real_period = self.clock.real(self.settings.period).max(Duration::from_micros(1));
+        let real_period = self
+            .clock
+            .real(self.settings.period)
+            .max(Duration::from_micros(1));
         let mut next = Instant::now();
         let mut last_report = next;
         loop {

@@ -120,7 +120,11 @@ impl RelayOutputs for JournalRelays {
 
     fn safe_state(&mut self) -> Result<(), RelayError> {
         let result = self.plant.safe_state();
-        self.note(if result.is_ok() { "safe" } else { "safe failed" });
+        self.note(if result.is_ok() {
+            "safe"
+        } else {
+            "safe failed"
+        });
         result
     }
 }
@@ -188,44 +192,48 @@ pub fn simulated(options: &SimOptions) -> anyhow::Result<Plant> {
 pub fn hardware(hw: &HardwareSettings) -> anyhow::Result<Plant> {
     let mut relays = Vec::new();
     for cfg in hw.relay_configs() {
-        let relay = open_relay(&cfg).with_context(|| format!("cannot open the {} relay", cfg.role))?;
+        let relay =
+            open_relay(&cfg).with_context(|| format!("cannot open the {} relay", cfg.role))?;
         relays.push((cfg.role, relay));
     }
     let relays = SafeRelays::new(Box::new(GpioRelays::new(relays)));
-    let (sensors, delay, what): (Box<dyn SensorBank>, Box<dyn DelayNs>, String) =
-        match hw.backend() {
-            Backend::W1 => (
-                Box::new(W1Bank::new(StdFs, hw.w1_config())),
-                Box::new(SleepDelay),
-                format!("DS18B20 via the kernel w1 driver at {}", hw.w1_root().display()),
+    let (sensors, delay, what): (Box<dyn SensorBank>, Box<dyn DelayNs>, String) = match hw.backend()
+    {
+        Backend::W1 => (
+            Box::new(W1Bank::new(StdFs, hw.w1_config())),
+            Box::new(SleepDelay),
+            format!(
+                "DS18B20 via the kernel w1 driver at {}",
+                hw.w1_root().display()
             ),
-            Backend::Gpio => {
-                let bus = hw
-                    .bus()
-                    .context("[hardware] backend = \"gpio\" needs gpio_chip and gpio_line")?;
-                let pin = onewire_gpio::open_line(bus.chip(), bus.line()).with_context(|| {
-                    format!(
-                        "cannot open the 1-Wire line {} on {}",
-                        bus.line(),
-                        bus.chip().display()
-                    )
-                })?;
-                let wire = Ds18b20Bus::new(pin)
-                    .map_err(|e| anyhow::anyhow!("cannot start the 1-Wire bus: {e}"))?;
-                (
-                    Box::new(GpioBank::new(wire, hw.rom_addresses())),
-                    Box::new(SpinDelay),
-                    format!(
-                        "DS18B20 bit-banged on {} line {}",
-                        bus.chip().display(),
-                        bus.line()
-                    ),
+        ),
+        Backend::Gpio => {
+            let bus = hw
+                .bus()
+                .context("[hardware] backend = \"gpio\" needs gpio_chip and gpio_line")?;
+            let pin = onewire_gpio::open_line(bus.chip(), bus.line()).with_context(|| {
+                format!(
+                    "cannot open the 1-Wire line {} on {}",
+                    bus.line(),
+                    bus.chip().display()
                 )
-            }
-            Backend::Sim => anyhow::bail!(
-                "[hardware] backend = \"sim\" drives no hardware; run with --simulate instead"
-            ),
-        };
+            })?;
+            let wire = Ds18b20Bus::new(pin)
+                .map_err(|e| anyhow::anyhow!("cannot start the 1-Wire bus: {e}"))?;
+            (
+                Box::new(GpioBank::new(wire, hw.rom_addresses())),
+                Box::new(SpinDelay),
+                format!(
+                    "DS18B20 bit-banged on {} line {}",
+                    bus.chip().display(),
+                    bus.line()
+                ),
+            )
+        }
+        Backend::Sim => anyhow::bail!(
+            "[hardware] backend = \"sim\" drives no hardware; run with --simulate instead"
+        ),
+    };
     let description = format!("{what}; relays on GPIO");
     Ok(Plant {
         sensors,

@@ -71,6 +71,7 @@ fn out_of_range_values_are_usage_errors() {
 
 #[test]
 fn sim_initial_needs_three_values() {
-    assert!(parse(&["--simulate", "--sim-initial-c", "1,2"]).is_err());
+    let two = parse(&["--simulate", "--sim-initial-c", "1,2"]).unwrap();
+    assert_eq!(two.validate(), Err(UsageError::InitialCount(2)));
     assert!(parse(&["--simulate", "--sim-initial-c", "a,b,c"]).is_err());
 }

@@ -9,15 +9,24 @@ fn real_time_at_scale_one() {
     let start = Instant::now();
     let clock = LoopClock::starting_at(start, 1.0);
     assert_eq!(clock.at(start).as_millis(), 0);
-    assert_eq!(clock.at(start + Duration::from_millis(1500)).as_millis(), 1500);
+    assert_eq!(
+        clock.at(start + Duration::from_millis(1500)).as_millis(),
+        1500
+    );
 }
 
 #[test]
 fn scaled_time_runs_faster_and_real_periods_shrink() {
     let start = Instant::now();
     let clock = LoopClock::starting_at(start, 100.0);
-    assert_eq!(clock.at(start + Duration::from_millis(10)).as_millis(), 1000);
-    assert_eq!(clock.real(Duration::from_secs(30)), Duration::from_millis(300));
+    assert_eq!(
+        clock.at(start + Duration::from_millis(10)).as_millis(),
+        1000
+    );
+    assert_eq!(
+        clock.real(Duration::from_secs(30)),
+        Duration::from_millis(300)
+    );
 }
 
 #[test]
