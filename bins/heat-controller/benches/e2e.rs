@@ -208,7 +208,10 @@ fn main() {
         .start()
         .expect("mosquitto");
     let port = broker.port();
-    println!("{:<44} {:>8} {:>8} {:>8}", "series", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "{:<44} {:>8} {:>8} {:>8}",
+        "series", "p50 ms", "p99 ms", "max ms"
+    );
 
     // 1. The broker's own round trip: QoS 1 to a topic this client is subscribed to.
     let (client, inbox) = tester(port, "bench-rtt");
@@ -318,10 +321,18 @@ fn main() {
         "goals: echo p99 {:.3} ms vs 2 x broker p99 + 1 ms = {goal_echo:.3} ms ({}); echo p50 \
          {:.3} ms; startup p50 {:.1} ms vs 30 ms ({}); RSS {} vs 7 MB; private {} vs 1.5 MB",
         ms(echo_p99),
-        if ms(echo_p99) <= goal_echo { "met" } else { "MISSED" },
+        if ms(echo_p99) <= goal_echo {
+            "met"
+        } else {
+            "MISSED"
+        },
         ms(echo_p50),
         ms(start_p50),
-        if ms(start_p50) <= 30.0 { "met" } else { "MISSED" },
+        if ms(start_p50) <= 30.0 {
+            "met"
+        } else {
+            "MISSED"
+        },
         kb(rss),
         kb(anon),
     );
