@@ -22,7 +22,7 @@ cargo xtask <command>
 Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
   demo     start a private authenticated Mosquitto and connect to it with heat-diag
-  bench    [NAME...] run the benchmarks (step, sweep, connect) and print their tables
+  bench    [NAME...] run the benchmarks (step, sweep, connect, e2e) and print their tables
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
@@ -107,10 +107,11 @@ fn test(args: &[String]) -> Result<()> {
 }
 
 /// The workspace's benchmark targets, as (package, bench); each prints its own table.
-const BENCHES: [(&str, &str); 3] = [
+const BENCHES: [(&str, &str); 4] = [
     ("heat-core", "step"),
     ("heat-hw", "sweep"),
     ("mqtt-auth", "connect"),
+    ("heat-controller", "e2e"),
 ];
 
 /// Runs every benchmark target; arguments select targets by name.

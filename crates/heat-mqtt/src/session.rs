@@ -50,6 +50,10 @@ const ANSWER_CAPACITY: usize = 64;
 const POLL: Duration = Duration::from_millis(50);
 /// QoS of availability, state, discovery and subscriptions.
 const QOS: i32 = 1;
+/// Longest the session waits, after forwarding a command, for the control loop's answer, so the
+/// answer and the new state go out at once instead of at the next poll. The loop answers within
+/// microseconds unless it is in the middle of a sensor sweep.
+const ANSWER_WAIT: Duration = Duration::from_millis(20);
 /// Longest topic echoed in an answer.
 const MAX_ANSWER_TOPIC: usize = 128;
 
@@ -254,6 +258,7 @@ impl Session {
             link_info: LinkInfo::default(),
             last_published: None,
             start: Instant::now(),
+            awaiting_answer: false,
         };
         let thread = thread::Builder::new()
             .name("mqtt-session".into())
@@ -356,6 +361,8 @@ struct Runner {
     /// The status last published and when.
     last_published: Option<(Status, Instant)>,
     start: Instant,
+    /// A command was just forwarded to the control loop.
+    awaiting_answer: bool,
 }
 
 type Inbox = paho::SyncReceiver<Option<paho::Message>>;
@@ -553,6 +560,12 @@ impl Runner {
             }
             Err(paho::sync_channel::RecvTimeoutError::Timeout) => {}
         }
+        if std::mem::take(&mut self.awaiting_answer)
+            && let Ok(answer) = self.answers.recv_timeout(ANSWER_WAIT)
+            && let Err(e) = self.answer(client, &answer)
+        {
+            return self.lost(client, &e.to_string());
+        }
         while let Ok(answer) = self.answers.try_recv() {
             if let Err(e) = self.answer(client, &answer) {
                 return self.lost(client, &e.to_string());
@@ -599,6 +612,7 @@ impl Runner {
                 match self.commands.try_send(inbound) {
                     Ok(()) => {
                         debug!("MQTT command on {topic}: {command:?}");
+                        self.awaiting_answer = true;
                         Ok(())
                     }
                     Err(TrySendError::Full(_)) => {

@@ -1,0 +1,339 @@
+//! End to end: the controller process (release build) against a private Mosquitto on loopback,
+//! without TLS, next to the broker's own round trip measured in the same run.
+//!
+//! Prints: the broker's round trip (a client publishing QoS 1 to itself), command → state echo
+//! through the controller, startup → first state, the controller's resident and private memory
+//! after 1000 commands, and its CPU time per hour of steady operation (an idle real-time window
+//! for the fixed costs plus an accelerated simulation for the cost per tick).
+
+#![allow(clippy::print_stdout)]
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+use mqtt_auth::{
+    BrokerSettings, ClientId, Credentials, Protocol, Username,
+    connect::{Identity, MqttClient, connect, create_client},
+};
+use paho_mqtt as paho;
+use secrecy::SecretString;
+use test_mosquitto::BrokerBuilder;
+
+const ROUNDS: usize = 1000;
+const COMMANDS: usize = 1000;
+const STARTS: usize = 10;
+const CPU_WINDOW: Duration = Duration::from_secs(20);
+const CTL_PASSWORD: &str = "bench-ctl-Kq2Wm7Rz4Lp9";
+const TESTER_PASSWORD: &str = "bench-tester-Vb6Ns1Hd8Fx3";
+const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/#\n\
+                   topic read homeassistant/status\n\nuser tester\ntopic readwrite #\n";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Parameters toggled by the echo series, each between its default and a neighbour that keeps
+/// every cross-field rule.
+const TOGGLES: [(&str, f64, f64); 18] = [
+    ("dt_start", 8.0, 8.5),
+    ("dt_stop", 4.0, 4.5),
+    ("eco_dt_start", 10.0, 10.5),
+    ("eco_dt_stop", 6.0, 6.5),
+    ("collector_cooling", 90.0, 91.0),
+    ("collector_cooling_hysteresis", 4.0, 4.5),
+    ("boil_stop", 150.0, 155.0),
+    ("boil_stop_hysteresis", 10.0, 11.0),
+    ("tank_max", 90.0, 89.0),
+    ("tank_max_hysteresis", 5.0, 5.5),
+    ("heater_setpoint", 60.0, 59.0),
+    ("eco_heater_setpoint", 45.0, 44.0),
+    ("heater_hysteresis", 5.0, 5.5),
+    ("frost_on", 3.0, 2.5),
+    ("frost_off", 5.0, 5.5),
+    ("night_cooling_tank", 80.0, 79.0),
+    ("night_cooling_hysteresis", 5.0, 5.5),
+    ("night_cooling_dt", 5.0, 5.5),
+];
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn row(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
+    println!(
+        "{name:<44} {:>8.3} {:>8.3} {:>8.3}   (n = {})",
+        ms(p50),
+        ms(p99),
+        ms(samples[samples.len() - 1]),
+        samples.len()
+    );
+    (p50, p99)
+}
+
+fn tester(port: u16, id: &str) -> (MqttClient, paho::SyncReceiver<Option<paho::Message>>) {
+    let credentials = Credentials::new(
+        Username::new("tester").unwrap(),
+        SecretString::from(TESTER_PASSWORD.to_owned()),
+    )
+    .unwrap();
+    let s = BrokerSettings::new(
+        "127.0.0.1",
+        port,
+        Protocol::V311,
+        ClientId::new(id).unwrap(),
+        credentials,
+    );
+    let client = create_client(&s).expect("client");
+    let inbox = client.start_consuming();
+    connect(&client, &s, Identity::Configured, None).expect("connect");
+    (client, inbox)
+}
+
+/// Receives until a message satisfies `pred`; panics after [`WAIT`].
+fn recv_until(
+    inbox: &paho::SyncReceiver<Option<paho::Message>>,
+    mut pred: impl FnMut(&paho::Message) -> bool,
+) -> Instant {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match inbox.recv_timeout(left) {
+            Ok(Some(m)) if pred(&m) => return Instant::now(),
+            Ok(_) => {}
+            Err(e) => panic!("no matching message within {WAIT:?}: {e:?}"),
+        }
+    }
+}
+
+struct Ctl {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Ctl {
+    fn start(port: u16, id: &str, period_secs: u64, scale: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("heat.toml");
+        fs::write(
+            &config,
+            format!(
+                "[controller]\nlock_file = \"{}\"\nperiod_secs = {period_secs}\n\
+                 probe_anonymous = false\n",
+                dir.path().join("lock").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_heat-controller"))
+            .env_clear()
+            .current_dir(dir.path())
+            .env("RUST_LOG", "info")
+            .env("MQTT_BROKER", "127.0.0.1")
+            .env("MQTT_PORT", port.to_string())
+            .env("MQTT_CLIENT_ID", id)
+            .env("MQTT_USERNAME", "ctl")
+            .env("MQTT_PASSWORD", CTL_PASSWORD)
+            .arg("--config")
+            .arg(&config)
+            .args(["--simulate", "--time-scale", &scale.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("heat-controller starts");
+        Self { child, _dir: dir }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        let deadline = Instant::now() + WAIT;
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn proc_field_kb(path: &Path, key: &str) -> Option<u64> {
+    fs::read_to_string(path).ok()?.lines().find_map(|l| {
+        let rest = l.strip_prefix(key)?.strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// utime + stime of `pid`, seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of stat; `after` starts at field 3.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    ticks / clock_ticks_per_sec()
+}
+
+fn main() {
+    let broker = BrokerBuilder::new()
+        .config_line("set_tcp_nodelay true")
+        .user("ctl", CTL_PASSWORD)
+        .user("tester", TESTER_PASSWORD)
+        .acl(ACL)
+        .start()
+        .expect("mosquitto");
+    let port = broker.port();
+    println!(
+        "{:<44} {:>8} {:>8} {:>8}",
+        "series", "p50 ms", "p99 ms", "max ms"
+    );
+
+    // 1. The broker's own round trip: QoS 1 to a topic this client is subscribed to.
+    let (client, inbox) = tester(port, "bench-rtt");
+    client.subscribe("bench/rtt", 1).unwrap();
+    let rtt: Vec<Duration> = (0..ROUNDS)
+        .map(|i| {
+            let payload = i.to_string();
+            let start = Instant::now();
+            client
+                .publish(paho::Message::new("bench/rtt", payload.clone(), 1))
+                .unwrap();
+            recv_until(&inbox, |m| m.payload() == payload.as_bytes()) - start
+        })
+        .collect();
+    let (_, rtt_p99) = row("broker round trip (QoS 1 to itself)", rtt);
+    let _ = client.disconnect(None);
+
+    // 2. Startup to the first state (period 1 s, real time, no probe).
+    let (watch, inbox) = tester(port, "bench-start");
+    watch.subscribe("solar_heating/state", 1).unwrap();
+    // Drain the retained state of an earlier run, if any.
+    while inbox.recv_timeout(Duration::from_millis(200)).is_ok() {}
+    let mut starts = Vec::new();
+    for i in 0..STARTS {
+        let start = Instant::now();
+        let ctl = Ctl::start(port, &format!("bench-ctl-start-{i}"), 1, 1);
+        starts.push(recv_until(&inbox, |m| !m.retained()) - start);
+        ctl.stop();
+        while inbox.recv_timeout(Duration::from_millis(100)).is_ok() {}
+    }
+    let (start_p50, _) = row("process start -> first state received", starts);
+
+    // 3. Command -> state echo, 1000 commands; period 30 s in real time, so ticks rarely
+    //    publish in between and every echo is the command's own.
+    let ctl = Ctl::start(port, "bench-ctl-echo", 30, 1);
+    recv_until(&inbox, |m| !m.retained());
+    let mut echo = Vec::with_capacity(COMMANDS);
+    let pace = Duration::from_millis(60);
+    for i in 0..COMMANDS {
+        let (name, a, b) = TOGGLES[i % TOGGLES.len()];
+        let value = if (i / TOGGLES.len()).is_multiple_of(2) {
+            b
+        } else {
+            a
+        };
+        let began = Instant::now();
+        watch
+            .publish(paho::Message::new(
+                format!("solar_heating/{name}/set"),
+                value.to_string(),
+                1,
+            ))
+            .unwrap();
+        let got = recv_until(&inbox, |m| {
+            serde_json::from_slice::<serde_json::Value>(m.payload())
+                .ok()
+                .and_then(|v| v["parameters"][name].as_f64())
+                == Some(value)
+        });
+        echo.push(got - began);
+        // One command per topic per second at most: the session's rate limit.
+        thread::sleep(pace.saturating_sub(began.elapsed()));
+    }
+    let (echo_p50, echo_p99) = row("command -> state echo via heat-controller", echo);
+
+    let pid = ctl.pid();
+    let rss = proc_field_kb(Path::new(&format!("/proc/{pid}/status")), "VmRSS");
+    let rollup = PathBuf::from(format!("/proc/{pid}/smaps_rollup"));
+    let anon = proc_field_kb(&rollup, "Anonymous");
+    let dirty = proc_field_kb(&rollup, "Private_Dirty");
+
+    // 4. CPU: the echo controller idles in real time (period 30 s) while a second one runs the
+    //    same loop 1000× faster; both measured over the same window.
+    let fast = Ctl::start(port, "bench-ctl-fast", 30, 1000);
+    thread::sleep(Duration::from_secs(2));
+    let (idle0, fast0, t0) = (cpu_secs(pid), cpu_secs(fast.pid()), Instant::now());
+    thread::sleep(CPU_WINDOW);
+    let (idle1, fast1, window) = (cpu_secs(pid), cpu_secs(fast.pid()), t0.elapsed());
+    fast.stop();
+    ctl.stop();
+
+    let idle_per_hour = (idle1 - idle0) / window.as_secs_f64() * 3600.0;
+    let fast_ticks = window.as_secs_f64() * 1000.0 / 30.0;
+    let per_tick = ((fast1 - fast0) - (idle1 - idle0)).max(0.0) / fast_ticks;
+    let per_hour = idle_per_hour + per_tick * 120.0;
+    let kb = |v: Option<u64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v} kB"));
+
+    println!();
+    println!(
+        "memory after {COMMANDS} commands: VmRSS {}, Anonymous {}, Private_Dirty {}",
+        kb(rss),
+        kb(anon),
+        kb(dirty)
+    );
+    println!(
+        "CPU: idle (real time, 30 s period) {:.2} s per hour; {:.3} ms per tick (sim at 1000x, \
+         {:.0} ticks in {:.1} s); steady operation at 120 ticks/h: {:.2} s CPU per hour",
+        idle_per_hour,
+        per_tick * 1e3,
+        fast_ticks,
+        window.as_secs_f64(),
+        per_hour
+    );
+    println!();
+    let goal_echo = 2.0 * ms(rtt_p99) + 1.0;
+    println!(
+        "goals: echo p99 {:.3} ms vs 2 x broker p99 + 1 ms = {goal_echo:.3} ms ({}); echo p50 \
+         {:.3} ms; startup p50 {:.1} ms vs 30 ms ({}); RSS {} vs 7 MB; private {} vs 1.5 MB",
+        ms(echo_p99),
+        if ms(echo_p99) <= goal_echo {
+            "met"
+        } else {
+            "MISSED"
+        },
+        ms(echo_p50),
+        ms(start_p50),
+        if ms(start_p50) <= 30.0 {
+            "met"
+        } else {
+            "MISSED"
+        },
+        kb(rss),
+        kb(anon),
+    );
+}

@@ -1,0 +1,239 @@
+//! Startup and shutdown around the control loop.
+//!
+//! Order: validate the command line and load every setting (a configuration error ends here,
+//! exit 2, before anything is touched); take the lock file; open the plant and put every relay
+//! in its safe state; start the MQTT session; probe the broker in the background; run the loop.
+//! On SIGTERM/SIGINT: relays to their safe state, `offline` published by the session's
+//! shutdown, lock released, exit 0.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, SyncSender};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Context;
+use heat_config::{Backend, DEFAULT_LOCK_FILE, Settings, Sources};
+use heat_core::Controller;
+use heat_hw::RelayOutputs;
+use heat_mqtt::{Device, Session, SessionConfig, Topics};
+use log::{info, warn};
+use mqtt_auth::BrokerSettings;
+use mqtt_auth::probe::{self, Verdict};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::cli::Cli;
+use crate::clock::LoopClock;
+use crate::control::{ControlLoop, Input, LoopSettings};
+use crate::lock::LockFile;
+use crate::plant::{self, SimOptions};
+
+/// Exit code of a usage or configuration error.
+pub const EXIT_CONFIG: u8 = 2;
+/// Capacity of the loop's input channel (the session's command channel holds as many).
+const INPUT_CAPACITY: usize = 64;
+/// How long shutdown waits for the session to publish `offline` and disconnect.
+const SESSION_SHUTDOWN: Duration = Duration::from_millis(1500);
+/// Real time between the loop's timing reports in the log.
+const TIMING_REPORT: Duration = Duration::from_secs(600);
+/// Model and manufacturer shown in Home Assistant.
+const MODEL: &str = "heat-controller";
+const MANUFACTURER: &str = "DIY";
+
+/// A usage or configuration error: the process exits with [`EXIT_CONFIG`], having touched
+/// nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigFailure(pub String);
+
+fn config_failure(e: impl std::fmt::Display) -> anyhow::Error {
+    ConfigFailure(e.to_string()).into()
+}
+
+/// Everything decided before any hardware is touched.
+#[derive(Debug)]
+struct Plan {
+    settings: Settings,
+    simulate: bool,
+    time_scale: f64,
+    topics: Topics,
+    device: Device,
+    lock_file: PathBuf,
+}
+
+/// The Home Assistant node id from the topic prefix (`/` is not allowed in ids).
+pub fn node_id(prefix: &str) -> String {
+    prefix.replace('/', "_")
+}
+
+/// The lock file: `controller.lock_file`, except that a simulation left at the default path
+/// (which needs /run) uses one in the temp dir.
+pub fn lock_path(configured: &Path, simulate: bool) -> PathBuf {
+    if simulate && configured == Path::new(DEFAULT_LOCK_FILE) {
+        std::env::temp_dir().join("heat-controller-simulate.lock")
+    } else {
+        configured.to_owned()
+    }
+}
+
+fn plan(cli: &Cli) -> anyhow::Result<Plan> {
+    cli.validate().map_err(config_failure)?;
+    let settings =
+        Settings::load(&Sources::from_process(cli.config.clone())).map_err(config_failure)?;
+    for warning in settings.warnings() {
+        warn!("{warning}");
+    }
+    let ctl = settings.controller();
+    let simulate = cli.simulate || settings.hardware().map(|h| h.backend()) == Some(Backend::Sim);
+    if !simulate {
+        settings.require_hardware().map_err(config_failure)?;
+        if ctl.time_scale() != 1.0 {
+            warn!("controller.time_scale only applies with --simulate; running in real time");
+        }
+    }
+    let time_scale = if simulate {
+        cli.time_scale.unwrap_or(ctl.time_scale())
+    } else {
+        1.0
+    };
+    let topics =
+        Topics::new(settings.topic_prefix(), ctl.discovery_prefix()).map_err(config_failure)?;
+    let device = Device::new(
+        &node_id(settings.topic_prefix()),
+        ctl.device_name(),
+        MODEL,
+        MANUFACTURER,
+    )
+    .map_err(config_failure)?;
+    let lock_file = lock_path(ctl.lock_file(), simulate);
+    Ok(Plan {
+        settings,
+        simulate,
+        time_scale,
+        topics,
+        device,
+        lock_file,
+    })
+}
+
+/// Forwards SIGTERM and SIGINT to the loop as [`Input::Stop`].
+fn watch_signals(inputs: SyncSender<Input>) -> anyhow::Result<()> {
+    let mut signals =
+        Signals::new([SIGTERM, SIGINT]).context("cannot install the signal handlers")?;
+    thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                let _ = inputs.send(Input::Stop(format!("{name} received")));
+            }
+        })
+        .context("cannot start the signal thread")?;
+    Ok(())
+}
+
+/// Checks once, in the background, that the broker refuses anonymous clients and wrong
+/// passwords; never delays control.
+fn spawn_probe(broker: BrokerSettings) {
+    let spawned = thread::Builder::new()
+        .name("broker-probe".into())
+        .spawn(move || {
+            let report = probe::probe(&broker);
+            let (anon, wrong) = (&report.anonymous, &report.wrong_password);
+            match report.verdict() {
+                Verdict::Secure => {
+                    info!("broker security probe: anonymous {anon}, wrong password {wrong}: good")
+                }
+                Verdict::Insecure => warn!(
+                    "broker security probe: the broker ACCEPTS clients it should refuse \
+                     (anonymous {anon}, wrong password {wrong}); set `allow_anonymous false` and \
+                     a password_file in mosquitto.conf (heat-diag audit explains)"
+                ),
+                Verdict::Inconclusive => info!(
+                    "broker security probe inconclusive: anonymous {anon}, wrong password {wrong}"
+                ),
+            }
+        });
+    if let Err(e) = spawned {
+        warn!("broker security probe not started: {e}");
+    }
+}
+
+/// Runs the controller until SIGTERM/SIGINT.
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let plan = plan(cli)?;
+    let ctl = plan.settings.controller();
+    let clock = LoopClock::new(plan.time_scale);
+
+    let lock = LockFile::acquire(&plan.lock_file)?;
+    let (inputs_tx, inputs) = mpsc::sync_channel(INPUT_CAPACITY);
+    watch_signals(inputs_tx.clone())?;
+
+    let mut plant = if plan.simulate {
+        plant::simulated(&SimOptions {
+            seed: cli.seed,
+            initial_c: cli.initial_temperatures(),
+            journal: cli.relay_journal.clone(),
+        })?
+    } else {
+        plant::hardware(plan.settings.require_hardware().map_err(config_failure)?)?
+    };
+    plant
+        .relays
+        .safe_state()
+        .context("cannot put the relays in their safe state")?;
+    info!(
+        "relays safe (every load OFF); {}; period {} s{}; lock {}",
+        plant.description,
+        ctl.period().as_secs(),
+        if plan.simulate {
+            format!(", time scale {}", clock.scale())
+        } else {
+            String::new()
+        },
+        lock.path().display()
+    );
+
+    let session_config = SessionConfig::new(plan.topics.clone(), plan.device.clone())
+        .with_discovery(ctl.discovery())
+        .with_heartbeat(clock.real(ctl.heartbeat()));
+    let (session, commands) = Session::spawn(session_config, plan.settings.broker().clone())?;
+    thread::Builder::new()
+        .name("commands".into())
+        .spawn(move || {
+            for cmd in commands {
+                if inputs_tx.send(Input::Command(cmd)).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("cannot start the command thread")?;
+    if ctl.probe_anonymous() {
+        spawn_probe(plan.settings.broker().clone());
+    }
+
+    let controller = Controller::new(plan.settings.control_params().clone(), clock.now());
+    let settings = LoopSettings {
+        period: ctl.period(),
+        heartbeat: ctl.heartbeat(),
+        timing_report: TIMING_REPORT,
+    };
+    let end = ControlLoop::new(&mut plant, controller, clock, settings, &session).run(&inputs);
+
+    info!("{}: stopping after {} ticks", end.reason, end.ticks);
+    info!("{}", end.timing);
+    match plant.relays.safe_state() {
+        Ok(()) => info!("relays safe (every load OFF)"),
+        Err(e) => log::error!("relays: switching every load OFF failed: {e}"),
+    }
+    if let Err(e) = session.shutdown(SESSION_SHUTDOWN) {
+        warn!("MQTT session: {e}");
+    }
+    lock.release();
+    info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests;

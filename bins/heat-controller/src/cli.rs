@@ -1,0 +1,96 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Runs the solar heating controller: sensors, control logic and relays on a fixed period, with
+/// an authenticated MQTT session to Home Assistant.
+///
+/// Exit codes: 0 after SIGTERM/SIGINT, 1 a runtime failure (lock held, hardware), 2 a usage or
+/// configuration error (nothing was touched).
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// TOML settings file (default: $HEAT_CONFIG, if set).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Run on the simulated plant instead of sensors and relays; no hardware is touched.
+    #[arg(long)]
+    pub simulate: bool,
+
+    /// Seed of the simulated plant's weather and sensor noise (with --simulate).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "simulate")]
+    pub seed: u64,
+
+    /// Simulated seconds per real second, 1–100000; overrides controller.time_scale
+    /// (with --simulate).
+    #[arg(long, value_name = "X", requires = "simulate")]
+    pub time_scale: Option<f64>,
+
+    /// Initial collector, tank-bottom and tank-top temperatures of the simulated plant, °C
+    /// (with --simulate), e.g. `15,25,30`.
+    #[arg(
+        long,
+        value_name = "C,B,T",
+        value_delimiter = ',',
+        requires = "simulate"
+    )]
+    pub sim_initial_c: Option<Vec<f64>>,
+
+    /// Appends every write to a simulated relay to this file, one `<sim ms> <relay> ON|OFF`
+    /// line each (with --simulate): evidence of what the plant did, for tests and demos.
+    #[arg(long, value_name = "PATH", requires = "simulate")]
+    pub relay_journal: Option<PathBuf>,
+}
+
+/// The lowest and highest `--time-scale`, as for `controller.time_scale`.
+pub const TIME_SCALE_RANGE: (f64, f64) = (1.0, 100_000.0);
+
+/// A command-line value that parsed but makes no sense.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UsageError {
+    /// `--time-scale` outside 1–100000 or not a number.
+    #[error("--time-scale {0} is outside 1–100000; pass simulated seconds per real second")]
+    TimeScale(f64),
+    /// `--sim-initial-c` without exactly three values.
+    #[error("--sim-initial-c takes three temperatures, collector,tank_bottom,tank_top; got {0}")]
+    InitialCount(usize),
+    /// `--sim-initial-c` with a value that is not a plausible temperature.
+    #[error("--sim-initial-c {0} is not a temperature between -50 and 150 °C")]
+    InitialTemperature(f64),
+}
+
+impl Cli {
+    /// Checks what clap cannot: ranges and finiteness.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        if let Some(x) = self.time_scale
+            && !(x.is_finite() && (TIME_SCALE_RANGE.0..=TIME_SCALE_RANGE.1).contains(&x))
+        {
+            return Err(UsageError::TimeScale(x));
+        }
+        if let Some(values) = &self.sim_initial_c
+            && values.len() != 3
+        {
+            return Err(UsageError::InitialCount(values.len()));
+        }
+        for &c in self.sim_initial_c.iter().flatten() {
+            if !(c.is_finite() && (-50.0..=150.0).contains(&c)) {
+                return Err(UsageError::InitialTemperature(c));
+            }
+        }
+        Ok(())
+    }
+
+    /// The simulated plant's initial temperatures, if given.
+    pub fn initial_temperatures(&self) -> Option<(f64, f64, f64)> {
+        match self.sim_initial_c.as_deref() {
+            Some(&[c, b, t]) => Some((c, b, t)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! The loop on the simulated plant with a fake link that stops it after a number of states,
+//! so nothing here depends on wall-clock time.
+
+use std::cell::RefCell;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::time::Duration;
+
+use heat_core::{
+    Command, CommandError, CommandOutcome, Controller, Mode, Params, Status, Timestamp,
+};
+use heat_hw::sim::SimFault;
+use heat_hw::{RelayOutputs, RelayRole};
+use heat_mqtt::InboundCommand;
+
+use super::{ControlLoop, Input, Link, LoopSettings, SafeHold};
+use crate::clock::LoopClock;
+use crate::plant::{SimOptions, simulated};
+
+/// Records what the loop hands over; asks it to stop after `stop_after` states.
+struct FakeLink {
+    states: RefCell<Vec<Status>>,
+    reports: RefCell<Vec<(String, Result<CommandOutcome, CommandError>)>>,
+    stop: SyncSender<Input>,
+    stop_after: usize,
+}
+
+impl Link for FakeLink {
+    fn publish_state(&self, status: Status) {
+        let mut states = self.states.borrow_mut();
+        states.push(status);
+        if states.len() == self.stop_after {
+            self.stop.try_send(Input::Stop("enough".into())).unwrap();
+        }
+    }
+
+    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
+        self.reports
+            .borrow_mut()
+            .push((command.topic.clone(), result.clone()));
+    }
+}
+
+fn setup(stop_after: usize) -> (FakeLink, SyncSender<Input>, Receiver<Input>) {
+    let (tx, rx) = mpsc::sync_channel(64);
+    let link = FakeLink {
+        states: RefCell::default(),
+        reports: RefCell::default(),
+        stop: tx.clone(),
+        stop_after,
+    };
+    (link, tx, rx)
+}
+
+fn settings() -> LoopSettings {
+    LoopSettings {
+        period: Duration::from_secs(1),
+        heartbeat: Duration::from_secs(60),
+        timing_report: Duration::from_secs(3600),
+    }
+}
+
+fn command(topic: &str, command: Command) -> Input {
+    Input::Command(InboundCommand {
+        topic: topic.into(),
+        command,
+    })
+}
+
+#[test]
+fn safe_hold_table() {
+    let min = Duration::from_secs(60);
+    let t = Timestamp::from_secs;
+    let mut hold = SafeHold::new();
+    // (now, all relays read OFF, hold over?)
+    let table = [
+        (0, false, false),
+        (10, true, false),
+        (69, true, false),
+        (70, true, true),
+        (71, false, false),
+        (100, true, false),
+        (160, true, true),
+    ];
+    for (now, all_off, over) in table {
+        assert_eq!(hold.update(t(now), all_off, min), over, "at {now} s");
+    }
+}
+
+#[test]
+fn commands_are_applied_reported_and_shown_before_the_next_tick() {
+    let mut plant = simulated(&SimOptions::default()).unwrap();
+    let (link, tx, rx) = setup(40);
+    tx.send(command(
+        "solar_heating/mode/set",
+        Command::SetMode(Mode::Manual),
+    ))
+    .unwrap();
+    tx.send(command("solar_heating/pump/set", Command::SetPump(true)))
+        .unwrap();
+    // Refused: the heater needs manual mode, which it has; a parameter out of its cross rules is.
+    tx.send(command(
+        "solar_heating/dt_stop/set",
+        Command::SetParameter(heat_core::Parameter::DtStop, 20.0),
+    ))
+    .unwrap();
+    let clock = LoopClock::new(1000.0);
+    let controller = Controller::new(Params::default(), clock.now());
+    let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link).run(&rx);
+    assert_eq!(end.reason, "enough");
+    assert!(end.ticks >= 2, "{end:?}");
+
+    let reports = link.reports.borrow();
+    let verdicts: Vec<(&str, bool)> = reports
+        .iter()
+        .map(|(t, r)| (t.as_str(), r.is_ok()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("solar_heating/mode/set", true),
+            ("solar_heating/pump/set", true),
+            ("solar_heating/dt_stop/set", false)
+        ]
+    );
+    let states = link.states.borrow();
+    let last = states.last().unwrap();
+    assert_eq!(last.mode, Mode::Manual);
+    assert!(last.manual_pump && last.pump, "{last:?}");
+    assert!(plant.sim.as_ref().unwrap().with(|p| p.state().pump));
+}
+
+#[test]
+fn a_failing_relay_puts_every_load_off_and_holds_it() {
+    // A cold tank: the thermostat wants the heater ON; the pump relay cannot be written.
+    let mut plant = simulated(&SimOptions::default()).unwrap();
+    let sim = plant.sim.clone().unwrap();
+    sim.with(|p| p.inject(SimFault::RelayWrite(RelayRole::Pump)));
+    let (link, _tx, rx) = setup(30);
+    let clock = LoopClock::new(1000.0);
+    let controller = Controller::new(Params::default(), clock.now());
+    let mut lp = ControlLoop::new(&mut plant, controller, clock, settings(), &link);
+    lp.run(&rx);
+    assert!(lp.holding());
+    assert!(
+        lp.controller().status().heater,
+        "the controller still wants heat"
+    );
+    assert!(
+        !sim.with(|p| p.state().heater),
+        "but the heater is held OFF"
+    );
+    assert_eq!(plant.relays.get(RelayRole::Heater), Some(false));
+}
+
+#[test]
+fn the_loop_ends_when_every_input_is_gone_and_leaves_relays_to_the_guard() {
+    let mut plant = simulated(&SimOptions::default()).unwrap();
+    let sim = plant.sim.clone().unwrap();
+    let (unused_tx, _unused_rx) = mpsc::sync_channel(1);
+    let link = FakeLink {
+        states: RefCell::default(),
+        reports: RefCell::default(),
+        stop: unused_tx,
+        stop_after: usize::MAX,
+    };
+    let (tx, rx) = mpsc::sync_channel::<Input>(1);
+    drop(tx);
+    let clock = LoopClock::new(1000.0);
+    let controller = Controller::new(Params::default(), clock.now());
+    let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link).run(&rx);
+    assert_eq!(end.reason, "every input is gone");
+    assert_eq!(end.ticks, 1, "the first tick is at once");
+    plant.relays.set(RelayRole::Pump, true).unwrap();
+    drop(plant);
+    let s = sim.with(|p| p.state());
+    assert!(!s.pump && !s.heater);
+}

@@ -1,0 +1,328 @@
+//! The broker, the controller process and the recording test client.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{Arc, Mutex},
+    thread,
+    time::{Duration, Instant},
+};
+
+use mqtt_auth::{BrokerSettings, ClientId, Credentials, Protocol, Username};
+use paho_mqtt as paho;
+use secrecy::SecretString;
+use test_mosquitto::{Broker, BrokerBuilder};
+
+pub(crate) const CTL_PASSWORD: &str = "ctl-pw-Hq7Zr2Lm9Xw4Tp";
+pub(crate) const TESTER_PASSWORD: &str = "tester-pw-Nb3Vc8Kd1Fs6";
+
+pub(crate) const ACL: &str = "\
+user ctl
+topic readwrite solar_heating/#
+topic write homeassistant/#
+topic read homeassistant/status
+
+user tester
+topic readwrite #
+";
+
+pub(crate) const STATE: &str = "solar_heating/state";
+pub(crate) const AVAILABILITY: &str = "solar_heating/availability";
+pub(crate) const RESULT: &str = "solar_heating/result";
+
+/// Generous: the machine is shared and noisy.
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
+
+pub(crate) fn broker() -> Broker {
+    BrokerBuilder::new()
+        .user("ctl", CTL_PASSWORD)
+        .user("tester", TESTER_PASSWORD)
+        .acl(ACL)
+        .start()
+        .unwrap()
+}
+
+/// Waits until `cond` holds, polling; panics with `what` after [`DEADLINE`].
+pub(crate) fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How to start the controller.
+pub(crate) struct Spec {
+    pub(crate) port: u16,
+    pub(crate) username: Option<&'static str>,
+    pub(crate) password: Option<&'static str>,
+    pub(crate) toml: String,
+    pub(crate) args: Vec<String>,
+    pub(crate) rust_log: &'static str,
+}
+
+impl Spec {
+    /// `ctl` with its password, a 1 s period at 50× (a tick every 20 ms real), no probe.
+    pub(crate) fn new(port: u16) -> Self {
+        Self {
+            port,
+            username: Some("ctl"),
+            password: Some(CTL_PASSWORD),
+            toml: "[controller]\nperiod_secs = 1\nheartbeat_secs = 5\nprobe_anonymous = false\n"
+                .to_owned(),
+            args: vec!["--time-scale".into(), "50".into()],
+            rust_log: "info",
+        }
+    }
+}
+
+/// The controller process, with its stdout and stderr collected.
+pub(crate) struct Controller {
+    child: Option<Child>,
+    output: Arc<Mutex<String>>,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) journal: PathBuf,
+}
+
+fn collect(stream: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&line));
+            line.clear();
+        }
+    });
+}
+
+impl Controller {
+    pub(crate) fn start(spec: &Spec) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("lock");
+        let toml = format!(
+            "[controller]\nlock_file = \"{}\"\n{}",
+            lock.display(),
+            spec.toml.replacen("[controller]\n", "", 1)
+        );
+        let config = dir.path().join("heat.toml");
+        std::fs::write(&config, toml).unwrap();
+        let journal = dir.path().join("relays.journal");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_heat-controller"));
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .env("RUST_LOG", spec.rust_log)
+            .env("MQTT_BROKER", "127.0.0.1")
+            .env("MQTT_PORT", spec.port.to_string())
+            .env("MQTT_CLIENT_ID", "heat-ctl-under-test")
+            .arg("--config")
+            .arg(&config)
+            .arg("--simulate")
+            .arg("--relay-journal")
+            .arg(&journal)
+            .args(&spec.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(u) = spec.username {
+            cmd.env("MQTT_USERNAME", u);
+        }
+        if let Some(p) = spec.password {
+            cmd.env("MQTT_PASSWORD", p);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let output = Arc::new(Mutex::new(String::new()));
+        collect(child.stdout.take().unwrap(), Arc::clone(&output));
+        collect(child.stderr.take().unwrap(), Arc::clone(&output));
+        Self {
+            child: Some(child),
+            output,
+            dir,
+            journal,
+        }
+    }
+
+    pub(crate) fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    pub(crate) fn wait_log(&self, needle: &str) {
+        wait_for(&format!("{needle:?} in the controller's log"), || {
+            self.output().contains(needle)
+        });
+    }
+
+    pub(crate) fn journal(&self) -> String {
+        std::fs::read_to_string(&self.journal).unwrap_or_default()
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    pub(crate) fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// Waits for the exit (within [`DEADLINE`]); returns the status and the time it took.
+    pub(crate) fn wait_exit(&mut self) -> (ExitStatus, Duration) {
+        let since = Instant::now();
+        let child = self.child.as_mut().unwrap();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                // Let the readers drain the pipes.
+                thread::sleep(Duration::from_millis(50));
+                self.child = None;
+                return (status, since.elapsed());
+            }
+            assert!(since.elapsed() < DEADLINE, "the controller did not exit");
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub(crate) fn lock_path(&self) -> PathBuf {
+        self.dir.path().join("lock")
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One message as the test client saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub(crate) topic: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) retained: bool,
+}
+
+impl Seen {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.payload).into_owned()
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub(crate) fn tester_settings(port: u16, id: &str) -> BrokerSettings {
+    let credentials = Credentials::new(
+        Username::new("tester").unwrap(),
+        SecretString::from(TESTER_PASSWORD.to_owned()),
+    )
+    .unwrap();
+    BrokerSettings::new(
+        "127.0.0.1",
+        port,
+        Protocol::V311,
+        ClientId::new(id).unwrap(),
+        credentials,
+    )
+    .with_timing(Duration::from_secs(5), Duration::from_secs(5))
+}
+
+/// The test user's client: subscribed to `filter`, recording everything.
+pub(crate) struct Watcher {
+    client: mqtt_auth::connect::MqttClient,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Watcher {
+    pub(crate) fn new(port: u16, id: &str, filter: &str) -> Self {
+        let s = tester_settings(port, id);
+        let client = mqtt_auth::connect::create_client(&s).unwrap();
+        let inbox = client.start_consuming();
+        mqtt_auth::connect::connect(&client, &s, mqtt_auth::connect::Identity::Configured, None)
+            .unwrap();
+        client.subscribe(filter, 1).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        thread::spawn(move || {
+            for msg in inbox.iter().flatten() {
+                sink.lock().unwrap().push(Seen {
+                    topic: msg.topic().to_owned(),
+                    payload: msg.payload().to_vec(),
+                    retained: msg.retained(),
+                });
+            }
+        });
+        Self { client, seen }
+    }
+
+    pub(crate) fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    pub(crate) fn on(&self, topic: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|m| m.topic == topic)
+            .collect()
+    }
+
+    pub(crate) fn clear(&self) {
+        self.seen.lock().unwrap().clear();
+    }
+
+    /// Waits for a message on `topic` that satisfies `pred`, and returns it.
+    pub(crate) fn wait_on(&self, topic: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
+        let mut found = None;
+        wait_for(&format!("a matching message on {topic}"), || {
+            found = self.on(topic).into_iter().find(&pred);
+            found.is_some()
+        });
+        found.unwrap_or_else(|| unreachable!())
+    }
+
+    /// Waits for a state JSON that satisfies `pred`.
+    pub(crate) fn wait_state(
+        &self,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        self.wait_on(STATE, |m| pred(&m.json())).json()
+    }
+
+    /// Waits for the answer to a command on `topic` (the `n`-th from the start, 0-based).
+    pub(crate) fn wait_answer(&self, topic: &str) -> serde_json::Value {
+        self.wait_on(RESULT, |m| m.json()["topic"] == topic).json()
+    }
+
+    pub(crate) fn publish(&self, topic: &str, payload: &[u8]) {
+        self.client
+            .publish(paho::Message::new(topic, payload.to_vec(), 1))
+            .unwrap();
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.client.disconnect(None);
+    }
+}
+
+/// Reads one retained message from a fresh subscription (what a newcomer would see).
+pub(crate) fn retained(port: u16, id: &str, topic: &str) -> Option<Seen> {
+    let w = Watcher::new(port, id, topic);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        if let Some(m) = w.on(topic).into_iter().find(|m| m.retained) {
+            return Some(m);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    None
+}

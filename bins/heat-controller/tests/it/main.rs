@@ -1,0 +1,17 @@
+//! End-to-end tests of the `heat-controller` process against a real Mosquitto.
+//!
+//! Each test starts its own broker (test-mosquitto) with a password file and the deployment's
+//! ACL (the controller user `ctl` may use `solar_heating/#`, write `homeassistant/#` and read
+//! `homeassistant/status`; the test user `tester` may do anything), then the controller binary
+//! with a cleared environment, settings from variables and a TOML file in a temp dir, on the
+//! simulated plant at a high time scale. The test client is a plain paho client (as `tester`)
+//! that records every message. Nothing asserts wall-clock limits tighter than generous
+//! deadlines.
+
+// Tests print the figures they measure (shutdown time, attempts) for the test log.
+#![allow(clippy::print_stdout)]
+
+mod harness;
+mod resilience;
+mod run;
+mod startup;

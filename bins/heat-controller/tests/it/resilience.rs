@@ -1,0 +1,115 @@
+//! (c) The broker dies and comes back; the controller is killed; (d) the broker refuses the
+//! credentials. Control never depends on MQTT.
+
+use std::{thread, time::Duration};
+
+use crate::harness::{
+    AVAILABILITY, CTL_PASSWORD, Controller, STATE, Spec, Watcher, broker, retained, wait_for,
+};
+
+#[test]
+fn control_goes_on_through_a_broker_restart_and_everything_is_announced_again() {
+    let mut broker = broker();
+    let port = broker.port();
+    let ctl = Controller::start(&Spec::new(port));
+    let before = {
+        let w = Watcher::new(port, "watch-c1", "solar_heating/#");
+        w.wait_state(|s| s["heater"] == "ON")
+    };
+
+    broker.stop();
+    ctl.wait_log("MQTT connection lost");
+    // Observation window with the broker down; nothing is asserted about its length.
+    thread::sleep(Duration::from_secs(2));
+    broker.restart().unwrap();
+
+    // No persistence: whatever is retained now was published again after the restart.
+    let watcher = Watcher::new(port, "watch-c2", "#");
+    let online = retained(port, "watch-c3", AVAILABILITY);
+    wait_for("online again", || {
+        online.as_ref().is_some_and(|m| m.text() == "online")
+            || retained(port, "watch-c4", AVAILABILITY).is_some_and(|m| m.text() == "online")
+    });
+    let after = watcher.wait_state(|_| true);
+    assert!(
+        after["time"].as_str() > before["time"].as_str(),
+        "{before} / {after}"
+    );
+    assert!(
+        after["energy"]["heater_kwh"].as_f64() > before["energy"]["heater_kwh"].as_f64(),
+        "the heater kept running: {before} / {after}"
+    );
+    wait_for("discovery again", || {
+        retained(
+            port,
+            "watch-c5",
+            "homeassistant/select/solar_heating/mode/config",
+        )
+        .is_some()
+    });
+    watcher.publish("solar_heating/mode/set", b"eco");
+    assert_eq!(
+        watcher.wait_answer("solar_heating/mode/set")["accepted"],
+        true
+    );
+    watcher.wait_state(|s| s["mode"] == "eco");
+    assert!(ctl.output().contains("connection #2"), "{}", ctl.output());
+}
+
+#[test]
+fn a_killed_controller_leaves_offline_through_its_will() {
+    let broker = broker();
+    let mut ctl = Controller::start(&Spec::new(broker.port()));
+    let watcher = Watcher::new(broker.port(), "watch-c6", "solar_heating/#");
+    watcher.wait_on(AVAILABILITY, |m| m.text() == "online");
+    ctl.signal("KILL");
+    let (status, _) = ctl.wait_exit();
+    assert_eq!(status.code(), None, "killed by a signal");
+    wait_for("offline retained", || {
+        retained(broker.port(), "watch-c7", AVAILABILITY).is_some_and(|m| m.text() == "offline")
+    });
+    assert!(
+        watcher
+            .on(STATE)
+            .iter()
+            .all(|m| m.retained || !m.payload.is_empty())
+    );
+}
+
+#[test]
+fn rejected_credentials_leave_the_plant_controlled_and_the_broker_quiet() {
+    const WRONG: &str = "wrong-password-Zx81Qv";
+    let broker = broker();
+    let mut ctl = Controller::start(&Spec {
+        password: Some(WRONG),
+        rust_log: "trace",
+        ..Spec::new(broker.port())
+    });
+    ctl.wait_log("refused");
+    // Control goes on without MQTT: the thermostat switches the simulated heater.
+    wait_for("the heater ON in the relay journal", || {
+        ctl.journal().contains("heater ON")
+    });
+    // An observation window for retries (the policy waits minutes after a rejection).
+    thread::sleep(Duration::from_secs(6));
+    let attempts = broker.connection_attempts();
+    println!("connection attempts in the first ~6 s: {attempts}");
+    assert!(
+        (1..=2).contains(&attempts),
+        "{attempts} attempts:\n{}",
+        broker.log()
+    );
+    ctl.signal("TERM");
+    let (status, _) = ctl.wait_exit();
+    assert_eq!(status.code(), Some(0));
+    let out = ctl.output();
+    let line = out
+        .lines()
+        .find(|l| l.contains("refused") && l.contains("fix:"))
+        .unwrap_or_else(|| panic!("no refusal with its fix in:\n{out}"));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(
+        !out.contains(WRONG) && !out.contains(CTL_PASSWORD),
+        "a password leaked"
+    );
+}
