@@ -26,7 +26,8 @@ mod tests;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Print the report as JSON (schema in docs/hardware.md).
+    /// Print the report as JSON: schema, backend, bus, bus_error, devices (id, role or null,
+    /// celsius or null, error {kind, message} or null), missing (role, id), failed_roles, ok.
     #[arg(long)]
     json: bool,
     /// Read the w1 devices under this directory instead of `[hardware] w1_root` (backend w1
@@ -34,6 +35,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "PATH")]
     w1_root: Option<PathBuf>,
 }
+
+/// What a bus gave: each device id with its reading, or why the bus could not be listed.
+pub(crate) type Listing = Result<Vec<(String, Result<f64, SensorError>)>, String>;
 
 /// Version of the JSON report.
 const SCHEMA: u32 = 1;
@@ -116,7 +120,7 @@ pub(crate) fn kind(err: &SensorError) -> &'static str {
 pub(crate) fn build_report(
     backend: &'static str,
     bus: String,
-    listing: Result<Vec<(String, Result<f64, SensorError>)>, String>,
+    listing: Listing,
     configured: &[(SensorRole, String)],
 ) -> Report {
     let (found, bus_error) = match listing {
@@ -217,7 +221,7 @@ pub(crate) fn run(hardware: &HardwareSettings, args: &Args) -> ExitCode {
 
 /// Every `28-*` device under `root`, each read once (with the kernel's CRC verdict and one
 /// retry, and the bank's read timeout).
-fn read_w1(root: &Path) -> Result<Vec<(String, Result<f64, SensorError>)>, String> {
+fn read_w1(root: &Path) -> Listing {
     let ids = w1::discover(&mut StdFs, root).map_err(|e| {
         format!(
             "cannot list {}: {e} (is the w1 driver loaded? dtoverlay=w1-gpio in config.txt)",
@@ -241,9 +245,7 @@ fn read_w1(root: &Path) -> Result<Vec<(String, Result<f64, SensorError>)>, Strin
 }
 
 /// Searches the bit-banged bus, then converts once and reads every device found.
-fn read_gpio(
-    bus: &heat_config::BusSettings,
-) -> Result<Vec<(String, Result<f64, SensorError>)>, String> {
+fn read_gpio(bus: &heat_config::BusSettings) -> Listing {
     let where_ = format!("{} line {}", bus.chip().display(), bus.line());
     let pin = onewire_gpio::open_line(bus.chip(), bus.line())
         .map_err(|e| format!("cannot open the 1-Wire line {where_}: {e}"))?;
