@@ -7,6 +7,7 @@
 mod demo;
 mod deploy;
 mod dist;
+mod fuzz;
 mod system;
 mod tidy;
 
@@ -26,6 +27,8 @@ Commands:
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
+  fuzz     [--seconds N] [--runs N] [TARGET...] run the cargo-fuzz targets on nightly and print
+           executions per target (installs cargo-fuzz when missing)
 ";
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn run_xtask() -> Result<()> {
         "bench" => bench(rest),
         "dist" => dist::dist(rest),
         "deploy" => deploy::deploy_command(rest),
+        "fuzz" => fuzz::fuzz(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

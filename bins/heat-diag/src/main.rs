@@ -1,5 +1,5 @@
-//! `heat-diag`: checks settings, connects to the broker, audits its security and provisions a
-//! hardened Mosquitto setup.
+//! `heat-diag`: checks settings, connects to the broker, audits its security, provisions a
+//! hardened Mosquitto setup, lists the sensors and switches a relay for a wiring check.
 //!
 //! Exit codes: 0 all good, 1 a failure or finding, 2 a usage or configuration error.
 
@@ -10,6 +10,8 @@ mod connect;
 mod files;
 mod passwd;
 mod provision;
+mod relay;
+mod sensors;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -43,6 +45,13 @@ enum Command {
     /// Add or rotate one user in a Mosquitto password file; the password comes from stdin
     /// or is generated into a file, never from the command line.
     Passwd(passwd::Args),
+    /// List the DS18B20 sensors on the configured bus with their role, reading or error, and
+    /// the configured roles that are missing. Exit 1 when a configured role has no valid
+    /// reading.
+    Sensors(sensors::Args),
+    /// Switch one relay (pump or heater) for a wiring check, then back OFF. Refuses while the
+    /// controller runs (it holds [controller] lock_file).
+    Relay(relay::Args),
 }
 
 /// Exit code for a usage or configuration error.
@@ -84,6 +93,14 @@ fn main() -> ExitCode {
         }
         Command::Connect(args) => connect::run(&settings, &args),
         Command::Audit(args) => audit::run(&settings, &args),
+        Command::Sensors(args) => match settings.require_hardware() {
+            Ok(hardware) => sensors::run(hardware, &args),
+            Err(err) => {
+                eprintln!("heat-diag: configuration error: {err}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
+        Command::Relay(args) => relay::run(&settings, &args),
         Command::Provision(_) | Command::Passwd(_) => ExitCode::SUCCESS,
     }
 }

@@ -7,7 +7,9 @@ mod audit;
 mod check_config;
 mod connect;
 mod provision;
+mod relay;
 mod secrets;
+mod sensors;
 
 use std::{
     fs,

@@ -1117,3 +1117,158 @@ fn toml_string(value: &str) -> String {
     out.push('"');
     out
 }
+
+// --- Whole layers at once (the fuzz target `settings_load` on stable) ------------------------
+
+/// Every variable a whole-layer case may set (the password goes its own way).
+const LAYER_VARIABLES: &[&str] = &[
+    "MQTT_BROKER",
+    "MQTT_PORT",
+    "MQTT_USERNAME",
+    "MQTT_PASSWORD_FILE",
+    "MQTT_CLIENT_ID",
+    "MQTT_VERSION",
+    "MQTT_CA_FILE",
+    "MQTT_TLS",
+    "MQTT_CERT_FILE",
+    "MQTT_KEY_FILE",
+    "MQTT_TLS_INSECURE",
+    "MQTT_TOPIC_PREFIX",
+    "HEAT_CONFIG",
+    "HEAT_CONTROL_PERIOD_SECS",
+    "HEAT_DISCOVERY",
+    "CREDENTIALS_DIRECTORY",
+];
+
+/// A value that is sometimes right: small numbers, booleans, names and paths, or anything.
+fn layer_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9]{1,6}",
+        "(true|false|yes|no|1|0|3\\.1\\.1|5|localhost|heat|gpiochip0|w1|gpio|sim)",
+        "[a-z/._-]{1,20}",
+        any::<String>(),
+    ]
+}
+
+/// A TOML scalar: sometimes a valid one, sometimes raw text.
+fn toml_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        layer_value().prop_map(|v| toml_string(&v)),
+        "-?[0-9]{1,5}(\\.[0-9]{1,3})?",
+        "(true|false)",
+        "[^\n]{0,12}",
+    ]
+}
+
+/// TOML text made of table headers, known keys and raw lines, in any order.
+fn toml_text() -> impl Strategy<Value = String> {
+    let keys: Vec<&'static str> = [
+        crate::raw::MQTT_KEYS,
+        crate::raw::CONTROLLER_KEYS,
+        crate::raw::CONTROL_KEYS,
+        crate::raw::HARDWARE_KEYS,
+        crate::raw::RELAY_KEYS,
+        &["collector", "tank_bottom", "tank_top", "ambient"],
+    ]
+    .concat();
+    let line = prop_oneof![
+        proptest::sample::select(vec![
+            "[mqtt]",
+            "[controller]",
+            "[control]",
+            "[hardware]",
+            "[hardware.sensors]",
+            "[hardware.relays.pump]",
+            "[hardware.relays.heater]",
+        ])
+        .prop_map(str::to_owned),
+        (proptest::sample::select(keys), toml_value()).prop_map(|(k, v)| format!("{k} = {v}")),
+        any::<String>(),
+    ];
+    proptest::collection::vec(line, 0..8).prop_map(|lines| lines.join("\n"))
+}
+
+/// `.env` text: variable lines (quoted or not) and raw lines.
+fn dotenv_text() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        (proptest::sample::select(LAYER_VARIABLES), layer_value())
+            .prop_map(|(k, v)| format!("{k}={v}")),
+        (proptest::sample::select(LAYER_VARIABLES), layer_value()).prop_map(|(k, v)| {
+            let escaped = v.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("{k}=\"{escaped}\"")
+        }),
+        any::<String>(),
+    ];
+    proptest::collection::vec(line, 0..5).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary environment maps, `.env` text and TOML text together: never a panic, and the
+    /// password (from the environment, `.env` or a password file) is in no message.
+    #[test]
+    fn arbitrary_layers_never_panic_nor_leak(
+        password in "PW[A-Za-z0-9]{10,20}",
+        via in 0..3u8,
+        env in proptest::collection::vec(
+            (proptest::sample::select(LAYER_VARIABLES), layer_value(), any::<bool>()),
+            0..6,
+        ),
+        dotenv in proptest::option::of(dotenv_text()),
+        toml in proptest::option::of(toml_text()),
+        config_flag in any::<bool>(),
+    ) {
+        let others = env.iter().map(|(_, v, _)| v.as_str())
+            .chain(dotenv.as_deref())
+            .chain(toml.as_deref());
+        for text in others {
+            prop_assume!(!text.contains(&password));
+        }
+        let dir = tmp();
+        // A username by default, so that cases get past it; the map may replace it.
+        let mut sources = Sources::new(dir.path()).with_var("MQTT_USERNAME", "heat");
+        for (name, value, unicode) in &env {
+            sources = if *unicode {
+                sources.with_var(*name, value.clone())
+            } else {
+                sources.with_non_unicode_var(*name)
+            };
+        }
+        let mut dotenv_text = dotenv.clone().unwrap_or_default();
+        match via {
+            0 => sources = sources.with_var("MQTT_PASSWORD", password.clone()),
+            1 => dotenv_text.push_str(&format!("\nMQTT_PASSWORD={password}\n")),
+            _ => {
+                write(dir.path(), "pw", &format!("{password}\n"), 0o600);
+                sources = sources.with_var("MQTT_PASSWORD_FILE", "pw");
+            }
+        }
+        if dotenv.is_some() || via == 1 {
+            write(dir.path(), ".env", &dotenv_text, 0o600);
+        }
+        if let Some(toml) = &toml {
+            write(dir.path(), "heat.toml", toml, 0o600);
+        }
+        if config_flag {
+            sources = sources.with_config_path("heat.toml");
+        }
+        match Settings::load(&sources) {
+            Ok(settings) => {
+                let debug = format!("{settings:?}");
+                prop_assert!(!debug.contains(&password));
+                prop_assert!(!settings.effective().to_string().contains(&password));
+                prop_assert!(!settings.warnings().iter().any(|w| w.contains(&password)));
+            }
+            Err(err) => {
+                let shown = err.to_string();
+                prop_assert!(!shown.is_empty());
+                prop_assert!(!shown.contains(&password), "{}", shown);
+                let debug = format!("{err:?}");
+                prop_assert!(!debug.contains(&password));
+            }
+        }
+        let debug = format!("{sources:?}");
+        prop_assert!(!debug.contains(&password));
+    }
+}

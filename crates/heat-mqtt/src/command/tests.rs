@@ -315,3 +315,54 @@ proptest! {
         prop_assert!(!r.contains('\n'));
     }
 }
+
+/// Any suffix after the prefix, a real command topic, or any topic at all (the fuzz target
+/// `command_parse` draws topics the same way).
+fn suffix_topic_strategy() -> impl Strategy<Value = (String, Option<CommandTopic>)> {
+    let known: Vec<CommandTopic> = CommandTopic::all().collect();
+    prop_oneof![
+        any::<String>().prop_map(|s| (format!("{P}/{s}"), None)),
+        proptest::sample::select(known).prop_map(|c| (Topics::default().command(c), Some(c))),
+        any::<String>().prop_map(|s| (s, None)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// An accepted command is the one its topic carries, and a parameter is in its limits.
+    #[test]
+    fn accepted_commands_match_their_topic(
+        (topic, known) in suffix_topic_strategy(),
+        payload in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..80),
+            "[ \t\r\n]{0,2}(auto|eco|manual|off|ON|OFF|-?[0-9]{1,4}(\\.[05]{1,2})?)[ \t\r\n]{0,2}"
+                .prop_map(String::into_bytes),
+        ],
+    ) {
+        let Ok(cmd) = parse(P, &topic, &payload) else {
+            return Ok(());
+        };
+        prop_assert!(payload.len() <= MAX_PAYLOAD);
+        let which = CommandTopic::from_topic(P, &topic);
+        prop_assert!(which.is_some(), "accepted on {topic:?}");
+        if let Some(known) = known {
+            prop_assert_eq!(which, Some(known));
+        }
+        let matches = match cmd {
+            Command::SetMode(_) => which == Some(CommandTopic::Mode),
+            Command::SetPump(_) => which == Some(CommandTopic::Pump),
+            Command::SetHeater(_) => which == Some(CommandTopic::Heater),
+            Command::SetParameter(p, v) => {
+                let l = p.limits();
+                let k = ((v - l.min) / l.step).round();
+                which == Some(CommandTopic::Parameter(p))
+                    && v.is_finite()
+                    && v >= l.min
+                    && v <= l.max
+                    && (l.min + k * l.step - v).abs() <= 1e-9
+            }
+        };
+        prop_assert!(matches, "{cmd:?} from {topic:?}");
+    }
+}

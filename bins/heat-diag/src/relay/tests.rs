@@ -1,0 +1,260 @@
+//! Tests of the relay check against mocked output pins (polarity, safe state, interruption,
+//! write failures) and of the lock file.
+
+use std::{
+    fs::{File, OpenOptions},
+    io::{ErrorKind, Write},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+use embedded_hal_mock::eh1::MockError;
+use embedded_hal_mock::eh1::digital::{Mock as PinMock, State, Transaction as T};
+use heat_hw::{Polarity, RelayRole, relay::Relay};
+
+use super::lock::{ControllerLock, LockError, read_pid};
+use super::{Finish, exercise};
+
+const NO_HOLD: Duration = Duration::ZERO;
+
+/// Runs `exercise` on a relay over `pin`, dropping the relay afterwards; returns the result and
+/// the progress text.
+fn check(
+    pin: &PinMock,
+    polarity: Polarity,
+    on: bool,
+    hold: Duration,
+    stop: &mpsc::Receiver<i32>,
+) -> (Result<Finish, String>, String) {
+    let mut relay = Relay::new(pin.clone(), polarity).unwrap();
+    let mut out = Vec::new();
+    let result =
+        exercise(&mut relay, RelayRole::Pump, on, hold, stop, &mut out).map_err(|e| e.to_string());
+    drop(relay);
+    (result, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn active_low_on_is_low_then_back_high() {
+    // OFF at open (high), ON (low), OFF (high), OFF again on drop.
+    let mut pin = PinMock::new(&[
+        T::set(State::High),
+        T::set(State::Low),
+        T::set(State::High),
+        T::set(State::High),
+    ]);
+    let (_tx, rx) = mpsc::channel();
+    let (result, out) = check(&pin, Polarity::ActiveLow, true, NO_HOLD, &rx);
+    assert_eq!(result, Ok(Finish::Elapsed));
+    assert!(out.contains("pump ON (line low)"), "{out}");
+    assert!(
+        out.contains("pump OFF (line high): back in the safe state"),
+        "{out}"
+    );
+    pin.done();
+}
+
+#[test]
+fn active_high_on_is_high_then_back_low() {
+    let mut pin = PinMock::new(&[
+        T::set(State::Low),
+        T::set(State::High),
+        T::set(State::Low),
+        T::set(State::Low),
+    ]);
+    let (_tx, rx) = mpsc::channel();
+    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
+    assert_eq!(result, Ok(Finish::Elapsed));
+    assert!(out.contains("pump ON (line high)"), "{out}");
+    pin.done();
+}
+
+#[test]
+fn off_check_never_drives_the_on_level() {
+    let mut pin = PinMock::new(&std::array::from_fn::<_, 4, _>(|_| T::set(State::High)));
+    let (_tx, rx) = mpsc::channel();
+    let (result, out) = check(&pin, Polarity::ActiveLow, false, NO_HOLD, &rx);
+    assert_eq!(result, Ok(Finish::Elapsed));
+    assert!(out.contains("pump OFF (line high) for 0 s"), "{out}");
+    pin.done();
+}
+
+#[test]
+fn the_hold_lasts_its_time() {
+    let mut pin = PinMock::new(&[
+        T::set(State::Low),
+        T::set(State::High),
+        T::set(State::Low),
+        T::set(State::Low),
+    ]);
+    let (_tx, rx) = mpsc::channel();
+    let start = Instant::now();
+    let (result, _) = check(
+        &pin,
+        Polarity::ActiveHigh,
+        true,
+        Duration::from_millis(300),
+        &rx,
+    );
+    assert_eq!(result, Ok(Finish::Elapsed));
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    pin.done();
+}
+
+#[test]
+fn a_signal_during_the_hold_ends_it_and_switches_off() {
+    let mut pin = PinMock::new(&[
+        T::set(State::Low),
+        T::set(State::High),
+        T::set(State::Low),
+        T::set(State::Low),
+    ]);
+    let (tx, rx) = mpsc::channel();
+    let sender = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        tx.send(2).unwrap();
+    });
+    let start = Instant::now();
+    let (result, out) = check(
+        &pin,
+        Polarity::ActiveHigh,
+        true,
+        Duration::from_secs(60),
+        &rx,
+    );
+    sender.join().unwrap();
+    assert_eq!(result, Ok(Finish::Interrupted(2)));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(out.contains("back in the safe state"), "{out}");
+    pin.done();
+}
+
+#[test]
+fn a_signal_before_switching_leaves_the_load_off() {
+    // Only the OFF of the open and the OFF of the drop: never ON.
+    let mut pin = PinMock::new(&[T::set(State::Low), T::set(State::Low)]);
+    let (tx, rx) = mpsc::channel();
+    tx.send(15).unwrap();
+    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
+    assert_eq!(result, Ok(Finish::Interrupted(15)));
+    assert!(out.is_empty(), "{out}");
+    pin.done();
+}
+
+#[test]
+fn without_a_signal_source_the_hold_is_waited_out() {
+    let mut pin = PinMock::new(&[
+        T::set(State::Low),
+        T::set(State::High),
+        T::set(State::Low),
+        T::set(State::Low),
+    ]);
+    let (tx, rx) = mpsc::channel::<i32>();
+    drop(tx);
+    let start = Instant::now();
+    let (result, _) = check(
+        &pin,
+        Polarity::ActiveHigh,
+        true,
+        Duration::from_millis(200),
+        &rx,
+    );
+    assert_eq!(result, Ok(Finish::Elapsed));
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    pin.done();
+}
+
+#[test]
+fn a_failed_on_write_still_tries_off_and_reports() {
+    let mut pin = PinMock::new(&[
+        T::set(State::Low),
+        T::set(State::High).with_error(MockError::Io(ErrorKind::BrokenPipe)),
+        T::set(State::Low),
+        T::set(State::Low),
+    ]);
+    let (_tx, rx) = mpsc::channel();
+    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
+    let err = result.unwrap_err();
+    assert!(err.contains("BrokenPipe"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    pin.done();
+}
+
+#[test]
+fn a_failed_off_write_is_an_error() {
+    // The OFF after the hold fails; the drop tries once more.
+    let mut pin = PinMock::new(&[
+        T::set(State::High),
+        T::set(State::Low),
+        T::set(State::High).with_error(MockError::Io(ErrorKind::BrokenPipe)),
+        T::set(State::High),
+    ]);
+    let (_tx, rx) = mpsc::channel();
+    let (result, out) = check(&pin, Polarity::ActiveLow, true, NO_HOLD, &rx);
+    assert!(result.is_err());
+    assert!(!out.contains("safe state"), "{out}");
+    pin.done();
+}
+
+fn open(path: &std::path::Path) -> File {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .unwrap()
+}
+
+#[test]
+fn the_lock_is_refused_while_held_and_names_the_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run/lock");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut holder = open(&path);
+    holder.try_lock().unwrap();
+    holder.write_all(b"4242\n").unwrap();
+    let err = ControllerLock::acquire(&path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LockError::Held {
+                pid: Some(4242),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("pid 4242"), "{text}");
+    // The refused attempt leaves the holder's pid in place.
+    assert_eq!(read_pid(&mut holder), Some(4242));
+    holder.set_len(0).unwrap();
+    let err = ControllerLock::acquire(&path).unwrap_err();
+    assert!(err.to_string().contains("no pid in the file"), "{err}");
+}
+
+#[test]
+fn the_lock_creates_its_directory_writes_the_pid_and_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run/heat-controller/lock");
+    let lock = ControllerLock::acquire(&path).unwrap();
+    let mut other = open(&path);
+    assert_eq!(read_pid(&mut other), Some(std::process::id()));
+    assert!(other.try_lock().is_err(), "the lock must be exclusive");
+    drop(lock);
+    other.try_lock().unwrap();
+    assert_eq!(read_pid(&mut other), None);
+}
+
+#[test]
+fn an_unusable_lock_path_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let err = ControllerLock::acquire(&file.join("lock")).unwrap_err();
+    assert!(matches!(err, LockError::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("cannot lock"), "{err}");
+}
