@@ -418,16 +418,30 @@ impl Observed {
     }
 }
 
-/// `[2026-01-02T03:04:05.678Z WARN  target] text` → `03:04:05.678 WARN  target] text`, cut to
-/// 118 characters.
+/// `[2026-01-02T03:04:05.678Z WARN  target] text` → `03:04:05.678 WARN  target] text`, without
+/// the audit line's `time=`, `broker=` and `protocol=` fields (the panel has room for the user
+/// and the result), cut to 140 characters.
 fn short_log(line: &str) -> String {
-    let short = match (line.get(..1), line.get(12..24), line.get(25..)) {
+    let short = match (line.get(..1), line.get(12..24), line.get(26..)) {
         (Some("["), Some(time), Some(rest)) if line.get(11..12) == Some("T") => {
             format!("{time} {rest}")
         }
         _ => line.to_owned(),
     };
-    short.chars().take(118).collect()
+    let short = if short.contains("mqtt_auth::audit]") {
+        short
+            .split(' ')
+            .filter(|w| {
+                !["time=", "broker=", "protocol="]
+                    .iter()
+                    .any(|p| w.starts_with(p))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        short
+    };
+    short.chars().take(140).collect()
 }
 
 /// The run's result; `text` holds the printed summary lines. Fields beyond those [`Self::ok`]

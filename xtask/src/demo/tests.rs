@@ -200,6 +200,13 @@ fn controller_log_lines_are_classified() {
         short_log("[2026-01-01T12:34:56.789Z INFO  heat_mqtt::session] connected"),
         "12:34:56.789 INFO  heat_mqtt::session] connected"
     );
+    assert_eq!(
+        short_log(
+            "[2026-01-01T12:34:56.789Z INFO  mqtt_auth::audit] mqtt connect time=2026-01-01T12:34:56.789Z \
+             broker=localhost:8883 tls=on protocol=5 client_id=c user=u result=accepted code=0x00"
+        ),
+        "12:34:56.789 INFO  mqtt_auth::audit] mqtt connect tls=on client_id=c user=u result=accepted code=0x00"
+    );
 }
 
 #[test]
