@@ -23,7 +23,7 @@ mod check;
 mod tests;
 
 use std::{
-    collections::VecDeque,
+    collections::{BTreeMap, VecDeque},
     env, fmt,
     fs::{self, DirBuilder, File, OpenOptions},
     io::{BufRead, BufReader, IsTerminal, Read, Write},
@@ -360,6 +360,7 @@ struct Observed {
     audit_accepted_tls: usize,
     audit_lines: usize,
     interlocks: usize,
+    interlock_kinds: BTreeMap<String, usize>,
     events: VecDeque<String>,
 }
 
@@ -406,7 +407,13 @@ impl Observed {
                 self.audit_lines += 1;
             }
             LogLine::Audit => self.audit_lines += 1,
-            LogLine::Interlock => self.interlocks += 1,
+            LogLine::Interlock => {
+                self.interlocks += 1;
+                *self
+                    .interlock_kinds
+                    .entry(check::interlock_kind(line))
+                    .or_default() += 1;
+            }
             LogLine::Warning | LogLine::Other => {}
         }
         if kind != LogLine::Other || line.contains("heat_mqtt::session]") {
@@ -922,7 +929,20 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
             fmt_kwh(heater_kwh),
             ran_for.as_secs_f64() * opts.time_scale / 3600.0
         ),
-        format!("interlock events: {} (controller log)", seen.interlocks),
+        format!(
+            "interlock events: {} (controller log{})",
+            seen.interlocks,
+            if seen.interlock_kinds.is_empty() {
+                String::new()
+            } else {
+                let kinds: Vec<_> = seen
+                    .interlock_kinds
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {kind}"))
+                    .collect();
+                format!(": {}", kinds.join(", "))
+            }
+        ),
         format!(
             "safety violations: {} (of {} state messages checked)",
             seen.violations, seen.states

@@ -125,6 +125,17 @@ pub(crate) fn classify(line: &str) -> LogLine {
     }
 }
 
+/// The kind of an interlock line: `sensor fault`, `tank maximum`, `boil stop`, ... (the text
+/// before the first `:` of heat-core's reason).
+pub(crate) fn interlock_kind(line: &str) -> String {
+    let reason = line.split_once("] ").map_or(line, |(_, r)| r);
+    if reason.contains("sensor faulted") {
+        "sensor fault".to_owned()
+    } else {
+        reason.split(':').next().unwrap_or(reason).trim().to_owned()
+    }
+}
+
 /// Connection attempts in a Mosquitto log (with `connection_messages true`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Connections {

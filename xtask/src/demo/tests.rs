@@ -197,6 +197,18 @@ fn controller_log_lines_are_classified() {
         assert_eq!(check::classify(line), kind, "{line}");
     }
     assert_eq!(
+        check::interlock_kind(
+            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank_top sensor faulted: crc"
+        ),
+        "sensor fault"
+    );
+    assert_eq!(
+        check::interlock_kind(
+            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank maximum: tank 90.0 °C >= 90 °C"
+        ),
+        "tank maximum"
+    );
+    assert_eq!(
         short_log("[2026-01-01T12:34:56.789Z INFO  heat_mqtt::session] connected"),
         "12:34:56.789 INFO  heat_mqtt::session] connected"
     );
