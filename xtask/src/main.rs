@@ -22,7 +22,8 @@ cargo xtask <command>
 
 Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
-  demo     start a private authenticated Mosquitto and connect to it with heat-diag
+  demo     a provisioned TLS Mosquitto, the controller on a simulated plant, a live status
+           until Ctrl-C ([--duration SECONDS] for a summary instead; `demo --help`)
   bench    [NAME...] run the benchmarks (step, sweep, connect, e2e) and print their tables
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
