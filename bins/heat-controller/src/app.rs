@@ -18,8 +18,8 @@ use heat_core::Controller;
 use heat_hw::RelayOutputs;
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
 use log::{info, warn};
-use mqtt_auth::{BrokerSettings, RetryPolicy};
 use mqtt_auth::probe::{self, Verdict};
+use mqtt_auth::{BrokerSettings, RetryPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 

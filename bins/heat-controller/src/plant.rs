@@ -11,6 +11,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
+use crate::sim_faults::FaultSchedule;
 use anyhow::Context;
 use embedded_hal::delay::DelayNs;
 use heat_config::{Backend, HardwareSettings};
@@ -18,7 +19,6 @@ use heat_hw::onewire_gpio::{self, Ds18b20Bus, GpioBank, SpinDelay};
 use heat_hw::relay::{GpioRelays, cdev::open_relay};
 use heat_hw::sim::{SharedPlant, SimConfig, SimPlant};
 use heat_hw::w1::{StdFs, W1Bank};
-use crate::sim_faults::FaultSchedule;
 use heat_hw::{RelayError, RelayOutputs, RelayRole, SensorBank, VirtualClock};
 
 /// A [`DelayNs`] that sleeps: for the w1 driver's 750 ms conversions, where microsecond

@@ -21,7 +21,13 @@ fn a_schedule_parses_and_bad_entries_are_named() {
         (Duration::from_secs(600), Duration::from_secs(300))
     );
     assert_eq!(e[1].fault, SimFault::Disconnected(SensorRole::TankTop));
-    for bad in ["relay:valve@1+1", "crc:tank@1+1", "crc:tank_top@1", "x@1+1", "crc:collector@-1+2"] {
+    for bad in [
+        "relay:valve@1+1",
+        "crc:tank@1+1",
+        "crc:tank_top@1",
+        "x@1+1",
+        "crc:collector@-1+2",
+    ] {
         let err = bad.parse::<FaultSchedule>().unwrap_err();
         assert!(err.to_string().contains(bad), "{err}");
     }

@@ -11,6 +11,7 @@
 // Tests print the figures they measure (shutdown time, attempts) for the test log.
 #![allow(clippy::print_stdout)]
 
+mod faults;
 mod harness;
 mod resilience;
 mod run;
