@@ -456,7 +456,7 @@ fn the_password_changed_on_the_broker_then_fixed() {
         "{refusal}"
     );
     assert!(
-        refusal.contains("not authorised"),
+        refusal.contains("NotAuthorized"),
         "an auth refusal: {refusal}"
     );
     let (_, refused) = audited_attempts(&ctl);
@@ -541,7 +541,7 @@ fn an_expired_broker_certificate_is_a_certificate_error_then_recovers() {
         "a certificate error: {refusal}"
     );
     assert!(
-        !refusal.contains("not authorised"),
+        !refusal.contains("NotAuthorized"),
         "not an auth error: {refusal}"
     );
 

@@ -13,6 +13,7 @@
 
 mod faults;
 mod harness;
+mod load;
 mod resilience;
 mod run;
 mod startup;
