@@ -7,6 +7,7 @@
 mod demo;
 mod deploy;
 mod dist;
+mod soak;
 mod system;
 mod tidy;
 
@@ -23,6 +24,8 @@ Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
   demo     start a private authenticated Mosquitto and connect to it with heat-diag
   bench    [NAME...] run the benchmarks (step, sweep, connect, e2e) and print their tables
+  soak     [--restarts N] restart the broker N times (100) under the simulated controller with
+           sensor and relay faults; VmRSS, reconnects and attempts vs. the retry policy
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
@@ -48,6 +51,7 @@ fn run_xtask() -> Result<()> {
         "test" => test(rest),
         "demo" => demo::demo(rest),
         "bench" => bench(rest),
+        "soak" => soak::soak(rest),
         "dist" => dist::dist(rest),
         "deploy" => deploy::deploy_command(rest),
         "help" | "--help" | "-h" => {

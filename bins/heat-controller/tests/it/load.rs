@@ -96,7 +96,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
             }
             sent += 1;
         }
-        if sent % 10_000 == 0 {
+        if sent.is_multiple_of(10_000) {
             rss_max = rss_max.max(rss_kb(pid).unwrap_or(0));
         }
     }
