@@ -18,8 +18,8 @@ use heat_core::Controller;
 use heat_hw::RelayOutputs;
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
 use log::{info, warn};
-use mqtt_auth::BrokerSettings;
 use mqtt_auth::probe::{self, Verdict};
+use mqtt_auth::{BrokerSettings, RetryPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -175,6 +175,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             seed: cli.seed,
             initial_c: cli.initial_temperatures(),
             journal: cli.relay_journal.clone(),
+            faults: cli.sim_faults.clone(),
         })?
     } else {
         plant::hardware(plan.settings.require_hardware().map_err(config_failure)?)?
@@ -195,9 +196,18 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         lock.path().display()
     );
 
-    let session_config = SessionConfig::new(plan.topics.clone(), plan.device.clone())
+    let mut session_config = SessionConfig::new(plan.topics.clone(), plan.device.clone())
         .with_discovery(ctl.discovery())
         .with_heartbeat(clock.real(ctl.heartbeat()));
+    if let (true, Some(secs)) = (plan.simulate, cli.sim_rejected_backoff_secs) {
+        let first = Duration::from_secs(secs);
+        warn!("simulation: reconnects after a refusal start at {secs} s instead of 5 min");
+        session_config = session_config.with_retry(RetryPolicy {
+            rejected_initial: first,
+            rejected_max: first * 6,
+            ..RetryPolicy::default()
+        });
+    }
     let (session, commands) = Session::spawn(session_config, plan.settings.broker().clone())?;
     thread::Builder::new()
         .name("commands".into())

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::sim_faults::FaultSchedule;
+
 /// Runs the solar heating controller: sensors, control logic and relays on a fixed period, with
 /// an authenticated MQTT session to Home Assistant.
 ///
@@ -43,6 +45,18 @@ pub struct Cli {
     /// line each (with --simulate): evidence of what the plant did, for tests and demos.
     #[arg(long, value_name = "PATH", requires = "simulate")]
     pub relay_journal: Option<PathBuf>,
+
+    /// Faults to inject into the simulated plant (with --simulate), comma-separated
+    /// `FAULT@START+DURATION` in simulated seconds, e.g. `relay:heater@600+300,crc:tank_top@900+60`
+    /// (see `docs/reliability.md`). For fault-injection tests and `cargo xtask soak`.
+    #[arg(long, value_name = "SCHEDULE", requires = "simulate")]
+    pub sim_faults: Option<FaultSchedule>,
+
+    /// First reconnect delay after the broker refused the connection (auth, certificate), in real
+    /// seconds, instead of 5 min (with --simulate; the cap becomes 6 times this). Lets tests see
+    /// the controller recover from a fixed password or certificate without waiting 5 minutes.
+    #[arg(long, value_name = "SECS", requires = "simulate", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sim_rejected_backoff_secs: Option<u64>,
 }
 
 /// The lowest and highest `--time-scale`, as for `controller.time_scale`.

@@ -248,6 +248,9 @@ impl<'a> ControlLoop<'a> {
                 .min(self.settings.period * 10);
             sim.with(|p| p.step(dt));
             self.last_plant_step = now;
+            if let Some(faults) = self.plant.sim_faults.as_mut() {
+                sim.with(|p| faults.apply(now, p));
+            }
         }
         let sweep = self.plant.sensors.sweep(&mut *self.plant.delay);
         let readings = sweep.to_readings();

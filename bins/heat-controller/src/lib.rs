@@ -10,7 +10,8 @@
 //! - [`lock`]: the exclusive lock file that keeps two controllers off the same relays;
 //! - [`clock`]: heat-core's monotonic [`heat_core::Timestamp`] from [`std::time::Instant`],
 //!   scaled under `--simulate`;
-//! - [`timing`]: the loop's measurement of its own period jitter.
+//! - [`timing`]: the loop's measurement of its own period jitter;
+//! - [`sim_faults`]: `--sim-faults`, a schedule of faults for the simulated plant.
 
 pub mod app;
 pub mod cli;
@@ -18,4 +19,5 @@ pub mod clock;
 pub mod control;
 pub mod lock;
 pub mod plant;
+pub mod sim_faults;
 pub mod timing;

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
+use crate::sim_faults::FaultSchedule;
 use anyhow::Context;
 use embedded_hal::delay::DelayNs;
 use heat_config::{Backend, HardwareSettings};
@@ -139,6 +140,8 @@ pub struct Plant {
     pub delay: Box<dyn DelayNs>,
     /// The simulated plant, stepped by the loop, when simulating.
     pub sim: Option<SharedPlant>,
+    /// Faults the loop injects into the simulated plant on schedule (`--sim-faults`).
+    pub sim_faults: Option<FaultSchedule>,
     /// What it is, for the log.
     pub description: String,
 }
@@ -160,6 +163,8 @@ pub struct SimOptions {
     pub initial_c: Option<(f64, f64, f64)>,
     /// Relay journal file.
     pub journal: Option<std::path::PathBuf>,
+    /// Faults to inject on schedule.
+    pub faults: Option<FaultSchedule>,
 }
 
 /// The simulated plant (sensors and relays share it).
@@ -183,6 +188,7 @@ pub fn simulated(options: &SimOptions) -> anyhow::Result<Plant> {
         relays: SafeRelays::new(relays),
         delay: Box::new(VirtualClock::new()),
         sim: Some(shared),
+        sim_faults: options.faults.clone(),
         description: format!("simulated plant (seed {})", options.seed),
     })
 }
@@ -240,6 +246,7 @@ pub fn hardware(hw: &HardwareSettings) -> anyhow::Result<Plant> {
         relays,
         delay,
         sim: None,
+        sim_faults: None,
         description,
     })
 }

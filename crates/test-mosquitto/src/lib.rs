@@ -95,6 +95,8 @@ pub struct BrokerBuilder {
     tls: Option<TlsListener>,
     plain: bool,
     extra: Vec<String>,
+    address: String,
+    wrapper: Vec<String>,
 }
 
 impl Default for BrokerBuilder {
@@ -106,6 +108,8 @@ impl Default for BrokerBuilder {
             tls: None,
             plain: true,
             extra: Vec::new(),
+            address: "127.0.0.1".to_owned(),
+            wrapper: Vec::new(),
         }
     }
 }
@@ -155,6 +159,20 @@ impl BrokerBuilder {
         self
     }
 
+    /// Binds the listeners to `address` instead of 127.0.0.1 (e.g. an address inside a network
+    /// namespace, with [`BrokerBuilder::wrapper`]).
+    pub fn listen_address(mut self, address: &str) -> Self {
+        self.address = address.to_owned();
+        self
+    }
+
+    /// Starts `mosquitto` through this command prefix, e.g. `["ip", "netns", "exec", "ns1"]`.
+    /// The prefix must exec the broker (keep its process id) for [`Broker::pid`] to be its.
+    pub fn wrapper(mut self, prefix: &[&str]) -> Self {
+        self.wrapper = prefix.iter().map(|&a| a.to_owned()).collect();
+        self
+    }
+
     /// Writes the config into a new temp dir and starts the broker; returns once it accepts TCP.
     pub fn start(self) -> Result<Broker> {
         let program = find_program("mosquitto")?;
@@ -175,6 +193,7 @@ impl BrokerBuilder {
             dir,
             plain_port,
             tls_port,
+            wrapper: self.wrapper.clone(),
             child: None,
         };
         broker.spawn()?;
@@ -222,10 +241,10 @@ impl BrokerBuilder {
             line(extra);
         }
         if let Some(port) = plain {
-            line(&format!("listener {port} 127.0.0.1"));
+            line(&format!("listener {port} {}", self.address));
         }
         if let (Some(port), Some(tls)) = (tls, &self.tls) {
-            line(&format!("listener {port} 127.0.0.1"));
+            line(&format!("listener {port} {}", self.address));
             line(&format!("cafile {}", tls.ca_file.display()));
             line(&format!("certfile {}", tls.server.cert.display()));
             line(&format!("keyfile {}", tls.server.key.display()));
@@ -259,6 +278,7 @@ pub struct Broker {
     dir: tempfile::TempDir,
     plain_port: Option<u16>,
     tls_port: Option<u16>,
+    wrapper: Vec<String>,
     child: Option<Child>,
 }
 
@@ -297,6 +317,11 @@ impl Broker {
             .count()
     }
 
+    /// The config file (tests may edit it, then [`Broker::restart`]).
+    pub fn conf(&self) -> &Path {
+        &self.conf
+    }
+
     /// Stops the broker (SIGKILL) and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -314,7 +339,15 @@ impl Broker {
     fn spawn(&mut self) -> Result<()> {
         // Counted before the start: the new "running" line may be written before we look.
         let runs_before = self.log().matches(" running").count();
-        let child = Command::new(&self.program)
+        let mut command = match self.wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&self.program);
+                c
+            }
+            None => Command::new(&self.program),
+        };
+        let child = command
             .arg("-c")
             .arg(&self.conf)
             .stdin(Stdio::null())

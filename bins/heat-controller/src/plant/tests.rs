@@ -55,6 +55,7 @@ fn the_simulated_plant_starts_where_asked() {
         seed: 3,
         initial_c: Some((10.0, 91.0, 92.0)),
         journal: None,
+        faults: None,
     })
     .unwrap();
     let state = plant.sim.as_ref().unwrap().with(|p| p.state());

@@ -54,6 +54,7 @@ pub(crate) fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// How to start the controller.
 pub(crate) struct Spec {
+    pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) username: Option<&'static str>,
     pub(crate) password: Option<&'static str>,
@@ -66,6 +67,7 @@ impl Spec {
     /// `ctl` with its password, a 1 s period at 50× (a tick every 20 ms real), no probe.
     pub(crate) fn new(port: u16) -> Self {
         Self {
+            host: "127.0.0.1".to_owned(),
             port,
             username: Some("ctl"),
             password: Some(CTL_PASSWORD),
@@ -114,7 +116,7 @@ impl Controller {
         cmd.env_clear()
             .current_dir(dir.path())
             .env("RUST_LOG", spec.rust_log)
-            .env("MQTT_BROKER", "127.0.0.1")
+            .env("MQTT_BROKER", &spec.host)
             .env("MQTT_PORT", spec.port.to_string())
             .env("MQTT_CLIENT_ID", "heat-ctl-under-test")
             .arg("--config")
@@ -156,6 +158,13 @@ impl Controller {
 
     pub(crate) fn journal(&self) -> String {
         std::fs::read_to_string(&self.journal).unwrap_or_default()
+    }
+
+    /// True while the process has not exited.
+    pub(crate) fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -219,14 +228,14 @@ impl Seen {
     }
 }
 
-pub(crate) fn tester_settings(port: u16, id: &str) -> BrokerSettings {
+pub(crate) fn tester_settings_at(host: &str, port: u16, id: &str) -> BrokerSettings {
     let credentials = Credentials::new(
         Username::new("tester").unwrap(),
         SecretString::from(TESTER_PASSWORD.to_owned()),
     )
     .unwrap();
     BrokerSettings::new(
-        "127.0.0.1",
+        host,
         port,
         Protocol::V311,
         ClientId::new(id).unwrap(),
@@ -243,7 +252,11 @@ pub(crate) struct Watcher {
 
 impl Watcher {
     pub(crate) fn new(port: u16, id: &str, filter: &str) -> Self {
-        let s = tester_settings(port, id);
+        Self::at("127.0.0.1", port, id, filter)
+    }
+
+    pub(crate) fn at(host: &str, port: u16, id: &str, filter: &str) -> Self {
+        let s = tester_settings_at(host, port, id);
         let client = mqtt_auth::connect::create_client(&s).unwrap();
         let inbox = client.start_consuming();
         mqtt_auth::connect::connect(&client, &s, mqtt_auth::connect::Identity::Configured, None)
@@ -316,7 +329,12 @@ impl Drop for Watcher {
 
 /// Reads one retained message from a fresh subscription (what a newcomer would see).
 pub(crate) fn retained(port: u16, id: &str, topic: &str) -> Option<Seen> {
-    let w = Watcher::new(port, id, topic);
+    retained_at("127.0.0.1", port, id, topic)
+}
+
+/// [`retained`] from a broker at `host`.
+pub(crate) fn retained_at(host: &str, port: u16, id: &str, topic: &str) -> Option<Seen> {
+    let w = Watcher::at(host, port, id, topic);
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
         if let Some(m) = w.on(topic).into_iter().find(|m| m.retained) {

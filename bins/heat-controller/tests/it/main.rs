@@ -8,10 +8,12 @@
 //! that records every message. Nothing asserts wall-clock limits tighter than generous
 //! deadlines.
 
-// Tests print the figures they measure (shutdown time, attempts) for the test log.
-#![allow(clippy::print_stdout)]
+// Tests print the figures they measure (shutdown time, attempts, jitter, memory) for the test log.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod faults;
 mod harness;
+mod load;
 mod resilience;
 mod run;
 mod startup;

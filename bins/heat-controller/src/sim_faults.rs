@@ -1,0 +1,130 @@
+//! A schedule of faults for the simulated plant (`--sim-faults`, with `--simulate` only): what
+//! the fault-injection tests and `cargo xtask soak` use to break sensors and relays mid-run
+//! without touching the process.
+//!
+//! Syntax: comma-separated `FAULT@START+DURATION`, times in simulated seconds since the loop
+//! started, e.g. `relay:heater@600+300,disconnected:tank_top@1200+120`. Faults: `relay:ROLE`
+//! (writes to the relay fail, the load stays as it was), `disconnected:SENSOR` (−127 °C),
+//! `crc:SENSOR`, `missing:SENSOR`, `power_on:SENSOR` (85 °C). Each is injected at `START` and
+//! cleared at `START + DURATION`; both are logged.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use heat_core::Timestamp;
+use heat_hw::sim::{SimFault, SimPlant};
+use heat_hw::{RelayRole, SensorRole};
+use log::warn;
+
+/// One scheduled fault.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scheduled {
+    /// The fault.
+    pub fault: SimFault,
+    /// Injected at this simulated time since the start.
+    pub start: Duration,
+    /// Cleared after this long.
+    pub duration: Duration,
+    active: bool,
+    done: bool,
+}
+
+/// The whole schedule.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultSchedule {
+    entries: Vec<Scheduled>,
+}
+
+/// A `--sim-faults` value that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--sim-faults entry {0:?}: expected FAULT@START+DURATION (simulated seconds), FAULT one of \
+     relay:pump|heater, disconnected|crc|missing|power_on:collector|tank_bottom|tank_top|ambient"
+)]
+pub struct ScheduleError(pub String);
+
+fn parse_fault(text: &str) -> Option<SimFault> {
+    let (kind, role) = text.split_once(':')?;
+    if kind == "relay" {
+        let role = RelayRole::ALL.into_iter().find(|r| r.as_str() == role)?;
+        return Some(SimFault::RelayWrite(role));
+    }
+    let sensor = SensorRole::from_str(role).ok()?;
+    Some(match kind {
+        "disconnected" => SimFault::Disconnected(sensor),
+        "crc" => SimFault::Crc(sensor),
+        "missing" => SimFault::Missing(sensor),
+        "power_on" => SimFault::PowerOnValue(sensor),
+        _ => return None,
+    })
+}
+
+fn parse_entry(text: &str) -> Option<Scheduled> {
+    let (fault, when) = text.trim().split_once('@')?;
+    let (start, duration) = when.split_once('+')?;
+    let secs = |s: &str| s.parse::<u64>().ok().map(Duration::from_secs);
+    Some(Scheduled {
+        fault: parse_fault(fault)?,
+        start: secs(start)?,
+        duration: secs(duration)?,
+        active: false,
+        done: false,
+    })
+}
+
+impl FromStr for FaultSchedule {
+    type Err = ScheduleError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let entries = s
+            .split(',')
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| parse_entry(e).ok_or_else(|| ScheduleError(e.to_owned())))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { entries })
+    }
+}
+
+struct FaultName(SimFault);
+
+impl fmt::Display for FaultName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SimFault::RelayWrite(r) => write!(f, "relay:{r}"),
+            SimFault::Disconnected(s) => write!(f, "disconnected:{s}"),
+            SimFault::Crc(s) => write!(f, "crc:{s}"),
+            SimFault::Missing(s) => write!(f, "missing:{s}"),
+            SimFault::PowerOnValue(s) => write!(f, "power_on:{s}"),
+            SimFault::Stuck(s, c) => write!(f, "stuck:{s}={c}"),
+        }
+    }
+}
+
+impl FaultSchedule {
+    /// The entries.
+    pub fn entries(&self) -> &[Scheduled] {
+        &self.entries
+    }
+
+    /// Injects the faults due at `now` (time since the loop's start) and clears the expired.
+    pub fn apply(&mut self, now: Timestamp, plant: &mut SimPlant) {
+        let now = Duration::from_millis(now.as_millis());
+        for e in &mut self.entries {
+            if !e.active && !e.done && now >= e.start {
+                plant.inject(e.fault);
+                e.active = true;
+                warn!("simulated fault injected: {}", FaultName(e.fault));
+            }
+            if e.active && now >= e.start.saturating_add(e.duration) {
+                plant.clear_fault(e.fault);
+                e.active = false;
+                e.done = true;
+                warn!("simulated fault cleared: {}", FaultName(e.fault));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

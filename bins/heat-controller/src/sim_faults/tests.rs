@@ -1,0 +1,49 @@
+//! Parsing and applying `--sim-faults` schedules.
+
+use std::time::Duration;
+
+use heat_core::Timestamp;
+use heat_hw::sim::{SimConfig, SimFault, SimPlant};
+use heat_hw::{RelayRole, SensorRole};
+
+use super::FaultSchedule;
+
+#[test]
+fn a_schedule_parses_and_bad_entries_are_named() {
+    let s: FaultSchedule = "relay:heater@600+300, disconnected:tank_top@10+5,"
+        .parse()
+        .unwrap();
+    let e = s.entries();
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0].fault, SimFault::RelayWrite(RelayRole::Heater));
+    assert_eq!(
+        (e[0].start, e[0].duration),
+        (Duration::from_secs(600), Duration::from_secs(300))
+    );
+    assert_eq!(e[1].fault, SimFault::Disconnected(SensorRole::TankTop));
+    for bad in [
+        "relay:valve@1+1",
+        "crc:tank@1+1",
+        "crc:tank_top@1",
+        "x@1+1",
+        "crc:collector@-1+2",
+    ] {
+        let err = bad.parse::<FaultSchedule>().unwrap_err();
+        assert!(err.to_string().contains(bad), "{err}");
+    }
+}
+
+#[test]
+fn faults_are_injected_at_their_start_and_cleared_after_their_duration() {
+    let mut plant = SimPlant::new(SimConfig::default());
+    let mut s: FaultSchedule = "crc:collector@10+5".parse().unwrap();
+    let at = |secs: u64| Timestamp::from_millis(secs * 1000);
+    s.apply(at(9), &mut plant);
+    assert!(plant.faults().is_empty());
+    s.apply(at(10), &mut plant);
+    assert_eq!(plant.faults(), &[SimFault::Crc(SensorRole::Collector)]);
+    s.apply(at(15), &mut plant);
+    assert!(plant.faults().is_empty());
+    s.apply(at(20), &mut plant);
+    assert!(plant.faults().is_empty(), "never injected again");
+}
