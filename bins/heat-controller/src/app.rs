@@ -31,7 +31,7 @@ use crate::plant::{self, SimOptions};
 
 /// Exit code of a usage or configuration error.
 pub const EXIT_CONFIG: u8 = 2;
-/// Capacity of the loop's input channel (the session's command channel holds as many).
+/// Capacity of the loop's input channel, which the MQTT session fills with commands directly.
 const INPUT_CAPACITY: usize = 64;
 /// How long shutdown waits for the session to publish `offline` and disconnect.
 const SESSION_SHUTDOWN: Duration = Duration::from_millis(1500);
@@ -208,17 +208,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             ..RetryPolicy::default()
         });
     }
-    let (session, commands) = Session::spawn(session_config, plan.settings.broker().clone())?;
-    thread::Builder::new()
-        .name("commands".into())
-        .spawn(move || {
-            for cmd in commands {
-                if inputs_tx.send(Input::Command(cmd)).is_err() {
-                    break;
-                }
-            }
-        })
-        .context("cannot start the command thread")?;
+    let session = Session::spawn_into(session_config, plan.settings.broker().clone(), inputs_tx)?;
     if ctl.probe_anonymous() {
         spawn_probe(plan.settings.broker().clone());
     }

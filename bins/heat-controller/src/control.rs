@@ -49,6 +49,12 @@ pub enum Input {
     Stop(String),
 }
 
+impl From<InboundCommand> for Input {
+    fn from(command: InboundCommand) -> Self {
+        Input::Command(command)
+    }
+}
+
 /// How the loop runs. Durations are in the controller's (simulated) time; the loop divides by
 /// the clock's scale for real waits.
 #[derive(Debug, Clone)]

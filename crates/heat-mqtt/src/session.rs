@@ -5,8 +5,15 @@
 //! The control loop holds a [`SessionHandle`]: [`SessionHandle::publish_state`] puts the latest
 //! [`Status`] into a one-value slot (older snapshots are overwritten, never queued),
 //! [`SessionHandle::report`] answers a command once the controller has applied or refused it, and
-//! [`SessionHandle::link`] tells the status display how the link is. Validated commands arrive on a
-//! bounded channel; when it is full the command is refused as "controller busy".
+//! [`SessionHandle::link`] tells the status display how the link is. Validated commands go into
+//! a bounded channel of the caller's choosing ([`Session::spawn_into`] lets them share the
+//! control loop's own input channel); when it is full the command is refused as "controller
+//! busy".
+//!
+//! The thread never polls: it sleeps in one `select` over paho's inbox, the answers and a wake-up
+//! channel the handle signals on every new state, with a timeout only for the next heartbeat or
+//! reconnect attempt. A command thus crosses paho's callback thread, this thread and the control
+//! loop, and its new state goes out as soon as the loop has applied it.
 //!
 //! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
 //! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
@@ -24,6 +31,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
+use crossbeam_channel::{self as channel, select};
 use heat_core::{Command, CommandError, CommandOutcome, Status};
 use log::{debug, error, info, warn};
 use mqtt_auth::{
@@ -46,14 +54,12 @@ pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
 /// Capacity of the queue of answers from [`SessionHandle::report`].
 const ANSWER_CAPACITY: usize = 64;
-/// Longest the session thread waits before looking at its inputs again.
-const POLL: Duration = Duration::from_millis(50);
 /// QoS of availability, state, discovery and subscriptions.
 const QOS: i32 = 1;
-/// Longest the session waits, after forwarding a command, for the control loop's answer, so the
-/// answer and the new state go out at once instead of at the next poll. The loop answers within
-/// microseconds unless it is in the middle of a sensor sweep.
-const ANSWER_WAIT: Duration = Duration::from_millis(20);
+/// After an unconfirmed "connection lost" marker: how often and how long to look at paho's
+/// connected flag again.
+const RECHECK: Duration = Duration::from_millis(100);
+const RECHECK_FOR: Duration = Duration::from_secs(5);
 /// Longest topic echoed in an answer.
 const MAX_ANSWER_TOPIC: usize = 128;
 
@@ -234,13 +240,30 @@ pub struct Session(());
 
 impl Session {
     /// Starts the session thread. Returns the handle for the control loop and the receiver of
-    /// validated commands.
+    /// validated commands (a channel of the configured capacity).
     pub fn spawn(
         config: SessionConfig,
         settings: BrokerSettings,
     ) -> Result<(SessionHandle, Receiver<InboundCommand>), SessionError> {
         let (commands_tx, commands_rx) = mpsc::sync_channel(config.command_capacity);
-        let (answers_tx, answers_rx) = mpsc::sync_channel(ANSWER_CAPACITY);
+        let handle = Self::spawn_into(config, settings, commands_tx)?;
+        Ok((handle, commands_rx))
+    }
+
+    /// Starts the session thread, sending validated commands into `commands` as `T`: the
+    /// control loop's own input channel, so a command reaches the loop without another thread
+    /// in between. The configured command capacity does not apply; the channel's own does.
+    pub fn spawn_into<T>(
+        config: SessionConfig,
+        settings: BrokerSettings,
+        commands: SyncSender<T>,
+    ) -> Result<SessionHandle, SessionError>
+    where
+        T: From<InboundCommand> + Send + 'static,
+    {
+        let (answers_tx, answers_rx) = channel::bounded(ANSWER_CAPACITY);
+        // One pending wake-up is enough: the session reads the latest state when it wakes.
+        let (wake_tx, wake_rx) = channel::bounded(1);
         let (done_tx, done_rx) = mpsc::sync_channel(1);
         let shared = Arc::new(Shared {
             latest: Mutex::new(None),
@@ -253,12 +276,13 @@ impl Session {
             config,
             settings,
             shared: Arc::clone(&shared),
-            commands: commands_tx,
+            commands,
             answers: answers_rx,
+            wake: wake_rx,
             link_info: LinkInfo::default(),
             last_published: None,
             start: Instant::now(),
-            awaiting_answer: false,
+            recheck_until: None,
         };
         let thread = thread::Builder::new()
             .name("mqtt-session".into())
@@ -267,15 +291,13 @@ impl Session {
                 let _ = done_tx.send(());
             })
             .map_err(SessionError::Spawn)?;
-        Ok((
-            SessionHandle {
-                shared,
-                answers: answers_tx,
-                done: done_rx,
-                thread: Some(thread),
-            },
-            commands_rx,
-        ))
+        Ok(SessionHandle {
+            shared,
+            answers: answers_tx,
+            wake: wake_tx,
+            done: done_rx,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -283,7 +305,8 @@ impl Session {
 #[derive(Debug)]
 pub struct SessionHandle {
     shared: Arc<Shared>,
-    answers: SyncSender<Answer>,
+    answers: channel::Sender<Answer>,
+    wake: channel::Sender<()>,
     done: Receiver<()>,
     thread: Option<JoinHandle<()>>,
 }
@@ -300,13 +323,19 @@ impl SessionHandle {
             .latest
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
+        self.wake();
+    }
+
+    /// Wakes the session thread; a wake-up already pending covers this one.
+    fn wake(&self) {
+        let _ = self.wake.try_send(());
     }
 
     /// Answers `command` on the result topic with the controller's verdict. Dropped (and logged)
     /// when the answer queue is full.
     pub fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
         let answer = Answer::from_outcome(&command.topic, result);
-        if let Err(TrySendError::Full(a) | TrySendError::Disconnected(a)) =
+        if let Err(channel::TrySendError::Full(a) | channel::TrySendError::Disconnected(a)) =
             self.answers.try_send(answer)
         {
             warn!(
@@ -329,6 +358,7 @@ impl SessionHandle {
     /// `timeout`. After a timeout the thread is left to finish on its own.
     pub fn shutdown(mut self, timeout: Duration) -> Result<(), SessionError> {
         self.shared.stop.store(true, Ordering::SeqCst);
+        self.wake();
         match self.done.recv_timeout(timeout) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => match self.thread.take() {
                 Some(t) => t.join().map_err(|_| SessionError::Panicked),
@@ -346,30 +376,48 @@ impl Drop for SessionHandle {
     /// Tells the thread to stop without waiting for it.
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        self.wake();
     }
 }
 
-struct Runner {
+struct Runner<T> {
     config: SessionConfig,
     settings: BrokerSettings,
     shared: Arc<Shared>,
-    commands: SyncSender<InboundCommand>,
-    answers: Receiver<Answer>,
+    commands: SyncSender<T>,
+    answers: channel::Receiver<Answer>,
+    /// Signalled by the handle on every new state and at shutdown.
+    wake: channel::Receiver<()>,
     limiter: RateLimiter,
     schedule: RetrySchedule,
     link_info: LinkInfo,
     /// The status last published and when.
     last_published: Option<(Status, Instant)>,
     start: Instant,
-    /// A command was just forwarded to the control loop.
-    awaiting_answer: bool,
+    /// A "connection lost" marker came while paho still said connected: look again until then.
+    recheck_until: Option<Instant>,
 }
 
 type Inbox = paho::SyncReceiver<Option<paho::Message>>;
 
-impl Runner {
+impl<T: From<InboundCommand>> Runner<T> {
     fn stopping(&self) -> bool {
         self.shared.stop.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps until woken (a new state, shutdown) or `timeout`; answers that arrive meanwhile
+    /// are dropped, since they cannot be delivered while disconnected and are not retained.
+    fn idle(&self, timeout: Duration) {
+        select! {
+            recv(self.wake) -> woken => {
+                if woken.is_err() {
+                    // The handle is gone, which also set `stop`.
+                    self.shared.stop.store(true, Ordering::SeqCst);
+                }
+            }
+            recv(self.answers) -> _ => {}
+            default(timeout) => {}
+        }
     }
 
     fn will(&self) -> LastWill {
@@ -391,7 +439,7 @@ impl Runner {
                     fix: e.fix(),
                 });
                 while !self.stopping() {
-                    thread::sleep(POLL);
+                    self.idle(Duration::MAX);
                 }
                 return;
             }
@@ -419,7 +467,7 @@ impl Runner {
         while self.answers.try_recv().is_ok() {}
         let now = self.start.elapsed();
         if !self.schedule.is_due(now) {
-            thread::sleep(self.schedule.wait(now).min(POLL));
+            self.idle(self.schedule.wait(now));
             return false;
         }
         // Anything left from the previous connection (a stale "lost" marker) is dropped.
@@ -544,40 +592,69 @@ impl Runner {
         Ok(())
     }
 
-    /// One round while connected; false when the connection is gone.
-    fn serve(&mut self, client: &MqttClient, inbox: &Inbox) -> bool {
-        match inbox.recv_timeout(POLL) {
-            Ok(Some(msg)) => {
-                if let Err(e) = self.on_message(client, &msg) {
-                    return self.lost(client, &e.to_string());
-                }
-            }
-            Ok(None) | Err(paho::sync_channel::RecvTimeoutError::Disconnected) => {
-                // A stale marker while paho says connected is ignored.
-                if !client.is_connected() {
-                    return self.lost(client, "connection lost");
-                }
-            }
-            Err(paho::sync_channel::RecvTimeoutError::Timeout) => {}
+    /// How long `serve` may sleep: until the heartbeat, or the next look at a suspect link.
+    fn serve_timeout(&self) -> Duration {
+        let heartbeat = match &self.last_published {
+            Some((_, at)) => self.config.heartbeat.saturating_sub(at.elapsed()),
+            None => self.config.heartbeat,
+        };
+        if self.recheck_until.is_some() {
+            heartbeat.min(RECHECK)
+        } else {
+            heartbeat
         }
-        if std::mem::take(&mut self.awaiting_answer)
-            && let Ok(answer) = self.answers.recv_timeout(ANSWER_WAIT)
-            && let Err(e) = self.answer(client, &answer)
-        {
+    }
+
+    /// One round while connected: waits for a message, an answer, a new state or the heartbeat,
+    /// and handles it. False when the connection is gone.
+    fn serve(&mut self, client: &MqttClient, inbox: &Inbox) -> bool {
+        let mut answer = None;
+        select! {
+            recv(inbox) -> item => match item {
+                Ok(Some(msg)) => {
+                    if let Err(e) = self.on_message(client, &msg) {
+                        return self.lost(client, &e.to_string());
+                    }
+                }
+                // paho's "connection lost" marker. One that paho's own flag does not confirm yet
+                // may be stale (from the previous connection) or early: look again for a while.
+                Ok(None) | Err(_) => {
+                    if !client.is_connected() {
+                        return self.lost(client, "connection lost");
+                    }
+                    self.recheck_until = Some(Instant::now() + RECHECK_FOR);
+                }
+            },
+            recv(self.answers) -> item => answer = item.ok(),
+            recv(self.wake) -> woken => {
+                if woken.is_err() {
+                    self.shared.stop.store(true, Ordering::SeqCst);
+                }
+            }
+            default(self.serve_timeout()) => {}
+        }
+        if let Some(until) = self.recheck_until {
+            if !client.is_connected() {
+                return self.lost(client, "connection lost");
+            }
+            if Instant::now() >= until {
+                self.recheck_until = None;
+            }
+        }
+        // The state first: a command's answer then finds its effect already published.
+        if let Err(e) = self.publish_state(client, false) {
             return self.lost(client, &e.to_string());
         }
-        while let Ok(answer) = self.answers.try_recv() {
+        for answer in answer.into_iter().chain(self.answers.try_iter()) {
             if let Err(e) = self.answer(client, &answer) {
                 return self.lost(client, &e.to_string());
             }
-        }
-        if let Err(e) = self.publish_state(client, false) {
-            return self.lost(client, &e.to_string());
         }
         true
     }
 
     fn lost(&mut self, client: &MqttClient, why: &str) -> bool {
+        self.recheck_until = None;
         if client.is_connected() {
             // A publish failed on a live connection: start over with a clean one.
             let _ = client.disconnect(None);
@@ -609,10 +686,9 @@ impl Runner {
                     topic: topic.to_owned(),
                     command,
                 };
-                match self.commands.try_send(inbound) {
+                match self.commands.try_send(T::from(inbound)) {
                     Ok(()) => {
                         debug!("MQTT command on {topic}: {command:?}");
-                        self.awaiting_answer = true;
                         Ok(())
                     }
                     Err(TrySendError::Full(_)) => {

@@ -150,10 +150,20 @@ impl Controller {
         self.output.lock().unwrap().clone()
     }
 
+    /// Waits for `needle` in the output; on timeout the panic shows the output's tail.
     pub(crate) fn wait_log(&self, needle: &str) {
-        wait_for(&format!("{needle:?} in the controller's log"), || {
-            self.output().contains(needle)
-        });
+        let deadline = Instant::now() + DEADLINE;
+        while !self.output().contains(needle) {
+            if Instant::now() >= deadline {
+                let output = self.output();
+                let lines: Vec<&str> = output.lines().collect();
+                let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                panic!(
+                    "timed out waiting for {needle:?} in the controller's log; its tail:\n{tail}"
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub(crate) fn journal(&self) -> String {
