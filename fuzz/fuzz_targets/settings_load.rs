@@ -9,10 +9,12 @@
 #![no_main]
 
 use std::{
+    collections::HashMap,
     fs,
-    os::unix::fs::PermissionsExt,
+    io::Write,
+    os::unix::fs::{OpenOptionsExt, PermissionsExt},
     path::{Path, PathBuf},
-    sync::OnceLock,
+    sync::{Mutex, OnceLock},
 };
 
 use arbitrary::Arbitrary;
@@ -71,16 +73,54 @@ struct Input {
     config_flag: bool,
 }
 
-/// One working directory for the whole run: a fresh one per input costs more than the load.
-fn workdir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("heat-fuzz-settings")
-            .tempdir()
+/// The working directory of the whole run (a fresh one per input costs more than the load) and
+/// what the previous input left in it.
+struct Workdir {
+    dir: PathBuf,
+    /// The contents of each file the previous input wrote; a name that is missing has no file.
+    files: HashMap<&'static str, Vec<u8>>,
+}
+
+impl Workdir {
+    /// On tmpfs (`/dev/shm`) when there is one: the loader makes the same system calls there,
+    /// and creating, truncating and removing files on a disk file system cost more than the load.
+    fn get() -> &'static Mutex<Workdir> {
+        static WORKDIR: OnceLock<Mutex<Workdir>> = OnceLock::new();
+        WORKDIR.get_or_init(|| {
+            let mut builder = tempfile::Builder::new();
+            builder.prefix("heat-fuzz-settings");
+            let shm = Path::new("/dev/shm");
+            let dir = if shm.is_dir() {
+                builder.tempdir_in(shm)
+            } else {
+                builder.tempdir()
+            }
             .expect("temp dir");
-        dir.keep()
-    })
+            Mutex::new(Workdir {
+                dir: dir.keep(),
+                files: HashMap::new(),
+            })
+        })
+    }
+
+    /// Makes `name` hold `contents` with mode 0600, or not exist (`None`). Touches the file only
+    /// when that differs from what the previous input left: the loader never writes.
+    fn set(&mut self, name: &'static str, contents: Option<&[u8]>) {
+        if self.files.get(name).map(Vec::as_slice) == contents {
+            return;
+        }
+        let path = self.dir.join(name);
+        match contents {
+            Some(contents) => {
+                write_private(&path, contents);
+                self.files.insert(name, contents.to_vec());
+            }
+            None => {
+                fs::remove_file(&path).expect("remove fuzz input");
+                self.files.remove(name);
+            }
+        }
+    }
 }
 
 fn password(bytes: &[u8]) -> String {
@@ -95,13 +135,30 @@ fn password(bytes: &[u8]) -> String {
     out
 }
 
-fn write(path: &Path, contents: &[u8], mode: u32) {
-    fs::write(path, contents).expect("write fuzz input");
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod fuzz input");
+/// Writes `contents` to `path`, whose mode is then 0600 (`chmod` only when the umask got in
+/// the way).
+fn write_private(path: &Path, contents: &[u8]) {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .expect("open fuzz input");
+    file.write_all(contents).expect("write fuzz input");
+    let mode = file
+        .metadata()
+        .expect("stat fuzz input")
+        .permissions()
+        .mode();
+    if mode & 0o777 != 0o600 {
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .expect("chmod fuzz input");
+    }
 }
 
 fuzz_target!(|input: Input| {
-    let dir = workdir();
+    let mut workdir = Workdir::get().lock().expect("workdir lock");
     let secret = password(&input.password);
 
     // Skip inputs that carry the password elsewhere: an error may quote those values.
@@ -127,7 +184,7 @@ fuzz_target!(|input: Input| {
         return;
     }
 
-    let mut sources = Sources::new(dir);
+    let mut sources = Sources::new(&workdir.dir);
     for (name, value) in &input.env {
         let name = match name {
             Name::Known(i) => VARIABLES[usize::from(*i) % VARIABLES.len()].to_owned(),
@@ -140,31 +197,21 @@ fuzz_target!(|input: Input| {
     }
 
     let mut dotenv = input.dotenv.clone().unwrap_or_default();
-    let password_file = dir.join("password");
-    let _ = fs::remove_file(&password_file);
+    let mut password_file = None;
     match input.via {
         PasswordVia::Env => sources = sources.with_var("MQTT_PASSWORD", secret.clone()),
         PasswordVia::DotEnv => {
             dotenv.extend_from_slice(format!("\nMQTT_PASSWORD={secret}\n").as_bytes());
         }
         PasswordVia::File => {
-            write(&password_file, format!("{secret}\n").as_bytes(), 0o600);
+            password_file = Some(format!("{secret}\n").into_bytes());
             sources = sources.with_var("MQTT_PASSWORD_FILE", "password");
         }
     }
-    let dotenv_path = dir.join(".env");
-    if input.dotenv.is_some() || matches!(input.via, PasswordVia::DotEnv) {
-        write(&dotenv_path, &dotenv, 0o600);
-    } else {
-        let _ = fs::remove_file(&dotenv_path);
-    }
-    let toml_path = dir.join("heat.toml");
-    match &input.toml {
-        Some(toml) => write(&toml_path, toml.as_bytes(), 0o600),
-        None => {
-            let _ = fs::remove_file(&toml_path);
-        }
-    }
+    workdir.set("password", password_file.as_deref());
+    let dotenv_present = input.dotenv.is_some() || matches!(input.via, PasswordVia::DotEnv);
+    workdir.set(".env", dotenv_present.then_some(dotenv.as_slice()));
+    workdir.set("heat.toml", input.toml.as_ref().map(String::as_bytes));
     if input.config_flag {
         sources = sources.with_config_path("heat.toml");
     }

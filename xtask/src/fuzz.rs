@@ -1,8 +1,9 @@
 //! `cargo xtask fuzz`: runs every cargo-fuzz target (or the named ones) on nightly for a time or
 //! a number of runs, and prints the executions per target. Installs cargo-fuzz when missing.
 //!
-//! libFuzzer's output goes to `target/fuzz/<target>.log`; corpora stay in `fuzz/corpus/` and
-//! crash inputs in `fuzz/artifacts/` (both ignored by git). See docs/fuzzing.md.
+//! libFuzzer's output goes to `target/fuzz/<target>.log` while it runs; corpora stay in
+//! `fuzz/corpus/` and crash inputs in `fuzz/artifacts/` (both ignored by git). See
+//! docs/fuzzing.md.
 
 use std::{
     fs,
@@ -20,12 +21,17 @@ mod tests;
 /// The targets in `fuzz/Cargo.toml`, in the order they run.
 pub(crate) const TARGETS: [&str; 2] = ["command_parse", "settings_load"];
 
+/// The sanitizers `--sanitizer` accepts (cargo-fuzz's `--sanitizer`); the first is the default.
+pub(crate) const SANITIZERS: [&str; 2] = ["address", "none"];
+
 const USAGE: &str = "\
-cargo xtask fuzz [--seconds N] [--runs N] [TARGET...]
+cargo xtask fuzz [--seconds N] [--runs N] [--sanitizer address|none] [TARGET...]
 
 Runs each cargo-fuzz target (default: all) on the nightly toolchain.
-  --seconds N   stop each target after N seconds (-max_total_time; default 60)
-  --runs N      stop each target after N executions (-runs), whichever comes first
+  --seconds N      stop each target after N seconds (-max_total_time; default 60)
+  --runs N         stop each target after N executions (-runs), whichever comes first
+  --sanitizer S    address (AddressSanitizer, the default) or none (several times faster;
+                   for long runs of targets that fuzz only safe Rust, see docs/fuzzing.md)
 Targets: command_parse, settings_load
 ";
 
@@ -34,6 +40,7 @@ Targets: command_parse, settings_load
 pub(crate) struct Options {
     pub(crate) seconds: u64,
     pub(crate) runs: Option<u64>,
+    pub(crate) sanitizer: &'static str,
     pub(crate) targets: Vec<&'static str>,
 }
 
@@ -42,6 +49,7 @@ pub(crate) fn parse_args(args: &[String]) -> Result<Option<Options>> {
     let mut options = Options {
         seconds: 60,
         runs: None,
+        sanitizer: SANITIZERS[0],
         targets: Vec::new(),
     };
     let mut args = args.iter();
@@ -58,6 +66,15 @@ pub(crate) fn parse_args(args: &[String]) -> Result<Option<Options>> {
         match arg.as_str() {
             "--seconds" => options.seconds = number("--seconds")?,
             "--runs" => options.runs = Some(number("--runs")?),
+            "--sanitizer" => {
+                let value = args
+                    .next()
+                    .with_context(|| format!("--sanitizer needs a name\n\n{USAGE}"))?;
+                options.sanitizer =
+                    SANITIZERS.iter().find(|s| **s == value).with_context(|| {
+                        format!("--sanitizer {value:?}: expected address or none\n\n{USAGE}")
+                    })?;
+            }
             "-h" | "--help" => return Ok(None),
             name => match TARGETS.iter().find(|t| **t == name) {
                 Some(target) => options.targets.push(target),
@@ -108,36 +125,35 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
     let mut results = Vec::new();
     for target in &options.targets {
         let log = logs.join(format!("{target}.log"));
-        println!("==> fuzz {target} (log: {})", log.display());
-        let mut libfuzzer = vec![
-            format!("-max_total_time={}", options.seconds),
-            "-print_final_stats=1".to_owned(),
-        ];
-        if let Some(runs) = options.runs {
-            libfuzzer.push(format!("-runs={runs}"));
-        }
+        println!(
+            "==> fuzz {target}, sanitizer {} (log: {})",
+            options.sanitizer,
+            log.display()
+        );
+        let file =
+            fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+        let file_too = file
+            .try_clone()
+            .with_context(|| format!("cannot reopen {}", log.display()))?;
         let started = Instant::now();
-        let output = nightly_cargo()
+        let status = nightly_cargo()
             .current_dir(root.join("fuzz"))
-            .args(["fuzz", "run", target, "--"])
-            .args(&libfuzzer)
+            .args(run_args(target, &options))
             .stdin(Stdio::null())
-            .output()
+            .stdout(file)
+            .stderr(file_too)
+            .status()
             .with_context(|| format!("cannot start cargo +nightly fuzz run {target}"))?;
         let elapsed = started.elapsed();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        fs::write(&log, &text).with_context(|| format!("cannot write {}", log.display()))?;
-        if !output.status.success() {
+        let text = fs::read(&log).with_context(|| format!("cannot read {}", log.display()))?;
+        let text = String::from_utf8_lossy(&text);
+        if !status.success() {
             let tail: Vec<&str> = text.lines().rev().take(30).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             bail!(
-                "fuzz target {target} failed ({}); crash inputs are in fuzz/artifacts/{target}/, \
-                 reproduce with `cd fuzz && cargo +nightly fuzz run {target} <file>`\n{}",
-                output.status,
+                "fuzz target {target} failed ({status}); crash inputs are in fuzz/artifacts/{target}/, \
+                 reproduce with `cd fuzz && cargo +nightly fuzz run --sanitizer {} {target} <file>`\n{}",
+                options.sanitizer,
                 tail.join("\n")
             );
         }
@@ -147,6 +163,28 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
     }
     println!("\n{}", table(&results));
     Ok(())
+}
+
+/// The arguments of `cargo +nightly` for one target: `fuzz run`, the sanitizer, then libFuzzer's
+/// flags.
+pub(crate) fn run_args(target: &str, options: &Options) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "fuzz",
+        "run",
+        "--sanitizer",
+        options.sanitizer,
+        target,
+        "--",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.push(format!("-max_total_time={}", options.seconds));
+    args.push("-print_final_stats=1".to_owned());
+    if let Some(runs) = options.runs {
+        args.push(format!("-runs={runs}"));
+    }
+    args
 }
 
 /// The summary table: one line per target.

@@ -1,5 +1,5 @@
-//! Tests of `cargo xtask fuzz`'s argument parsing, statistics and table, and that the target
-//! list matches fuzz/Cargo.toml.
+//! Tests of `cargo xtask fuzz`'s argument parsing, the `cargo fuzz run` arguments, statistics and
+//! table, and that the target list matches fuzz/Cargo.toml.
 
 use std::{fs, time::Duration};
 
@@ -17,6 +17,7 @@ fn defaults_run_every_target_for_a_minute() {
         Options {
             seconds: 60,
             runs: None,
+            sanitizer: "address",
             targets: TARGETS.to_vec()
         }
     );
@@ -36,7 +37,49 @@ fn seconds_runs_and_targets_are_read() {
     assert_eq!(options.seconds, 10);
     assert_eq!(options.runs, Some(500));
     assert_eq!(options.targets, ["settings_load"]);
+    assert_eq!(options.sanitizer, "address");
     assert_eq!(parse_args(&args(&["--help"])).unwrap(), None);
+}
+
+#[test]
+fn sanitizer_is_read() {
+    let options = parse_args(&args(&["--sanitizer", "none", "command_parse"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(options.sanitizer, "none");
+    assert_eq!(options.targets, ["command_parse"]);
+    let options = parse_args(&args(&["--sanitizer", "address"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(options.sanitizer, "address");
+}
+
+#[test]
+fn run_arguments_carry_the_sanitizer_and_limits() {
+    let options = parse_args(&args(&["--sanitizer", "none", "--runs", "10000000"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        run_args("settings_load", &options),
+        [
+            "fuzz",
+            "run",
+            "--sanitizer",
+            "none",
+            "settings_load",
+            "--",
+            "-max_total_time=60",
+            "-print_final_stats=1",
+            "-runs=10000000"
+        ]
+    );
+    let options = parse_args(&[]).unwrap().unwrap();
+    let defaults = run_args("command_parse", &options);
+    assert_eq!(defaults[2..5], ["--sanitizer", "address", "command_parse"]);
+    assert!(
+        !defaults.iter().any(|a| a.starts_with("-runs")),
+        "{defaults:?}"
+    );
 }
 
 #[test]
@@ -46,6 +89,9 @@ fn bad_arguments_are_errors_with_the_usage() {
         &["--seconds", "0"],
         &["--seconds", "ten"],
         &["--runs", "-1"],
+        &["--sanitizer"],
+        &["--sanitizer", "memory"],
+        &["--sanitizer", "NONE"],
         &["no_such_target"],
     ] {
         let err = parse_args(&args(bad)).unwrap_err().to_string();
