@@ -152,6 +152,9 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let names: Vec<&str> = targets.iter().map(|t| t.bench).collect();
     println!("==> building {} (release)", names.join(", "));
     let exes = build(&root, &targets)?;
+    if stop.load(Ordering::Relaxed) {
+        bail!("interrupted");
+    }
     let load_before = loadavg();
     let started = Instant::now();
     let mut runs = Vec::new();
