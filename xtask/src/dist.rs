@@ -173,7 +173,7 @@ fn host_triple() -> Result<String> {
 }
 
 /// Cargo's target directory (honours `CARGO_TARGET_DIR` and `build.target-dir`).
-fn target_dir(root: &Path) -> Result<PathBuf> {
+pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
     let out = cargo()
         .current_dir(root)
         .args([

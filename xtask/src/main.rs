@@ -4,6 +4,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod demo;
 mod deploy;
 mod dist;
@@ -25,7 +26,8 @@ Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
   demo     a provisioned TLS Mosquitto, the controller on a simulated plant, a live status
            until Ctrl-C ([--duration SECONDS] for a summary instead; `demo --help`)
-  bench    [NAME...] run the benchmarks (step, sweep, connect, e2e) and print their tables
+  bench    [NAME...] run the benchmarks (step, sweep, connect, e2e, outage; ~12 min in all),
+           print one table and write target/bench.json (docs/benchmarks.md)
   soak     [--restarts N] restart the broker N times (100) under the simulated controller with
            sensor and relay faults; VmRSS, reconnects and attempts vs. the retry policy
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
@@ -54,7 +56,7 @@ fn run_xtask() -> Result<()> {
     match command.as_str() {
         "test" => test(rest),
         "demo" => demo::demo(rest),
-        "bench" => bench(rest),
+        "bench" => bench::bench(rest),
         "soak" => soak::soak(rest),
         "dist" => dist::dist(rest),
         "deploy" => deploy::deploy_command(rest),
@@ -110,35 +112,6 @@ fn test(args: &[String]) -> Result<()> {
             "--workspace",
             "--locked",
             "--no-fail-fast",
-        ]))?;
-    }
-    Ok(())
-}
-
-/// The workspace's benchmark targets, as (package, bench); each prints its own table.
-const BENCHES: [(&str, &str); 4] = [
-    ("heat-core", "step"),
-    ("heat-hw", "sweep"),
-    ("mqtt-auth", "connect"),
-    ("heat-controller", "e2e"),
-];
-
-/// Runs every benchmark target; arguments select targets by name.
-fn bench(args: &[String]) -> Result<()> {
-    system::ensure_packages(&system::TEST_PACKAGES)?;
-    for (package, bench) in BENCHES {
-        if !args.is_empty() && !args.iter().any(|a| a == bench || a == package) {
-            continue;
-        }
-        println!("==> {package}: {bench}");
-        run(cargo().current_dir(project_root()).args([
-            "bench",
-            "--quiet",
-            "--locked",
-            "--package",
-            package,
-            "--bench",
-            bench,
         ]))?;
     }
     Ok(())

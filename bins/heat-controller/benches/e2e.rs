@@ -4,35 +4,31 @@
 //! Prints: the broker's round trip (a client publishing QoS 1 to itself), command → state echo
 //! through the controller, startup → first state, the controller's resident and private memory
 //! after 1000 commands, and its CPU time per hour of steady operation (an idle real-time window
-//! for the fixed costs plus an accelerated simulation for the cost per tick).
+//! for the fixed costs plus an accelerated simulation for the cost per tick). With `BENCH_RECORDS`
+//! set it also appends these figures, with their goals, for `cargo xtask bench` (see
+//! `bench-report`).
 
 #![allow(clippy::print_stdout)]
+
+mod support;
 
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
     thread,
     time::{Duration, Instant},
 };
 
-use mqtt_auth::{
-    BrokerSettings, ClientId, Credentials, Protocol, Username,
-    connect::{Identity, MqttClient, connect, create_client},
-};
+use bench_report::{Recorder, Stats};
 use paho_mqtt as paho;
-use secrecy::SecretString;
-use test_mosquitto::BrokerBuilder;
+
+use crate::support::{Ctl, WAIT, broker, recv_until, tester};
 
 const ROUNDS: usize = 1000;
 const COMMANDS: usize = 1000;
 const STARTS: usize = 10;
 const CPU_WINDOW: Duration = Duration::from_secs(20);
-const CTL_PASSWORD: &str = "bench-ctl-Kq2Wm7Rz4Lp9";
-const TESTER_PASSWORD: &str = "bench-tester-Vb6Ns1Hd8Fx3";
-const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/#\n\
-                   topic read homeassistant/status\n\nuser tester\ntopic readwrite #\n";
-const WAIT: Duration = Duration::from_secs(30);
 
 /// Parameters toggled by the echo series, each between its default and a neighbour that keeps
 /// every cross-field rule.
@@ -57,116 +53,14 @@ const TOGGLES: [(&str, f64, f64); 18] = [
     ("night_cooling_dt", 5.0, 5.5),
 ];
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn row(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
+/// Prints a row of the table; the summary in milliseconds.
+fn row(name: &str, samples: &[Duration]) -> Stats {
+    let s = Stats::of_ms(samples);
     println!(
         "{name:<44} {:>8.3} {:>8.3} {:>8.3}   (n = {})",
-        ms(p50),
-        ms(p99),
-        ms(samples[samples.len() - 1]),
-        samples.len()
+        s.p50, s.p99, s.max, s.n
     );
-    (p50, p99)
-}
-
-fn tester(port: u16, id: &str) -> (MqttClient, paho::SyncReceiver<Option<paho::Message>>) {
-    let credentials = Credentials::new(
-        Username::new("tester").unwrap(),
-        SecretString::from(TESTER_PASSWORD.to_owned()),
-    )
-    .unwrap();
-    let s = BrokerSettings::new(
-        "127.0.0.1",
-        port,
-        Protocol::V311,
-        ClientId::new(id).unwrap(),
-        credentials,
-    );
-    let client = create_client(&s).expect("client");
-    let inbox = client.start_consuming();
-    connect(&client, &s, Identity::Configured, None).expect("connect");
-    (client, inbox)
-}
-
-/// Receives until a message satisfies `pred`; panics after [`WAIT`].
-fn recv_until(
-    inbox: &paho::SyncReceiver<Option<paho::Message>>,
-    mut pred: impl FnMut(&paho::Message) -> bool,
-) -> Instant {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match inbox.recv_timeout(left) {
-            Ok(Some(m)) if pred(&m) => return Instant::now(),
-            Ok(_) => {}
-            Err(e) => panic!("no matching message within {WAIT:?}: {e:?}"),
-        }
-    }
-}
-
-struct Ctl {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Ctl {
-    fn start(port: u16, id: &str, period_secs: u64, scale: u32) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("heat.toml");
-        fs::write(
-            &config,
-            format!(
-                "[controller]\nlock_file = \"{}\"\nperiod_secs = {period_secs}\n\
-                 probe_anonymous = false\n",
-                dir.path().join("lock").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_heat-controller"))
-            .env_clear()
-            .current_dir(dir.path())
-            .env("RUST_LOG", "info")
-            .env("MQTT_BROKER", "127.0.0.1")
-            .env("MQTT_PORT", port.to_string())
-            .env("MQTT_CLIENT_ID", id)
-            .env("MQTT_USERNAME", "ctl")
-            .env("MQTT_PASSWORD", CTL_PASSWORD)
-            .arg("--config")
-            .arg(&config)
-            .args(["--simulate", "--time-scale", &scale.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("heat-controller starts");
-        Self { child, _dir: dir }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
-        let deadline = Instant::now() + WAIT;
-        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(5));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    s
 }
 
 fn proc_field_kb(path: &Path, key: &str) -> Option<u64> {
@@ -200,13 +94,8 @@ fn cpu_secs(pid: u32) -> f64 {
 }
 
 fn main() {
-    let broker = BrokerBuilder::new()
-        .config_line("set_tcp_nodelay true")
-        .user("ctl", CTL_PASSWORD)
-        .user("tester", TESTER_PASSWORD)
-        .acl(ACL)
-        .start()
-        .expect("mosquitto");
+    let rec = Recorder::from_env("e2e");
+    let broker = broker();
     let port = broker.port();
     println!(
         "{:<44} {:>8} {:>8} {:>8}",
@@ -223,10 +112,18 @@ fn main() {
             client
                 .publish(paho::Message::new("bench/rtt", payload.clone(), 1))
                 .unwrap();
-            recv_until(&inbox, |m| m.payload() == payload.as_bytes()) - start
+            recv_until(&inbox, WAIT, "round trip", |m| {
+                m.payload() == payload.as_bytes()
+            }) - start
         })
         .collect();
-    let (_, rtt_p99) = row("broker round trip (QoS 1 to itself)", rtt);
+    let rtt = row("broker round trip (QoS 1 to itself)", &rtt);
+    rec.write(rec.stats(
+        "rtt",
+        "broker round trip (QoS 1, a client to itself)",
+        "ms",
+        rtt,
+    ));
     let _ = client.disconnect(None);
 
     // 2. Startup to the first state (period 1 s, real time, no probe).
@@ -237,17 +134,26 @@ fn main() {
     let mut starts = Vec::new();
     for i in 0..STARTS {
         let start = Instant::now();
-        let ctl = Ctl::start(port, &format!("bench-ctl-start-{i}"), 1, 1);
-        starts.push(recv_until(&inbox, |m| !m.retained()) - start);
+        let ctl = Ctl::start(port, &format!("bench-ctl-start-{i}"), 1, 1, None);
+        starts.push(recv_until(&inbox, WAIT, "first state", |m| !m.retained()) - start);
         ctl.stop();
         while inbox.recv_timeout(Duration::from_millis(100)).is_ok() {}
     }
-    let (start_p50, _) = row("process start -> first state received", starts);
+    let startup = row("process start -> first state received", &starts);
+    rec.write(
+        rec.stats(
+            "startup",
+            "controller start → first state received",
+            "ms",
+            startup,
+        )
+        .goal("p50 ≤ 30 ms", startup.p50 <= 30.0),
+    );
 
     // 3. Command -> state echo, 1000 commands; period 30 s in real time, so ticks rarely
     //    publish in between and every echo is the command's own.
-    let ctl = Ctl::start(port, "bench-ctl-echo", 30, 1);
-    recv_until(&inbox, |m| !m.retained());
+    let ctl = Ctl::start(port, "bench-ctl-echo", 30, 1, None);
+    recv_until(&inbox, WAIT, "first state", |m| !m.retained());
     let mut echo = Vec::with_capacity(COMMANDS);
     let pace = Duration::from_millis(60);
     for i in 0..COMMANDS {
@@ -265,7 +171,7 @@ fn main() {
                 1,
             ))
             .unwrap();
-        let got = recv_until(&inbox, |m| {
+        let got = recv_until(&inbox, WAIT, "echo", |m| {
             serde_json::from_slice::<serde_json::Value>(m.payload())
                 .ok()
                 .and_then(|v| v["parameters"][name].as_f64())
@@ -275,7 +181,20 @@ fn main() {
         // One command per topic per second at most: the session's rate limit.
         thread::sleep(pace.saturating_sub(began.elapsed()));
     }
-    let (echo_p50, echo_p99) = row("command -> state echo via heat-controller", echo);
+    let echo = row("command -> state echo via heat-controller", &echo);
+    let goal_echo = 2.0 * rtt.p99 + 1.0;
+    rec.write(
+        rec.stats(
+            "echo",
+            "command → state echo via heat-controller",
+            "ms",
+            echo,
+        )
+        .goal(
+            format!("p99 ≤ 2 × broker p99 + 1 ms = {goal_echo:.3} ms"),
+            echo.p99 <= goal_echo,
+        ),
+    );
 
     let pid = ctl.pid();
     let rss = proc_field_kb(Path::new(&format!("/proc/{pid}/status")), "VmRSS");
@@ -285,7 +204,7 @@ fn main() {
 
     // 4. CPU: the echo controller idles in real time (period 30 s) while a second one runs the
     //    same loop 1000× faster; both measured over the same window.
-    let fast = Ctl::start(port, "bench-ctl-fast", 30, 1000);
+    let fast = Ctl::start(port, "bench-ctl-fast", 30, 1000, None);
     thread::sleep(Duration::from_secs(2));
     let (idle0, fast0, t0) = (cpu_secs(pid), cpu_secs(fast.pid()), Instant::now());
     thread::sleep(CPU_WINDOW);
@@ -316,24 +235,54 @@ fn main() {
         per_hour
     );
     println!();
-    let goal_echo = 2.0 * ms(rtt_p99) + 1.0;
     println!(
         "goals: echo p99 {:.3} ms vs 2 x broker p99 + 1 ms = {goal_echo:.3} ms ({}); echo p50 \
          {:.3} ms; startup p50 {:.1} ms vs 30 ms ({}); RSS {} vs 7 MB; private {} vs 1.5 MB",
-        ms(echo_p99),
-        if ms(echo_p99) <= goal_echo {
+        echo.p99,
+        if echo.p99 <= goal_echo {
             "met"
         } else {
             "MISSED"
         },
-        ms(echo_p50),
-        ms(start_p50),
-        if ms(start_p50) <= 30.0 {
-            "met"
-        } else {
-            "MISSED"
-        },
+        echo.p50,
+        startup.p50,
+        if startup.p50 <= 30.0 { "met" } else { "MISSED" },
         kb(rss),
         kb(anon),
     );
+
+    if let Some(rss) = rss {
+        rec.write(
+            rec.value(
+                "rss",
+                &format!("resident memory after {COMMANDS} commands (VmRSS)"),
+                "kB",
+                rss as f64,
+            )
+            .goal("≤ 7 MB (7168 kB)", rss <= 7 * 1024),
+        );
+    }
+    if let Some(anon) = anon {
+        rec.write(
+            rec.value(
+                "private",
+                "private memory (smaps_rollup Anonymous)",
+                "kB",
+                anon as f64,
+            )
+            .goal("≤ 1.5 MB (1536 kB)", anon <= 1536),
+        );
+    }
+    rec.write(rec.value(
+        "cpu-hour",
+        "CPU per hour of operation (30 s period, simulated plant)",
+        "s/h",
+        per_hour,
+    ));
+    rec.write(rec.value(
+        "cpu-tick",
+        "CPU per control tick (simulated plant at 1000×)",
+        "ms",
+        per_tick * 1e3,
+    ));
 }

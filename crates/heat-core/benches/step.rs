@@ -2,12 +2,14 @@
 //!
 //! Run with `cargo bench -p heat-core`; prints ns per step. A deterministic LCG drives slowly
 //! drifting temperatures with occasional jumps and sensor faults, so hysteresis, interlocks,
-//! events and anti short-cycling all get exercised.
+//! events and anti short-cycling all get exercised. With `BENCH_RECORDS` set it also appends its
+//! figure for `cargo xtask bench` (see `bench-report`).
 #![allow(clippy::print_stdout)]
 
 use std::hint::black_box;
 use std::time::Instant;
 
+use bench_report::{Recorder, Stats};
 use heat_core::{Controller, Mode, Params, Reading, Readings, SensorFault, Timestamp};
 
 /// Numerical Recipes LCG: deterministic, no dependency.
@@ -62,7 +64,7 @@ fn main() {
     const STEPS: usize = 1 << 16;
     const ROUNDS: usize = 30;
     let input = readings(STEPS);
-    let mut best = f64::MAX;
+    let mut rounds = Vec::with_capacity(ROUNDS);
     let mut switches = 0u64;
     for round in 0..ROUNDS {
         let mut ctl = Controller::new(Params::default(), Timestamp::from_secs(0));
@@ -82,11 +84,25 @@ fn main() {
             pump = out.pump;
             black_box(&out);
         }
-        let ns = start.elapsed().as_nanos() as f64 / STEPS as f64;
-        best = best.min(ns);
+        rounds.push(start.elapsed().as_nanos() as f64 / STEPS as f64);
     }
+    let best = rounds.iter().copied().fold(f64::MAX, f64::min);
+    let stats = Stats::of(rounds);
     println!(
-        "heat-core step: {best:.1} ns/step (best of {ROUNDS} rounds of {STEPS} steps; {} pump switches/round)",
+        "heat-core step: {best:.1} ns/step (best of {ROUNDS} rounds of {STEPS} steps; median {:.1}, \
+         worst {:.1}; {} pump switches/round)",
+        stats.p50,
+        stats.max,
         switches / ROUNDS as u64
+    );
+    let rec = Recorder::from_env("step");
+    rec.write(
+        rec.stats(
+            "step",
+            &format!("control step ({ROUNDS} rounds, mean of {STEPS} steps each)"),
+            "ns",
+            stats,
+        )
+        .goal("p99 ≤ 1000 ns", stats.p99 <= 1000.0),
     );
 }

@@ -1,11 +1,14 @@
 //! Sweep and simulation benchmark (`cargo bench -p heat-hw --bench sweep`), printing a table.
 //!
 //! Sensor sweeps run against the in-memory w1 fake with 750 ms conversions on a virtual clock,
-//! so the "hardware time" column is exact and the wall column is this code's own overhead.
+//! so the "hardware time" column is exact and the wall column is this code's own overhead. With
+//! `BENCH_RECORDS` set it also appends its headline figures for `cargo xtask bench` (see
+//! `bench-report`).
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use bench_report::{Recorder, Stats};
 use heat_hw::sim::{SimConfig, SimPlant};
 use heat_hw::w1::{DEFAULT_ROOT, FakeW1, W1Bank, W1Config};
 use heat_hw::{RelayOutputs, RelayRole, SensorBank, SensorRole, VirtualClock};
@@ -24,18 +27,20 @@ fn bank(n: usize, bulk: bool, clock: &VirtualClock) -> W1Bank<FakeW1> {
     W1Bank::new(fake, W1Config::new(sensors))
 }
 
-/// (virtual time per sweep, conversions per sweep, wall time per sweep)
-fn measure_sweep(n: usize, bulk: bool) -> (Duration, f64, Duration) {
+/// (virtual time per sweep, conversions per sweep, wall time of each sweep)
+fn measure_sweep(n: usize, bulk: bool) -> (Duration, f64, Vec<Duration>) {
     let clock = VirtualClock::new();
     let mut b = bank(n, bulk, &clock);
     let mut delay = clock.clone();
-    let wall = Instant::now();
-    for _ in 0..SWEEPS {
-        std::hint::black_box(b.sweep(&mut delay));
-    }
-    let wall = wall.elapsed() / SWEEPS;
+    let walls = (0..SWEEPS)
+        .map(|_| {
+            let wall = Instant::now();
+            std::hint::black_box(b.sweep(&mut delay));
+            wall.elapsed()
+        })
+        .collect();
     let conversions = b.fs_mut().conversions() as f64 / f64::from(SWEEPS);
-    (clock.now() / SWEEPS, conversions, wall)
+    (clock.now() / SWEEPS, conversions, walls)
 }
 
 /// Simulated days per wall second with a controller reading and switching every 30 s.
@@ -63,6 +68,7 @@ fn measure_sim(days: u32, dt: Duration) -> (f64, Duration) {
 }
 
 fn main() -> io::Result<()> {
+    let rec = Recorder::from_env("sweep");
     let mut out = io::stdout().lock();
     writeln!(
         out,
@@ -70,21 +76,54 @@ fn main() -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "{:>7} | {:>9} | {:>14} | {:>11} | {:>12}",
-        "sensors", "bulk read", "hw time/sweep", "conversions", "wall/sweep"
+        "{:>7} | {:>9} | {:>14} | {:>11} | {:>12} | {:>12} | {:>12}",
+        "sensors", "bulk read", "hw time/sweep", "conversions", "wall mean", "wall p50", "wall p99"
     )?;
-    writeln!(out, "{}", "-".repeat(66))?;
+    writeln!(out, "{}", "-".repeat(96))?;
+    // Recorded after the bus times, so that those stay together in the table.
+    let mut code_rows = Vec::new();
     for n in [1, 4, 8] {
         for bulk in [true, false] {
-            let (virt, conv, wall) = measure_sweep(n, bulk);
+            let (virt, conv, walls) = measure_sweep(n, bulk);
+            let mean = walls.iter().sum::<Duration>() / SWEEPS;
+            let us = Stats::of(walls.iter().map(|d| d.as_secs_f64() * 1e6).collect());
+            let mode = if bulk { "bulk read" } else { "one by one" };
             writeln!(
                 out,
-                "{n:>7} | {:>9} | {:>11.0} ms | {conv:>11.1} | {:>9.1} µs",
+                "{n:>7} | {:>9} | {:>11.0} ms | {conv:>11.1} | {:>9.1} µs | {:>9.1} µs | {:>9.1} µs",
                 if bulk { "yes" } else { "no" },
                 virt.as_secs_f64() * 1e3,
-                wall.as_secs_f64() * 1e6,
+                mean.as_secs_f64() * 1e6,
+                us.p50,
+                us.p99,
             )?;
+            let id = format!("{n}-{}", if bulk { "bulk" } else { "serial" });
+            // One sensor costs one conversion either way: one row.
+            if n > 1 || bulk {
+                let what = if n == 1 {
+                    "1 sensor".to_owned()
+                } else {
+                    format!("{n} sensors, {mode}")
+                };
+                rec.write(rec.value(
+                    &format!("bus-{id}"),
+                    &format!("sensor sweep, {what}: time on the bus"),
+                    "ms",
+                    virt.as_secs_f64() * 1e3,
+                ));
+            }
+            if n == 8 {
+                code_rows.push(rec.stats(
+                    &format!("cpu-{id}"),
+                    &format!("sensor sweep, {n} sensors, {mode}: our code's time"),
+                    "µs",
+                    us,
+                ));
+            }
         }
+    }
+    for row in code_rows {
+        rec.write(row);
     }
     writeln!(out)?;
     writeln!(
@@ -100,6 +139,14 @@ fn main() -> io::Result<()> {
             "{days:>6} | {:>7.1} ms | {rate:>14.0}",
             wall.as_secs_f64() * 1e3
         )?;
+        if days == 30 {
+            rec.write(rec.value(
+                "sim-day",
+                "simulated plant day (sweep, pump decision, step every 30 s)",
+                "ms",
+                wall.as_secs_f64() * 1e3 / f64::from(days),
+            ));
+        }
     }
     Ok(())
 }

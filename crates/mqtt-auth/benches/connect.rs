@@ -3,7 +3,8 @@
 //!
 //! `mosquitto_pub` is timed as a whole process (start, connect, publish one QoS 0 message,
 //! disconnect, exit): the closest a stock client gets to "connect". Its credentials come from its
-//! options file under `XDG_CONFIG_HOME`, never from its command line.
+//! options file under `XDG_CONFIG_HOME`, never from its command line. With `BENCH_RECORDS` set it
+//! also appends every row for `cargo xtask bench` (see `bench-report`).
 
 #![allow(clippy::print_stdout)]
 
@@ -14,6 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use bench_report::{Recorder, Stats};
 use mqtt_auth::{
     BrokerSettings, ClientId, Credentials, Protocol, TlsSettings, TrustAnchor, Username,
     connect::{Identity, connect, create_client},
@@ -24,20 +26,16 @@ use test_mosquitto::{BrokerBuilder, Pki, TlsListener, Validity, find_program, wr
 const ROUNDS: usize = 200;
 const USER: &str = "bench";
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index]
-}
-
-fn summarize(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "{name:<44} {:>8.3} {:>8.3} {:>8.3}",
-        ms(percentile(&samples, 0.5)),
-        ms(percentile(&samples, 0.99)),
-        ms(samples[samples.len() - 1])
-    );
+/// Prints a row and records it as `id`; a broker with Nagle on is named in the record.
+fn summarize(rec: &Recorder, id: &str, name: &str, samples: &[Duration]) {
+    let s = Stats::of_ms(samples);
+    println!("{name:<44} {:>8.3} {:>8.3} {:>8.3}", s.p50, s.p99, s.max);
+    let nagle = if std::env::var_os("BENCH_BROKER_NAGLE").is_some() {
+        " (broker with Nagle)"
+    } else {
+        ""
+    };
+    rec.write(rec.stats(id, &format!("connect → CONNACK, {name}{nagle}"), "ms", s));
 }
 
 fn time_connects(settings: &BrokerSettings) -> Vec<Duration> {
@@ -74,6 +72,7 @@ fn time_mosquitto_pub(config_home: &std::path::Path, args: &[String]) -> Vec<Dur
 }
 
 fn main() {
+    let rec = Recorder::from_env("connect");
     let dir = tempfile::tempdir().expect("temp dir");
     let pki = Pki::new(dir.path(), "bench").expect("CA");
     let server = pki
@@ -135,20 +134,28 @@ fn main() {
     println!("broker set_tcp_nodelay {nodelay}");
     println!("connect to CONNACK, {ROUNDS} rounds each, loopback      p50 ms   p99 ms   max ms");
     summarize(
+        &rec,
+        "plain-v311",
         "mqtt-auth plain, MQTT 3.1.1",
-        time_connects(&plain(Protocol::V311)),
+        &time_connects(&plain(Protocol::V311)),
     );
     summarize(
+        &rec,
+        "plain-v5",
         "mqtt-auth plain, MQTT 5",
-        time_connects(&plain(Protocol::V5)),
+        &time_connects(&plain(Protocol::V5)),
     );
     summarize(
+        &rec,
+        "tls-v311",
         "mqtt-auth TLS (verified), MQTT 3.1.1",
-        time_connects(&tls(Protocol::V311)),
+        &time_connects(&tls(Protocol::V311)),
     );
     summarize(
+        &rec,
+        "tls-v5",
         "mqtt-auth TLS (verified), MQTT 5",
-        time_connects(&tls(Protocol::V5)),
+        &time_connects(&tls(Protocol::V5)),
     );
     let port = broker.port().to_string();
     let tls_port = broker.tls_port().to_string();
@@ -169,11 +176,15 @@ fn main() {
     .map(String::from)
     .to_vec();
     summarize(
+        &rec,
+        "pub-plain",
         "mosquitto_pub plain, whole process",
-        time_mosquitto_pub(&config_home, &plain_args),
+        &time_mosquitto_pub(&config_home, &plain_args),
     );
     summarize(
+        &rec,
+        "pub-tls",
         "mosquitto_pub TLS, whole process",
-        time_mosquitto_pub(&config_home, &tls_args),
+        &time_mosquitto_pub(&config_home, &tls_args),
     );
 }
