@@ -33,8 +33,8 @@ Commands:
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
-  fuzz     [--seconds N] [--runs N] [TARGET...] run the cargo-fuzz targets on nightly and print
-           executions per target (installs cargo-fuzz when missing)
+  fuzz     [--seconds N] [--runs N] [--sanitizer address|none] [TARGET...] run the cargo-fuzz
+           targets on nightly and print executions per target (installs cargo-fuzz when missing)
 ";
 
 fn main() -> ExitCode {

@@ -15,7 +15,6 @@ mod support;
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::Command,
     thread,
     time::{Duration, Instant},
 };
@@ -26,6 +25,9 @@ use paho_mqtt as paho;
 use crate::support::{Ctl, WAIT, broker, recv_until, tester};
 
 const ROUNDS: usize = 1000;
+/// Time between the echo's commands (the session allows one per topic per second; 18 topics
+/// round-robin), and between the paced round trips.
+const PACE: Duration = Duration::from_millis(60);
 const COMMANDS: usize = 1000;
 const STARTS: usize = 10;
 const CPU_WINDOW: Duration = Duration::from_secs(20);
@@ -70,27 +72,41 @@ fn proc_field_kb(path: &Path, key: &str) -> Option<u64> {
     })
 }
 
-fn clock_ticks_per_sec() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
+/// CPU time of every thread of `pid`, seconds: the first field of each thread's
+/// `/proc/<pid>/task/<tid>/schedstat`, in nanoseconds (`/proc/<pid>/stat` counts 10 ms ticks,
+/// too coarse for a process that sleeps almost all the time). Threads that ended are missed,
+/// so this is a lower bound; the controller's threads live as long as it does.
+fn cpu_secs(pid: u32) -> f64 {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    let ns: u64 = tasks
+        .filter_map(|t| fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    ns as f64 / 1e9
 }
 
-/// utime + stime of `pid`, seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of stat; `after` starts at field 3.
-    let ticks: f64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
-        .sum();
-    ticks / clock_ticks_per_sec()
+/// Round trips of `client` publishing QoS 1 to itself, `pause` between rounds.
+fn round_trips(
+    client: &paho::Client,
+    inbox: &paho::SyncReceiver<Option<paho::Message>>,
+    pause: Duration,
+) -> Vec<Duration> {
+    (0..ROUNDS)
+        .map(|i| {
+            let payload = i.to_string();
+            let start = Instant::now();
+            client
+                .publish(paho::Message::new("bench/rtt", payload.clone(), 1))
+                .unwrap();
+            let rtt = recv_until(inbox, WAIT, "round trip", |m| {
+                m.payload() == payload.as_bytes()
+            }) - start;
+            thread::sleep(pause.saturating_sub(start.elapsed()));
+            rtt
+        })
+        .collect()
 }
 
 fn main() {
@@ -102,27 +118,30 @@ fn main() {
         "series", "p50 ms", "p99 ms", "max ms"
     );
 
-    // 1. The broker's own round trip: QoS 1 to a topic this client is subscribed to.
+    // 1. The broker's own round trip: QoS 1 to a topic this client is subscribed to; back to
+    //    back, and paced like the echo's commands below. Paced, every round starts with idle
+    //    threads and CPUs, whose wake-up latency (large in a VM) the echo pays several times.
     let (client, inbox) = tester(port, "bench-rtt");
     client.subscribe("bench/rtt", 1).unwrap();
-    let rtt: Vec<Duration> = (0..ROUNDS)
-        .map(|i| {
-            let payload = i.to_string();
-            let start = Instant::now();
-            client
-                .publish(paho::Message::new("bench/rtt", payload.clone(), 1))
-                .unwrap();
-            recv_until(&inbox, WAIT, "round trip", |m| {
-                m.payload() == payload.as_bytes()
-            }) - start
-        })
-        .collect();
-    let rtt = row("broker round trip (QoS 1 to itself)", &rtt);
+    let rtt = row(
+        "broker round trip (QoS 1 to itself)",
+        &round_trips(&client, &inbox, Duration::ZERO),
+    );
     rec.write(rec.stats(
         "rtt",
-        "broker round trip (QoS 1, a client to itself)",
+        "broker round trip (QoS 1, a client to itself), back to back",
         "ms",
         rtt,
+    ));
+    let rtt_paced = row(
+        "broker round trip, one every 60 ms",
+        &round_trips(&client, &inbox, PACE),
+    );
+    rec.write(rec.stats(
+        "rtt-paced",
+        "broker round trip, one every 60 ms (the echo's pace)",
+        "ms",
+        rtt_paced,
     ));
     let _ = client.disconnect(None);
 
@@ -155,7 +174,6 @@ fn main() {
     let ctl = Ctl::start(port, "bench-ctl-echo", 30, 1, None);
     recv_until(&inbox, WAIT, "first state", |m| !m.retained());
     let mut echo = Vec::with_capacity(COMMANDS);
-    let pace = Duration::from_millis(60);
     for i in 0..COMMANDS {
         let (name, a, b) = TOGGLES[i % TOGGLES.len()];
         let value = if (i / TOGGLES.len()).is_multiple_of(2) {
@@ -179,10 +197,12 @@ fn main() {
         });
         echo.push(got - began);
         // One command per topic per second at most: the session's rate limit.
-        thread::sleep(pace.saturating_sub(began.elapsed()));
+        thread::sleep(PACE.saturating_sub(began.elapsed()));
     }
     let echo = row("command -> state echo via heat-controller", &echo);
-    let goal_echo = 2.0 * rtt.p99 + 1.0;
+    // Judged against both round trips: the paced one shares the echo's conditions.
+    let goal_echo = 2.0 * rtt_paced.p99 + 1.0;
+    let goal_echo_b2b = 2.0 * rtt.p99 + 1.0;
     rec.write(
         rec.stats(
             "echo",
@@ -191,8 +211,20 @@ fn main() {
             echo,
         )
         .goal(
-            format!("p99 ≤ 2 × broker p99 + 1 ms = {goal_echo:.3} ms"),
+            format!("p99 ≤ 2 × paced broker p99 + 1 ms = {goal_echo:.3} ms"),
             echo.p99 <= goal_echo,
+        ),
+    );
+    rec.write(
+        rec.value(
+            "echo-p99-b2b",
+            "command → state echo p99, against the back-to-back round trip",
+            "ms",
+            echo.p99,
+        )
+        .goal(
+            format!("≤ 2 × back-to-back broker p99 + 1 ms = {goal_echo_b2b:.3} ms"),
+            echo.p99 <= goal_echo_b2b,
         ),
     );
 
@@ -236,10 +268,16 @@ fn main() {
     );
     println!();
     println!(
-        "goals: echo p99 {:.3} ms vs 2 x broker p99 + 1 ms = {goal_echo:.3} ms ({}); echo p50 \
-         {:.3} ms; startup p50 {:.1} ms vs 30 ms ({}); RSS {} vs 7 MB; private {} vs 1.5 MB",
+        "goals: echo p99 {:.3} ms vs 2 x paced broker p99 + 1 ms = {goal_echo:.3} ms ({}), vs \
+         2 x back-to-back broker p99 + 1 ms = {goal_echo_b2b:.3} ms ({}); echo p50 {:.3} ms; \
+         startup p50 {:.1} ms vs 30 ms ({}); RSS {} vs 7 MB; private {} vs 1.5 MB",
         echo.p99,
         if echo.p99 <= goal_echo {
+            "met"
+        } else {
+            "MISSED"
+        },
+        if echo.p99 <= goal_echo_b2b {
             "met"
         } else {
             "MISSED"
