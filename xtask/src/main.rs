@@ -26,8 +26,9 @@ Commands:
   demo     a provisioned TLS Mosquitto, the controller on a simulated plant, a live status
            until Ctrl-C ([--duration SECONDS] for a summary instead; `demo --help`)
   bench    [NAME...] run the benchmarks (step, sweep, connect, e2e) and print their tables
-  soak     [--restarts N] restart the broker N times (100) under the simulated controller with
-           sensor and relay faults; VmRSS, reconnects and attempts vs. the retry policy
+  soak     [--restarts N] restart the broker N times (100) under the simulated controller
+           (release build) with sensor and relay faults; VmRSS and Anonymous memory with their
+           slope per restart, reconnects and attempts vs. the retry policy
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
