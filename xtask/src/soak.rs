@@ -25,9 +25,9 @@ use crate::system::{self, cargo, project_root, run};
 const CTL_PASSWORD: &str = "soak-ctl-pw-Vr8Jq3Nw";
 const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/#\n\
                    topic read homeassistant/status\n";
-/// Most Anonymous growth per restart tolerated over the second half of the run. Recorded runs:
-/// +0.22 over restarts 50–100 (glibc's caches still filling), +0.001 over 500–1000; a leak of
-/// more than a kB per reconnect fails.
+/// Most Anonymous growth per restart tolerated over the second half of the run. Recorded runs
+/// (`docs/reliability.md`): +0.28 over restarts 50–100 (glibc's caches still filling), +0.007
+/// over 500–1000; a leak of more than a kB per reconnect fails.
 const MAX_ANONYMOUS_SLOPE_KB: f64 = 1.0;
 /// Sensor and relay faults, repeated every this many simulated seconds.
 const FAULT_CYCLE_S: u64 = 900;
