@@ -28,8 +28,9 @@ Commands:
            until Ctrl-C ([--duration SECONDS] for a summary instead; `demo --help`)
   bench    [NAME...] run the benchmarks (step, sweep, connect, e2e, outage; ~12 min in all),
            print one table and write target/bench.json (docs/benchmarks.md)
-  soak     [--restarts N] restart the broker N times (100) under the simulated controller with
-           sensor and relay faults; VmRSS, reconnects and attempts vs. the retry policy
+  soak     [--restarts N] restart the broker N times (100) under the simulated controller
+           (release build) with sensor and relay faults; VmRSS and Anonymous memory with their
+           slope per restart, reconnects and attempts vs. the retry policy
   dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)

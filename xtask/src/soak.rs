@@ -1,10 +1,14 @@
 //! `cargo xtask soak [--restarts N]`: the fault-injection restart loop for longer than CI runs
-//! it. A private Mosquitto is restarted N times (default 100) under the controller (debug build,
-//! `--simulate` at 50×, with sensor and relay faults scheduled all along); after every restart
-//! it waits for the reconnect and samples the controller's VmRSS, then prints a table: RSS
-//! min/max/last, reconnects, broker-side connection attempts against the retry policy's bound,
-//! faults injected and cleared. Fails when the controller dies, does not reconnect within 60 s,
-//! or exceeds the bound. `docs/reliability.md` records a run.
+//! it. A private Mosquitto is restarted N times (default 100) under the controller (release
+//! build, the one a board runs; `--simulate` at 50×, with sensor and relay faults scheduled all
+//! along); after every restart it waits for the reconnect and samples the controller's memory:
+//! VmRSS and the Anonymous (heap, stacks) part of it from `smaps_rollup`, one line per restart
+//! in `target/soak/memory.csv`. Then it prints a table: memory first/max/last and its
+//! least-squares slope in kB per restart over the second half of the run (after warm-up),
+//! reconnects, broker-side connection attempts against the retry policy's bound, faults injected
+//! and cleared. Fails when the controller dies, does not reconnect within 60 s, exceeds the
+//! bound, or its Anonymous memory still grows by more than 1 kB per restart over the second
+//! half. `docs/reliability.md` records runs and explains the warm-up.
 
 use std::{
     fs,
@@ -21,6 +25,10 @@ use crate::system::{self, cargo, project_root, run};
 const CTL_PASSWORD: &str = "soak-ctl-pw-Vr8Jq3Nw";
 const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/#\n\
                    topic read homeassistant/status\n";
+/// Most Anonymous growth per restart tolerated over the second half of the run. Recorded runs
+/// (`docs/reliability.md`): +0.28 over restarts 50–100 (glibc's caches still filling), +0.007
+/// over 500–1000; a leak of more than a kB per reconnect fails.
+const MAX_ANONYMOUS_SLOPE_KB: f64 = 1.0;
 /// Sensor and relay faults, repeated every this many simulated seconds.
 const FAULT_CYCLE_S: u64 = 900;
 
@@ -43,10 +51,85 @@ fn fault_schedule(cycles: u64) -> String {
         .join(",")
 }
 
-fn rss_kb(pid: u32) -> Option<u64> {
+/// The value of a `Key:   1234 kB` line of a `/proc` file such as `status` or `smaps_rollup`.
+fn kb_field(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The controller's memory at one sample, kB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Memory {
+    /// Resident set: heap and stacks, plus the pages of the binary and libraries touched so far.
+    vm_rss: u64,
+    /// The anonymous part of it (heap, stacks): where a leak shows.
+    anonymous: u64,
+}
+
+fn memory(pid: u32) -> Option<Memory> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    Some(Memory {
+        vm_rss: kb_field(&status, "VmRSS")?,
+        anonymous: kb_field(&rollup, "Anonymous")?,
+    })
+}
+
+/// The samples as CSV: one line per restart (0 = after the first connect).
+fn memory_csv(samples: &[Memory]) -> String {
+    let mut csv = String::from("restart,vm_rss_kb,anonymous_kb\n");
+    for (i, m) in samples.iter().enumerate() {
+        csv.push_str(&format!("{i},{},{}\n", m.vm_rss, m.anonymous));
+    }
+    csv
+}
+
+/// Least-squares slope of `values` against their index: kB per restart when there is one value
+/// per restart. `None` for fewer than two values.
+fn slope(values: &[u64]) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (i, &v) in values.iter().enumerate() {
+        let dx = i as f64 - mean_x;
+        num += dx * (v as f64 - mean_y);
+        den += dx * dx;
+    }
+    Some(num / den)
+}
+
+/// One memory figure over the run: first, max and last sample, and the slope over the second
+/// half of the samples (the first half holds the warm-up).
+#[derive(Debug, Clone, PartialEq)]
+struct Trend {
+    first: u64,
+    max: u64,
+    last: u64,
+    second_half_slope: Option<f64>,
+}
+
+impl Trend {
+    fn of(values: &[u64]) -> Self {
+        Self {
+            first: values.first().copied().unwrap_or(0),
+            max: values.iter().max().copied().unwrap_or(0),
+            last: values.last().copied().unwrap_or(0),
+            second_half_slope: slope(&values[values.len() / 2..]),
+        }
+    }
+
+    fn slope_text(&self) -> String {
+        self.second_half_slope
+            .map_or_else(|| "n/a".to_owned(), |s| format!("{s:+.3}"))
+    }
 }
 
 struct Killed(Child);
@@ -70,13 +153,14 @@ pub(crate) fn soak(args: &[String]) -> Result<()> {
         "build",
         "--quiet",
         "--locked",
+        "--release",
         "--package",
         "heat-controller",
     ]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| project_root().join("target"));
-    let binary = target.join("debug/heat-controller");
+    let binary = target.join("release/heat-controller");
 
     let mut broker = BrokerBuilder::new()
         .user("ctl", CTL_PASSWORD)
@@ -140,17 +224,20 @@ pub(crate) fn soak(args: &[String]) -> Result<()> {
         Ok(())
     };
     wait_connections(1, &mut ctl)?;
-    let mut samples = vec![rss_kb(pid).unwrap_or(0)];
+    let sample = || memory(pid).context("cannot read the controller's memory in /proc");
+    let mut samples = vec![sample()?];
     println!("==> {restarts} broker restarts");
     for i in 0..restarts {
         broker.restart().map_err(|e| anyhow::anyhow!("{e}"))?;
         wait_connections(i + 2, &mut ctl)?;
-        samples.push(rss_kb(pid).unwrap_or(0));
+        let m = sample()?;
+        samples.push(m);
         if (i + 1) % 10 == 0 {
             println!(
-                "    {:>4} restarts, VmRSS {} kB",
+                "    {:>4} restarts, VmRSS {} kB, Anonymous {} kB",
                 i + 1,
-                samples[samples.len() - 1]
+                m.vm_rss,
+                m.anonymous
             );
         }
     }
@@ -169,42 +256,110 @@ pub(crate) fn soak(args: &[String]) -> Result<()> {
         .status()?;
     let status = ctl.0.wait()?;
 
-    let min = samples.iter().min().copied().unwrap_or(0);
-    let max = samples.iter().max().copied().unwrap_or(0);
-    let last = samples.last().copied().unwrap_or(0);
-    println!("\n| soak figure                         | value |");
-    println!("|-------------------------------------|------:|");
-    println!("| broker restarts                     | {restarts} |");
-    println!(
-        "| duration, s                         | {:.0} |",
-        elapsed.as_secs_f64()
-    );
-    println!(
-        "| reconnects (connection #)           | {} |",
-        out.matches("MQTT session connected").count()
-    );
-    println!("| attempts seen by the broker         | {attempts} |");
-    println!("| policy bound (1 + elapsed / 1 s)    | {bound} |");
-    println!("| VmRSS min / max / last, kB          | {min} / {max} / {last} |");
-    println!(
-        "| VmRSS first → last sample, kB       | {} → {last} |",
-        samples[0]
-    );
-    println!("| sim faults injected / cleared       | {injected} / {cleared} |");
-    println!("| relay failures / control resumed    | {relay_failures} / {resumed} |");
-    println!(
-        "| relay journal lines                 | {} |",
-        journal_text.lines().count()
-    );
-    println!("| exit after SIGTERM                  | {status} |");
+    let csv_path = project_root().join("target/soak/memory.csv");
+    fs::create_dir_all(csv_path.parent().expect("a file in a directory"))?;
+    fs::write(&csv_path, memory_csv(&samples))?;
+
+    let rss = Trend::of(&samples.iter().map(|m| m.vm_rss).collect::<Vec<_>>());
+    let anon = Trend::of(&samples.iter().map(|m| m.anonymous).collect::<Vec<_>>());
+    let reconnects = out.matches("MQTT session connected").count();
+    let mut rows: Vec<(String, String)> = vec![
+        ("broker restarts".into(), restarts.to_string()),
+        (
+            "duration, s".into(),
+            format!("{:.0}", elapsed.as_secs_f64()),
+        ),
+        ("reconnects (connection #)".into(), reconnects.to_string()),
+        ("attempts seen by the broker".into(), attempts.to_string()),
+        ("policy bound (1 + elapsed / 1 s)".into(), bound.to_string()),
+    ];
+    for (name, t) in [("VmRSS", &rss), ("Anonymous", &anon)] {
+        rows.push((
+            format!("{name} first / max / last, kB"),
+            format!("{} / {} / {}", t.first, t.max, t.last),
+        ));
+        rows.push((
+            format!("{name} slope, 2nd half, kB/restart"),
+            t.slope_text(),
+        ));
+    }
+    rows.extend([
+        (
+            "sim faults injected / cleared".into(),
+            format!("{injected} / {cleared}"),
+        ),
+        (
+            "relay failures / control resumed".into(),
+            format!("{relay_failures} / {resumed}"),
+        ),
+        (
+            "relay journal lines".into(),
+            journal_text.lines().count().to_string(),
+        ),
+        ("exit after SIGTERM".into(), status.to_string()),
+    ]);
+    println!("\n==> samples in {}", csv_path.display());
+    println!("\n| {:<38} | value |", "soak figure");
+    println!("|{:-<40}|------:|", "");
+    for (label, value) in rows {
+        println!("| {label:<38} | {value} |");
+    }
     ensure!(attempts <= bound, "{attempts} attempts > bound {bound}");
+    if let Some(s) = anon.second_half_slope {
+        ensure!(
+            s <= MAX_ANONYMOUS_SLOPE_KB,
+            "Anonymous memory grows by {s:.3} kB per restart over the second half (limit \
+             {MAX_ANONYMOUS_SLOPE_KB}): a leak per reconnect?"
+        );
+    }
     ensure!(status.success(), "the controller exited with {status}");
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fault_schedule;
+    use super::{Memory, Trend, fault_schedule, kb_field, memory_csv, slope};
+
+    #[test]
+    fn the_csv_has_one_line_per_sample() {
+        let m = |vm_rss, anonymous| Memory { vm_rss, anonymous };
+        assert_eq!(
+            memory_csv(&[m(8592, 1140), m(8600, 1144)]),
+            "restart,vm_rss_kb,anonymous_kb\n0,8592,1140\n1,8600,1144\n"
+        );
+    }
+
+    #[test]
+    fn kb_fields_are_read_by_exact_key() {
+        let rollup = "55d0-7ffe ---p 00000000 00:00 0   [rollup]\nRss:   14208 kB\n\
+                      Pss_Anon:   1700 kB\nAnonymous:   1852 kB\n";
+        assert_eq!(kb_field(rollup, "Anonymous"), Some(1852));
+        assert_eq!(kb_field(rollup, "Rss"), Some(14208));
+        assert_eq!(kb_field("VmRSS:\t   13816 kB\n", "VmRSS"), Some(13816));
+        assert_eq!(kb_field(rollup, "Anon"), None);
+        assert_eq!(kb_field("Anonymous: n/a\n", "Anonymous"), None);
+    }
+
+    #[test]
+    fn slope_is_the_least_squares_fit_per_sample() {
+        assert_eq!(slope(&[]), None);
+        assert_eq!(slope(&[7]), None);
+        assert_eq!(slope(&[5, 5, 5, 5]), Some(0.0));
+        assert_eq!(slope(&[10, 12, 14, 16]), Some(2.0));
+        assert_eq!(slope(&[16, 14, 12, 10]), Some(-2.0));
+        // One 4 kB page step in the middle of 4 samples: sum(dx * dy) / sum(dx²) = 8 / 5.
+        assert_eq!(slope(&[100, 100, 104, 104]), Some(1.6));
+    }
+
+    #[test]
+    fn the_trend_ignores_the_warm_up_half() {
+        // Steep warm-up, then flat: the slope comes from the last 3 of 6 samples only.
+        let t = Trend::of(&[1000, 1400, 1440, 1444, 1444, 1444]);
+        assert_eq!((t.first, t.max, t.last), (1000, 1444, 1444));
+        assert_eq!(t.second_half_slope, Some(0.0));
+        assert_eq!(t.slope_text(), "+0.000");
+        assert_eq!(Trend::of(&[5]).slope_text(), "n/a");
+    }
 
     #[test]
     fn the_fault_schedule_repeats_every_cycle() {
