@@ -18,6 +18,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail, ensure};
+use bench_report::proc::Memory;
 use test_mosquitto::BrokerBuilder;
 
 use crate::system::{self, cargo, project_root, run};
@@ -49,34 +50,6 @@ fn fault_schedule(cycles: u64) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// The value of a `Key:   1234 kB` line of a `/proc` file such as `status` or `smaps_rollup`.
-fn kb_field(text: &str, key: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// The controller's memory at one sample, kB.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Memory {
-    /// Resident set: heap and stacks, plus the pages of the binary and libraries touched so far.
-    vm_rss: u64,
-    /// The anonymous part of it (heap, stacks): where a leak shows.
-    anonymous: u64,
-}
-
-fn memory(pid: u32) -> Option<Memory> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    Some(Memory {
-        vm_rss: kb_field(&status, "VmRSS")?,
-        anonymous: kb_field(&rollup, "Anonymous")?,
-    })
 }
 
 /// The samples as CSV: one line per restart (0 = after the first connect).
@@ -224,7 +197,7 @@ pub(crate) fn soak(args: &[String]) -> Result<()> {
         Ok(())
     };
     wait_connections(1, &mut ctl)?;
-    let sample = || memory(pid).context("cannot read the controller's memory in /proc");
+    let sample = || Memory::of(pid).context("cannot read the controller's memory in /proc");
     let mut samples = vec![sample()?];
     println!("==> {restarts} broker restarts");
     for i in 0..restarts {
@@ -318,7 +291,7 @@ pub(crate) fn soak(args: &[String]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Memory, Trend, fault_schedule, kb_field, memory_csv, slope};
+    use super::{Memory, Trend, fault_schedule, memory_csv, slope};
 
     #[test]
     fn the_csv_has_one_line_per_sample() {
@@ -327,17 +300,6 @@ mod tests {
             memory_csv(&[m(8592, 1140), m(8600, 1144)]),
             "restart,vm_rss_kb,anonymous_kb\n0,8592,1140\n1,8600,1144\n"
         );
-    }
-
-    #[test]
-    fn kb_fields_are_read_by_exact_key() {
-        let rollup = "55d0-7ffe ---p 00000000 00:00 0   [rollup]\nRss:   14208 kB\n\
-                      Pss_Anon:   1700 kB\nAnonymous:   1852 kB\n";
-        assert_eq!(kb_field(rollup, "Anonymous"), Some(1852));
-        assert_eq!(kb_field(rollup, "Rss"), Some(14208));
-        assert_eq!(kb_field("VmRSS:\t   13816 kB\n", "VmRSS"), Some(13816));
-        assert_eq!(kb_field(rollup, "Anon"), None);
-        assert_eq!(kb_field("Anonymous: n/a\n", "Anonymous"), None);
     }
 
     #[test]

@@ -13,13 +13,14 @@
 mod support;
 
 use std::{
-    fs,
-    path::{Path, PathBuf},
-    thread,
+    fs, thread,
     time::{Duration, Instant},
 };
 
-use bench_report::{Recorder, Stats};
+use bench_report::{
+    Recorder, Stats,
+    proc::{Memory, kb_field},
+};
 use paho_mqtt as paho;
 
 use crate::support::{Ctl, WAIT, broker, recv_until, tester};
@@ -63,13 +64,6 @@ fn row(name: &str, samples: &[Duration]) -> Stats {
         s.p50, s.p99, s.max, s.n
     );
     s
-}
-
-fn proc_field_kb(path: &Path, key: &str) -> Option<u64> {
-    fs::read_to_string(path).ok()?.lines().find_map(|l| {
-        let rest = l.strip_prefix(key)?.strip_prefix(':')?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
 }
 
 /// CPU time of every thread of `pid`, seconds: the first field of each thread's
@@ -229,10 +223,11 @@ fn main() {
     );
 
     let pid = ctl.pid();
-    let rss = proc_field_kb(Path::new(&format!("/proc/{pid}/status")), "VmRSS");
-    let rollup = PathBuf::from(format!("/proc/{pid}/smaps_rollup"));
-    let anon = proc_field_kb(&rollup, "Anonymous");
-    let dirty = proc_field_kb(&rollup, "Private_Dirty");
+    let memory = Memory::of(pid);
+    let (rss, anon) = (memory.map(|m| m.vm_rss), memory.map(|m| m.anonymous));
+    let dirty = fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|rollup| kb_field(&rollup, "Private_Dirty"));
 
     // 4. CPU: the echo controller idles in real time (period 30 s) while a second one runs the
     //    same loop 1000× faster; both measured over the same window.

@@ -88,26 +88,6 @@ fn audit_attempts(log: &str) -> Vec<(SystemTime, String)> {
         .collect()
 }
 
-/// Connection attempts by `client_id` in a Mosquitto log: every "New connection from A" except
-/// those that then logged in as another client.
-fn broker_attempts(log: &str, client_id: &str) -> usize {
-    let others: Vec<&str> = log
-        .lines()
-        .filter_map(|l| {
-            l.split_once("New client connected from ")?
-                .1
-                .split_once(" as ")
-        })
-        .filter(|(_, rest)| !rest.starts_with(client_id))
-        .map(|(addr, _)| addr)
-        .collect();
-    log.lines()
-        .filter_map(|l| l.split_once("New connection from ").map(|(_, r)| r))
-        .filter_map(|r| r.split(' ').next())
-        .filter(|addr| !others.contains(addr))
-        .count()
-}
-
 /// What a client connected right after the broker came back saw.
 struct Back {
     online: Instant,
@@ -354,7 +334,7 @@ fn main() {
     }
     let online = Stats::of_ms(&online);
     let state = Stats::of_ms(&state);
-    let broker_seen = broker_attempts(&broker.log(), CTL_ID);
+    let broker_seen = broker.connection_attempts_by(CTL_ID);
     let connects = 2 + RESTARTS;
     println!("restart loop, {RESTARTS} restarts                        p50 ms   p99 ms   max ms");
     for (name, s) in [

@@ -21,6 +21,8 @@ use std::{
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub mod proc;
+
 /// The variable naming the file a bench appends its records to; unset, nothing is written.
 pub const RECORDS_ENV: &str = "BENCH_RECORDS";
 

@@ -409,12 +409,8 @@ impl<T: From<InboundCommand>> Runner<T> {
     /// are dropped, since they cannot be delivered while disconnected and are not retained.
     fn idle(&self, timeout: Duration) {
         select! {
-            recv(self.wake) -> woken => {
-                if woken.is_err() {
-                    // The handle is gone, which also set `stop`.
-                    self.shared.stop.store(true, Ordering::SeqCst);
-                }
-            }
+            // A closed wake channel means the handle is gone; its drop set `stop` first.
+            recv(self.wake) -> _ => {}
             recv(self.answers) -> _ => {}
             default(timeout) => {}
         }
@@ -626,11 +622,7 @@ impl<T: From<InboundCommand>> Runner<T> {
                 }
             },
             recv(self.answers) -> item => answer = item.ok(),
-            recv(self.wake) -> woken => {
-                if woken.is_err() {
-                    self.shared.stop.store(true, Ordering::SeqCst);
-                }
-            }
+            recv(self.wake) -> _ => {}
             default(self.serve_timeout()) => {}
         }
         if let Some(until) = self.recheck_until {

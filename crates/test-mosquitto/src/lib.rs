@@ -317,6 +317,11 @@ impl Broker {
             .count()
     }
 
+    /// Connection attempts by `client_id` (see [`attempts_by`]).
+    pub fn connection_attempts_by(&self, client_id: &str) -> usize {
+        attempts_by(&self.log(), client_id)
+    }
+
     /// The config file (tests may edit it, then [`Broker::restart`]).
     pub fn conf(&self) -> &Path {
         &self.conf
@@ -398,4 +403,25 @@ impl Drop for Broker {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Connection attempts by `client_id` in a Mosquitto log: every "New connection from A" except
+/// those whose address A then logged in as another client id. A refused attempt logs no client
+/// id, so it is counted: an upper bound when other clients are refused too.
+pub fn attempts_by(log: &str, client_id: &str) -> usize {
+    let others: Vec<&str> = log
+        .lines()
+        .filter_map(|l| {
+            l.split_once("New client connected from ")?
+                .1
+                .split_once(" as ")
+        })
+        .filter(|(_, rest)| !rest.starts_with(client_id))
+        .map(|(addr, _)| addr)
+        .collect();
+    log.lines()
+        .filter_map(|l| l.split_once("New connection from ").map(|(_, r)| r))
+        .filter_map(|r| r.split(' ').next())
+        .filter(|addr| !others.contains(addr))
+        .count()
 }

@@ -41,27 +41,6 @@ const REJECTED_BACKOFF_SECS: u64 = 3;
 /// Restarts of the broker in the CI test (`cargo xtask soak` does 100).
 const CI_RESTARTS: usize = 20;
 
-/// Connection attempts by the controller the broker has logged: every "New connection from A"
-/// except those that later logged in as another client id (the tests' own watchers). A refused
-/// attempt logs no client id, so it is counted: an upper bound.
-pub(crate) fn controller_attempts(log: &str) -> usize {
-    let others: Vec<&str> = log
-        .lines()
-        .filter_map(|l| {
-            l.split_once("New client connected from ")?
-                .1
-                .split_once(" as ")
-        })
-        .filter(|(_, rest)| !rest.starts_with(CTL_ID))
-        .map(|(addr, _)| addr)
-        .collect();
-    log.lines()
-        .filter_map(|l| l.split_once("New connection from ").map(|(_, r)| r))
-        .filter_map(|r| r.split(' ').next())
-        .filter(|addr| !others.contains(addr))
-        .count()
-}
-
 /// The policy's bound on attempts in `elapsed`: none closer than `MIN_DELAY` (1 s).
 fn policy_bound(elapsed: Duration) -> usize {
     1 + elapsed.as_secs() as usize
@@ -105,7 +84,7 @@ fn assert_back_online(host: &str, port: u16, tag: &str) {
 }
 
 fn assert_attempts(broker: &Broker, since: Instant, at_most: usize, what: &str) -> usize {
-    let attempts = controller_attempts(&broker.log());
+    let attempts = broker.connection_attempts_by(CTL_ID);
     let elapsed = since.elapsed();
     let bound = at_most.min(policy_bound(elapsed));
     eprintln!(
@@ -624,7 +603,7 @@ fn sensor_faults_and_a_relay_write_failure_mid_run() {
     );
     assert!(end["energy"]["heater_kwh"].as_f64() > Some(0.0), "{end}");
     assert_back_online("127.0.0.1", port, "watch-f2");
-    let attempts = controller_attempts(&broker.log());
+    let attempts = broker.connection_attempts_by(CTL_ID);
     assert_eq!(attempts, 1, "plant faults never touch the MQTT link");
 }
 

@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use bench_report::proc::Memory;
 use paho_mqtt as paho;
 
 use crate::harness::{Controller, Spec, Watcher, broker, tester_settings_at};
@@ -26,9 +27,7 @@ const SECONDS: u64 = 10;
 const RSS_BOUND_KB: u64 = 64 * 1024;
 
 fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    Memory::of(pid).map(|m| m.vm_rss)
 }
 
 /// `period jitter p99 X ms, max Y ms` from the last "loop timing" line.
