@@ -609,7 +609,7 @@ impl<T: From<InboundCommand>> Runner<T> {
             recv(inbox) -> item => match item {
                 Ok(Some(msg)) => {
                     if let Err(e) = self.on_message(client, &msg) {
-                        return self.lost(client, &e.to_string());
+                        return self.lost(client, &format!("handling a message failed: {e}"));
                     }
                 }
                 // paho's "connection lost" marker. One that paho's own flag does not confirm yet
@@ -635,11 +635,11 @@ impl<T: From<InboundCommand>> Runner<T> {
         }
         // The state first: a command's answer then finds its effect already published.
         if let Err(e) = self.publish_state(client, false) {
-            return self.lost(client, &e.to_string());
+            return self.lost(client, &format!("publishing the state failed: {e}"));
         }
         for answer in answer.into_iter().chain(self.answers.try_iter()) {
             if let Err(e) = self.answer(client, &answer) {
-                return self.lost(client, &e.to_string());
+                return self.lost(client, &format!("publishing an answer failed: {e}"));
             }
         }
         true

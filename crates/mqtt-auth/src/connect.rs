@@ -89,6 +89,7 @@ impl Drop for MqttClient {
 }
 
 /// Creates a paho client for `settings`, with in-memory persistence and the stable client id.
+/// Its blocking calls wait at most [`BrokerSettings::operation_timeout`].
 pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectError> {
     leave_openssl_init_to_openssl();
     let opts = paho::CreateOptionsBuilder::new()
@@ -97,7 +98,10 @@ pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectErr
         .mqtt_version(settings.protocol().paho_version())
         .persistence(None)
         .finalize();
-    let client = paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))?;
+    let mut client = paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))?;
+    // Not paho's 5 min: a publish queued but unsent when the connection drops is kept for the
+    // next connect, and the thread waiting on it is usually the one that would reconnect.
+    client.set_timeout(settings.operation_timeout());
     Ok(MqttClient {
         inner: Some(client),
     })

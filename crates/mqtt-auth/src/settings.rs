@@ -159,6 +159,9 @@ impl TlsSettings {
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// Default time allowed for TCP + TLS + CONNACK.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// What a blocking call waits beyond the connect timeout: Paho C checks its own connect timeout
+/// only every 3 s, and a connect must fail there first.
+const OPERATION_SLACK: Duration = Duration::from_secs(5);
 
 /// Everything needed to open one authenticated session with one broker.
 ///
@@ -252,6 +255,12 @@ impl BrokerSettings {
     /// Time allowed for one connection attempt.
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
+    }
+    /// The longest any blocking call of a client from
+    /// [`create_client`](crate::connect::create_client) waits: connect, publish, subscribe,
+    /// disconnect. The connect timeout plus 5 s (15 s by default).
+    pub fn operation_timeout(&self) -> Duration {
+        self.connect_timeout + OPERATION_SLACK
     }
 
     /// The server URI paho-mqtt expects: `tcp://` or `ssl://`, IPv6 literals bracketed.

@@ -5,6 +5,7 @@
 //! no password ever reaches the log.
 
 mod connect;
+mod operations;
 mod probe;
 mod tls;
 
