@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use heat_config::{Backend, DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
-use heat_hw::RelayOutputs;
+use heat_hw::{RelayLock, RelayOutputs};
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
@@ -26,7 +26,6 @@ use signal_hook::iterator::Signals;
 use crate::cli::Cli;
 use crate::clock::LoopClock;
 use crate::control::{ControlLoop, Input, LoopSettings};
-use crate::lock::LockFile;
 use crate::plant::{self, SimOptions};
 
 /// Exit code of a usage or configuration error.
@@ -166,7 +165,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let ctl = plan.settings.controller();
     let clock = LoopClock::new(plan.time_scale);
 
-    let lock = LockFile::acquire(&plan.lock_file)?;
+    let lock = RelayLock::acquire(&plan.lock_file)?;
     let (inputs_tx, inputs) = mpsc::sync_channel(INPUT_CAPACITY);
     watch_signals(inputs_tx.clone())?;
 

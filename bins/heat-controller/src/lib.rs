@@ -3,11 +3,10 @@
 //! heat-core's pure controller, and heat-mqtt's session to Home Assistant.
 //!
 //! - [`cli`]: the command line;
-//! - [`app`]: startup (settings, lock, hardware, session, probe) and shutdown;
+//! - [`app`]: startup (settings, heat-hw's relay lock, hardware, session, probe) and shutdown;
 //! - [`control`]: the control loop, which never waits on MQTT;
 //! - [`plant`]: sensors and relays, real or simulated, behind a guard that switches every load
 //!   OFF when dropped (also while a panic unwinds);
-//! - [`lock`]: the exclusive lock file that keeps two controllers off the same relays;
 //! - [`clock`]: heat-core's monotonic [`heat_core::Timestamp`] from [`std::time::Instant`],
 //!   scaled under `--simulate`;
 //! - [`timing`]: the loop's measurement of its own period jitter;
@@ -17,7 +16,6 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod control;
-pub mod lock;
 pub mod plant;
 pub mod sim_faults;
 pub mod timing;

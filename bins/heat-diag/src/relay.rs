@@ -23,13 +23,11 @@ use std::{
 use embedded_hal::digital::{ErrorType, OutputPin};
 use heat_config::{Backend, RelaySettings, Settings};
 use heat_hw::{
-    Polarity, RelayRole,
+    Polarity, RelayLock, RelayRole,
     relay::{Relay, cdev::open_relay},
 };
 
 use crate::EXIT_CONFIG;
-
-pub(crate) mod lock;
 
 #[cfg(test)]
 mod tests;
@@ -118,7 +116,7 @@ pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
         }
     };
     let lock_path = settings.controller().lock_file();
-    let _lock = match lock::ControllerLock::acquire(lock_path) {
+    let _lock = match RelayLock::acquire(lock_path) {
         Ok(lock) => lock,
         Err(err) => {
             eprintln!("heat-diag: refusing to switch the {role} relay: {err}");

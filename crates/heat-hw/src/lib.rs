@@ -6,6 +6,7 @@
 //! - [`RelayOutputs`]: set and read back the pump and heater relays; the safe state is every
 //!   load OFF. Backends: GPIO lines ([`relay`]) and the simulated plant.
 //!
+//! - [`RelayLock`]: the lock file that makes one process at a time the relays' driver.
 //! - [`adapter`]: the join with `heat-core` (`SensorError` → `SensorFault`,
 //!   [`Sweep::to_readings`], [`apply_output`]). heat-core stays pure; this crate depends on it,
 //!   never the other way round.
@@ -14,6 +15,7 @@ pub mod adapter;
 pub mod clock;
 pub mod onewire_gpio;
 pub mod relay;
+pub mod relay_lock;
 pub mod sensor;
 pub mod sim;
 pub mod w1;
@@ -21,5 +23,6 @@ pub mod w1;
 pub use adapter::apply_output;
 pub use clock::VirtualClock;
 pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};
+pub use relay_lock::{RelayLock, RelayLockError};
 
 pub use sensor::{SensorBank, SensorError, SensorRole, Sweep};

@@ -1,9 +1,8 @@
 //! Tests of the relay check against mocked output pins (polarity, safe state, interruption,
-//! write failures) and of the lock file.
+//! write failures). The lock file's own tests are heat-hw's (`relay_lock`).
 
 use std::{
-    fs::{File, OpenOptions},
-    io::{ErrorKind, Write},
+    io::ErrorKind,
     sync::mpsc,
     thread,
     time::{Duration, Instant},
@@ -13,7 +12,6 @@ use embedded_hal_mock::eh1::MockError;
 use embedded_hal_mock::eh1::digital::{Mock as PinMock, State, Transaction as T};
 use heat_hw::{Polarity, RelayRole, relay::Relay};
 
-use super::lock::{ControllerLock, LockError, read_pid};
 use super::{Finish, exercise};
 
 const NO_HOLD: Duration = Duration::ZERO;
@@ -195,66 +193,4 @@ fn a_failed_off_write_is_an_error() {
     assert!(result.is_err());
     assert!(!out.contains("safe state"), "{out}");
     pin.done();
-}
-
-fn open(path: &std::path::Path) -> File {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .unwrap()
-}
-
-#[test]
-fn the_lock_is_refused_while_held_and_names_the_pid() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run/lock");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut holder = open(&path);
-    holder.try_lock().unwrap();
-    holder.write_all(b"4242\n").unwrap();
-    let err = ControllerLock::acquire(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            LockError::Held {
-                pid: Some(4242),
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    let text = err.to_string();
-    assert!(text.contains(&path.display().to_string()), "{text}");
-    assert!(text.contains("pid 4242"), "{text}");
-    // The refused attempt leaves the holder's pid in place.
-    assert_eq!(read_pid(&mut holder), Some(4242));
-    holder.set_len(0).unwrap();
-    let err = ControllerLock::acquire(&path).unwrap_err();
-    assert!(err.to_string().contains("no pid in the file"), "{err}");
-}
-
-#[test]
-fn the_lock_creates_its_directory_writes_the_pid_and_clears_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run/heat-controller/lock");
-    let lock = ControllerLock::acquire(&path).unwrap();
-    let mut other = open(&path);
-    assert_eq!(read_pid(&mut other), Some(std::process::id()));
-    assert!(other.try_lock().is_err(), "the lock must be exclusive");
-    drop(lock);
-    other.try_lock().unwrap();
-    assert_eq!(read_pid(&mut other), None);
-}
-
-#[test]
-fn an_unusable_lock_path_is_an_io_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("file");
-    std::fs::write(&file, "").unwrap();
-    let err = ControllerLock::acquire(&file.join("lock")).unwrap_err();
-    assert!(matches!(err, LockError::Io { .. }), "{err:?}");
-    assert!(err.to_string().contains("cannot lock"), "{err}");
 }
