@@ -264,7 +264,9 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn free_port() -> Result<u16> {
+/// A port on 127.0.0.1 that was free a moment ago (the OS picks it; the listener is closed
+/// again, so another process may take it before the caller binds it).
+pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }

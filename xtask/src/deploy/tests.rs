@@ -7,7 +7,7 @@
 
 use std::{
     fs,
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use test_mosquitto::{Broker, BrokerBuilder};
+use test_mosquitto::{Broker, BrokerBuilder, free_port};
 
 use super::*;
 use crate::{dist, system};
@@ -222,14 +222,6 @@ fn mqtt_options_readable_by_others_are_refused() {
     assert!(!path.exists(), "removed when dropped");
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn current_user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
@@ -273,7 +265,7 @@ impl TestSshd {
         // sshd started as root insists on its privilege separation directory.
         let _ = fs::create_dir_all("/run/sshd");
         let sshd = system::find_program("sshd").expect("sshd is installed by ensure_packages");
-        let port = free_port();
+        let port = free_port().unwrap();
         let log = dir.join("sshd.log");
         let mut child = Command::new(sshd)
             .args(["-D", "-f"])
@@ -550,7 +542,7 @@ fn an_unreachable_board_fails_at_the_copy_step_before_anything_changes() {
     let root = rig.work.path().join("root");
     fs::create_dir(&root).unwrap();
     let mut opts = rig.options(&root, bundle(rig.work.path(), "v1", &good("v1")));
-    opts.port = Some(free_port());
+    opts.port = Some(free_port().unwrap());
     let mut transcript = Vec::new();
     let err = deploy(&opts, &mut transcript).unwrap_err();
     assert!(format!("{err:#}").contains("step 'copy' failed"), "{err:#}");

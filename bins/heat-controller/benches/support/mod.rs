@@ -10,11 +10,10 @@ use std::{
 };
 
 use mqtt_auth::{
-    BrokerSettings, ClientId, Credentials, Protocol, Username,
+    BrokerSettings, ClientId, Protocol,
     connect::{Identity, MqttClient, connect, create_client},
 };
 use paho_mqtt as paho;
-use secrecy::SecretString;
 use test_mosquitto::{Broker, BrokerBuilder};
 
 /// Throwaway passwords of the benches' private brokers.
@@ -42,17 +41,12 @@ pub(crate) fn broker() -> Broker {
 
 /// The test user's client (MQTT 3.1.1), connected, consuming into the returned inbox.
 pub(crate) fn tester(port: u16, id: &str) -> (MqttClient, Inbox) {
-    let credentials = Credentials::new(
-        Username::new("tester").unwrap(),
-        SecretString::from(TESTER_PASSWORD.to_owned()),
-    )
-    .unwrap();
     let s = BrokerSettings::new(
         "127.0.0.1",
         port,
         Protocol::V311,
         ClientId::new(id).unwrap(),
-        credentials,
+        test_mqtt::credentials("tester", TESTER_PASSWORD),
     );
     let client = create_client(&s).expect("client");
     let inbox = client.start_consuming();

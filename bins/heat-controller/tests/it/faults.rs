@@ -27,8 +27,8 @@ use serde_json::Value;
 use test_mosquitto::{Broker, BrokerBuilder, Pki, TlsListener, Validity};
 
 use crate::harness::{
-    ACL, AVAILABILITY, CTL_PASSWORD, Controller, STATE, Spec, TESTER_PASSWORD, Watcher, broker,
-    retained_at, wait_for,
+    ACL, AVAILABILITY, CTL_PASSWORD, Controller, ControllerWatch, STATE, Spec, TESTER_PASSWORD,
+    Watcher, broker, retained_at, wait_for, watch, watch_at,
 };
 
 /// The controller's client id (set by the harness).
@@ -128,7 +128,7 @@ fn broker_restarted_in_a_loop() {
     ctl.wait_log("(connection #1)");
     let mut seen = Vec::new();
     for i in 0..CI_RESTARTS {
-        let w = Watcher::new(port, &format!("watch-r{i}"), STATE);
+        let w = watch(port, &format!("watch-r{i}"), STATE);
         w.wait_on(STATE, |_| true);
         seen.extend(states(&w));
         drop(w);
@@ -137,7 +137,7 @@ fn broker_restarted_in_a_loop() {
         assert!(ctl.is_running(), "{}", ctl.output());
     }
     assert_back_online("127.0.0.1", port, "watch-r-end");
-    let w = Watcher::new(port, "watch-r-last", STATE);
+    let w = watch(port, "watch-r-last", STATE);
     seen.push(w.wait_state(|_| true));
     assert_states_safe(&seen);
     assert_controlling(&mut ctl);
@@ -187,7 +187,7 @@ fn broker_down_for_30_s_at_startup() {
     assert_back_online("127.0.0.1", port, "watch-d");
     // The broker saw only the attempt after it came back.
     assert_attempts(&broker, since, 2, "down at startup");
-    let w = Watcher::new(port, "watch-d2", STATE);
+    let w = watch(port, "watch-d2", STATE);
     assert_states_safe(&[w.wait_state(|_| true)]);
 }
 
@@ -225,7 +225,7 @@ fn a_frozen_broker_is_noticed_by_keepalive() {
     wait_for("reconnected", || connections(&ctl) >= 2);
     assert_back_online("127.0.0.1", port, "watch-z");
     assert_controlling(&mut ctl);
-    let w = Watcher::new(port, "watch-z2", STATE);
+    let w = watch(port, "watch-z2", STATE);
     assert_states_safe(&[w.wait_state(|_| true)]);
     // Attempts made while frozen sat in the listen backlog and are logged once it thaws.
     assert_attempts(&broker, since, usize::MAX, "frozen broker");
@@ -345,7 +345,7 @@ fn a_network_partition_through_a_veth_pair() {
         .push_str(&format!("[mqtt]\nkeep_alive_secs = {KEEP_ALIVE_SECS}\n"));
     let mut ctl = Controller::start(&spec);
     ctl.wait_log("(connection #1)");
-    let w = Watcher::at(NS_ADDR, port, "watch-p", STATE);
+    let w = watch_at(NS_ADDR, port, "watch-p", STATE);
     let before = w.wait_state(|_| true);
     drop(w);
     ns.link(false);
@@ -367,7 +367,7 @@ fn a_network_partition_through_a_veth_pair() {
         healed.elapsed().as_secs_f64()
     );
     assert_back_online(NS_ADDR, port, "watch-p2");
-    let w = Watcher::at(NS_ADDR, port, "watch-p3", STATE);
+    let w = watch_at(NS_ADDR, port, "watch-p3", STATE);
     let after = w.wait_state(|_| true);
     assert!(after["time"].as_str() > before["time"].as_str());
     assert_states_safe(&[before, after]);
@@ -417,7 +417,7 @@ fn the_password_changed_on_the_broker_then_fixed() {
     ]);
     let mut ctl = Controller::start(&spec);
     ctl.wait_log("(connection #1)");
-    let w = Watcher::new(port, "watch-pw", "solar_heating/#");
+    let w = watch(port, "watch-pw", "solar_heating/#");
     w.publish("solar_heating/mode/set", b"eco");
     assert_eq!(w.wait_answer("solar_heating/mode/set")["accepted"], true);
 
@@ -454,7 +454,7 @@ fn the_password_changed_on_the_broker_then_fixed() {
         connections(&ctl) >= 2
     });
     assert_back_online("127.0.0.1", port, "watch-pw2");
-    let w = Watcher::new(port, "watch-pw3", STATE);
+    let w = watch(port, "watch-pw3", STATE);
     let s = w.wait_state(|_| true);
     assert_eq!(
         s["mode"], "eco",
@@ -530,7 +530,7 @@ fn an_expired_broker_certificate_is_a_certificate_error_then_recovers() {
         connections(&ctl) >= 2
     });
     assert_back_online("127.0.0.1", broker.port(), "watch-t");
-    let w = Watcher::new(broker.port(), "watch-t2", STATE);
+    let w = watch(broker.port(), "watch-t2", STATE);
     assert_states_safe(&[w.wait_state(|_| true)]);
 }
 
@@ -554,7 +554,7 @@ fn sensor_faults_and_a_relay_write_failure_mid_run() {
     const HEATER_MIN_OFF_MS: u64 = 120_000;
     let broker = broker();
     let port = broker.port();
-    let w = Watcher::new(port, "watch-f", "solar_heating/#");
+    let w = watch(port, "watch-f", "solar_heating/#");
     let mut spec = Spec::new(port);
     spec.args.extend([
         "--sim-faults".into(),

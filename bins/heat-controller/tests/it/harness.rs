@@ -1,4 +1,5 @@
-//! The broker, the controller process and the recording test client.
+//! The broker, the controller process and the test user's recording client (test-mqtt's
+//! `Watcher`).
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -9,10 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use mqtt_auth::{BrokerSettings, ClientId, Credentials, Protocol, Username};
-use paho_mqtt as paho;
-use secrecy::SecretString;
+use mqtt_auth::BrokerSettings;
 use test_mosquitto::{Broker, BrokerBuilder};
+pub(crate) use test_mqtt::{DEADLINE, Seen, Watcher, wait_for};
 
 pub(crate) const CTL_PASSWORD: &str = "ctl-pw-Hq7Zr2Lm9Xw4Tp";
 pub(crate) const TESTER_PASSWORD: &str = "tester-pw-Nb3Vc8Kd1Fs6";
@@ -31,9 +31,6 @@ pub(crate) const STATE: &str = "solar_heating/state";
 pub(crate) const AVAILABILITY: &str = "solar_heating/availability";
 pub(crate) const RESULT: &str = "solar_heating/result";
 
-/// Generous: the machine is shared and noisy.
-pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
-
 pub(crate) fn broker() -> Broker {
     BrokerBuilder::new()
         .user("ctl", CTL_PASSWORD)
@@ -41,15 +38,6 @@ pub(crate) fn broker() -> Broker {
         .acl(ACL)
         .start()
         .unwrap()
-}
-
-/// Waits until `cond` holds, polling; panics with `what` after [`DEADLINE`].
-pub(crate) fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// How to start the controller.
@@ -220,120 +208,38 @@ impl Drop for Controller {
     }
 }
 
-/// One message as the test client saw it.
-#[derive(Debug, Clone)]
-pub(crate) struct Seen {
-    pub(crate) topic: String,
-    pub(crate) payload: Vec<u8>,
-    pub(crate) retained: bool,
-}
-
-impl Seen {
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.payload).into_owned()
-    }
-
-    pub(crate) fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.payload).unwrap_or(serde_json::Value::Null)
-    }
-}
-
+/// The test user's settings for a broker at `host`.
 pub(crate) fn tester_settings_at(host: &str, port: u16, id: &str) -> BrokerSettings {
-    let credentials = Credentials::new(
-        Username::new("tester").unwrap(),
-        SecretString::from(TESTER_PASSWORD.to_owned()),
-    )
-    .unwrap();
-    BrokerSettings::new(
-        host,
-        port,
-        Protocol::V311,
-        ClientId::new(id).unwrap(),
-        credentials,
-    )
-    .with_timing(Duration::from_secs(5), Duration::from_secs(5))
+    test_mqtt::settings(host, port, "tester", TESTER_PASSWORD, id)
 }
 
 /// The test user's client: subscribed to `filter`, recording everything.
-pub(crate) struct Watcher {
-    client: mqtt_auth::connect::MqttClient,
-    seen: Arc<Mutex<Vec<Seen>>>,
+pub(crate) fn watch(port: u16, id: &str, filter: &str) -> Watcher {
+    watch_at("127.0.0.1", port, id, filter)
 }
 
-impl Watcher {
-    pub(crate) fn new(port: u16, id: &str, filter: &str) -> Self {
-        Self::at("127.0.0.1", port, id, filter)
-    }
+/// [`watch`] on a broker at `host`.
+pub(crate) fn watch_at(host: &str, port: u16, id: &str, filter: &str) -> Watcher {
+    Watcher::new(&tester_settings_at(host, port, id), filter)
+}
 
-    pub(crate) fn at(host: &str, port: u16, id: &str, filter: &str) -> Self {
-        let s = tester_settings_at(host, port, id);
-        let client = mqtt_auth::connect::create_client(&s).unwrap();
-        let inbox = client.start_consuming();
-        mqtt_auth::connect::connect(&client, &s, mqtt_auth::connect::Identity::Configured, None)
-            .unwrap();
-        client.subscribe(filter, 1).unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&seen);
-        thread::spawn(move || {
-            for msg in inbox.iter().flatten() {
-                sink.lock().unwrap().push(Seen {
-                    topic: msg.topic().to_owned(),
-                    payload: msg.payload().to_vec(),
-                    retained: msg.retained(),
-                });
-            }
-        });
-        Self { client, seen }
-    }
-
-    pub(crate) fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    pub(crate) fn on(&self, topic: &str) -> Vec<Seen> {
-        self.seen()
-            .into_iter()
-            .filter(|m| m.topic == topic)
-            .collect()
-    }
-
-    pub(crate) fn clear(&self) {
-        self.seen.lock().unwrap().clear();
-    }
-
-    /// Waits for a message on `topic` that satisfies `pred`, and returns it.
-    pub(crate) fn wait_on(&self, topic: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
-        let mut found = None;
-        wait_for(&format!("a matching message on {topic}"), || {
-            found = self.on(topic).into_iter().find(&pred);
-            found.is_some()
-        });
-        found.unwrap_or_else(|| unreachable!())
-    }
-
+/// What the controller publishes, as a [`Watcher`] sees it.
+pub(crate) trait ControllerWatch {
     /// Waits for a state JSON that satisfies `pred`.
-    pub(crate) fn wait_state(
-        &self,
-        pred: impl Fn(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
-        self.wait_on(STATE, |m| pred(&m.json())).json()
-    }
+    fn wait_state(&self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value;
 
-    /// Waits for the answer to a command on `topic` (the `n`-th from the start, 0-based).
-    pub(crate) fn wait_answer(&self, topic: &str) -> serde_json::Value {
-        self.wait_on(RESULT, |m| m.json()["topic"] == topic).json()
-    }
-
-    pub(crate) fn publish(&self, topic: &str, payload: &[u8]) {
-        self.client
-            .publish(paho::Message::new(topic, payload.to_vec(), 1))
-            .unwrap();
-    }
+    /// Waits for an answer to a command on `topic` (the first one seen since the start or the
+    /// last [`Watcher::clear`]).
+    fn wait_answer(&self, topic: &str) -> serde_json::Value;
 }
 
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        let _ = self.client.disconnect(None);
+impl ControllerWatch for Watcher {
+    fn wait_state(&self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        self.wait_json(STATE, pred)
+    }
+
+    fn wait_answer(&self, topic: &str) -> serde_json::Value {
+        self.wait_json(RESULT, |a| a["topic"] == topic)
     }
 }
 
@@ -344,7 +250,7 @@ pub(crate) fn retained(port: u16, id: &str, topic: &str) -> Option<Seen> {
 
 /// [`retained`] from a broker at `host`.
 pub(crate) fn retained_at(host: &str, port: u16, id: &str, topic: &str) -> Option<Seen> {
-    let w = Watcher::at(host, port, id, topic);
+    let w = watch_at(host, port, id, topic);
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
         if let Some(m) = w.on(topic).into_iter().find(|m| m.retained) {

@@ -20,7 +20,7 @@ use std::{
 use bench_report::proc::Memory;
 use paho_mqtt as paho;
 
-use crate::harness::{Controller, Spec, Watcher, broker, tester_settings_at};
+use crate::harness::{Controller, ControllerWatch, Spec, broker, tester_settings_at, watch};
 
 const RATE: u64 = 10_000;
 const SECONDS: u64 = 10;
@@ -57,7 +57,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
     let mut ctl = Controller::start(&spec);
     ctl.wait_log("(connection #1)");
     let pid = ctl.pid();
-    let watcher = Watcher::new(port, "watch-load", "solar_heating/state");
+    let watcher = watch(port, "watch-load", "solar_heating/state");
     watcher.wait_state(|_| true);
 
     let s = tester_settings_at("127.0.0.1", port, "flooder");

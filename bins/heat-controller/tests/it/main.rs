@@ -4,8 +4,8 @@
 //! ACL (the controller user `ctl` may use `solar_heating/#`, write `homeassistant/#` and read
 //! `homeassistant/status`; the test user `tester` may do anything), then the controller binary
 //! with a cleared environment, settings from variables and a TOML file in a temp dir, on the
-//! simulated plant at a high time scale. The test client is a plain paho client (as `tester`)
-//! that records every message. Nothing asserts wall-clock limits tighter than generous
+//! simulated plant at a high time scale. The test client is test-mqtt's `Watcher` (as `tester`),
+//! which records every message. Nothing asserts wall-clock limits tighter than generous
 //! deadlines.
 
 // Tests print the figures they measure (shutdown time, attempts, jitter, memory) for the test log.

@@ -4,7 +4,8 @@
 use std::{thread, time::Duration};
 
 use crate::harness::{
-    AVAILABILITY, CTL_PASSWORD, Controller, STATE, Spec, Watcher, broker, retained, wait_for,
+    AVAILABILITY, CTL_PASSWORD, Controller, ControllerWatch, STATE, Spec, broker, retained,
+    wait_for, watch,
 };
 
 #[test]
@@ -13,7 +14,7 @@ fn control_goes_on_through_a_broker_restart_and_everything_is_announced_again() 
     let port = broker.port();
     let ctl = Controller::start(&Spec::new(port));
     let before = {
-        let w = Watcher::new(port, "watch-c1", "solar_heating/#");
+        let w = watch(port, "watch-c1", "solar_heating/#");
         w.wait_state(|s| s["heater"] == "ON")
     };
 
@@ -24,7 +25,7 @@ fn control_goes_on_through_a_broker_restart_and_everything_is_announced_again() 
     broker.restart().unwrap();
 
     // No persistence: whatever is retained now was published again after the restart.
-    let watcher = Watcher::new(port, "watch-c2", "#");
+    let watcher = watch(port, "watch-c2", "#");
     let online = retained(port, "watch-c3", AVAILABILITY);
     wait_for("online again", || {
         online.as_ref().is_some_and(|m| m.text() == "online")
@@ -60,7 +61,7 @@ fn control_goes_on_through_a_broker_restart_and_everything_is_announced_again() 
 fn a_killed_controller_leaves_offline_through_its_will() {
     let broker = broker();
     let mut ctl = Controller::start(&Spec::new(broker.port()));
-    let watcher = Watcher::new(broker.port(), "watch-c6", "solar_heating/#");
+    let watcher = watch(broker.port(), "watch-c6", "solar_heating/#");
     watcher.wait_on(AVAILABILITY, |m| m.text() == "online");
     ctl.signal("KILL");
     let (status, _) = ctl.wait_exit();

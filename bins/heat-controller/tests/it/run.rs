@@ -4,13 +4,14 @@
 use serde_json::Value;
 
 use crate::harness::{
-    AVAILABILITY, Controller, RESULT, STATE, Spec, Watcher, broker, retained, wait_for,
+    AVAILABILITY, Controller, ControllerWatch, RESULT, STATE, Spec, broker, retained, wait_for,
+    watch,
 };
 
 #[test]
 fn a_normal_run_announces_itself_and_obeys_commands() {
     let broker = broker();
-    let watcher = Watcher::new(broker.port(), "watch-b", "#");
+    let watcher = watch(broker.port(), "watch-b", "#");
     let ctl = Controller::start(&Spec::new(broker.port()));
     watcher.wait_on(STATE, |_| true);
 
@@ -69,7 +70,7 @@ fn a_normal_run_announces_itself_and_obeys_commands() {
 #[test]
 fn bad_commands_are_refused_on_the_result_topic_and_change_nothing() {
     let broker = broker();
-    let watcher = Watcher::new(broker.port(), "watch-bad", "solar_heating/#");
+    let watcher = watch(broker.port(), "watch-bad", "solar_heating/#");
     let ctl = Controller::start(&Spec::new(broker.port()));
     let before = watcher.wait_state(|_| true);
 
@@ -122,7 +123,7 @@ fn bad_commands_are_refused_on_the_result_topic_and_change_nothing() {
 #[test]
 fn a_manual_heater_at_the_tank_maximum_stays_off_with_the_reason() {
     let broker = broker();
-    let watcher = Watcher::new(broker.port(), "watch-max", "solar_heating/#");
+    let watcher = watch(broker.port(), "watch-max", "solar_heating/#");
     let mut spec = Spec::new(broker.port());
     spec.args
         .extend(["--sim-initial-c".into(), "20,91,92".into()]);

@@ -3,7 +3,7 @@
 use std::fs::File;
 
 use crate::harness::{
-    AVAILABILITY, CTL_PASSWORD, Controller, STATE, Spec, Watcher, broker, retained,
+    AVAILABILITY, CTL_PASSWORD, Controller, ControllerWatch, STATE, Spec, broker, retained, watch,
 };
 
 /// (a) Without credentials: exit 2, the message names the variable, nothing touched: no lock
@@ -40,7 +40,7 @@ fn without_credentials_the_controller_exits_2_before_touching_anything() {
 #[test]
 fn sigterm_puts_relays_safe_publishes_offline_and_exits_0() {
     let broker = broker();
-    let watcher = Watcher::new(broker.port(), "watch-f", "solar_heating/#");
+    let watcher = watch(broker.port(), "watch-f", "solar_heating/#");
     let mut ctl = Controller::start(&Spec::new(broker.port()));
     watcher.wait_on(AVAILABILITY, |m| m.text() == "online");
     watcher.wait_on(STATE, |_| true);
@@ -77,7 +77,7 @@ fn sigterm_puts_relays_safe_publishes_offline_and_exits_0() {
 #[test]
 fn the_password_is_never_in_the_output_at_trace() {
     let broker = broker();
-    let watcher = Watcher::new(broker.port(), "watch-e", "solar_heating/#");
+    let watcher = watch(broker.port(), "watch-e", "solar_heating/#");
     let mut ctl = Controller::start(&Spec {
         rust_log: "trace",
         ..Spec::new(broker.port())

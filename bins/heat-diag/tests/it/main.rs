@@ -14,13 +14,14 @@ mod sensors;
 use std::{
     fs,
     io::Write,
-    net::TcpListener,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
     thread,
     time::{Duration, Instant},
 };
+
+use test_mosquitto::free_port;
 
 /// Runs heat-diag with exactly `env`, in `dir`.
 fn heat_diag(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -69,15 +70,6 @@ fn write_file(dir: &Path, name: &str, text: &str, mode: u32) -> String {
     fs::write(&path, text).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
     path.display().to_string()
-}
-
-/// A free port on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A Mosquitto started from a config file; killed when dropped.
@@ -172,7 +164,7 @@ impl Provisioned {
 fn provisioned(extra: &[&str]) -> Provisioned {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("mqtt");
-    let (tls_port, plain_port) = (free_port(), free_port());
+    let (tls_port, plain_port) = (free_port().unwrap(), free_port().unwrap());
     let log = tmp.path().join("mosquitto.log");
     let (tls, plain) = (tls_port.to_string(), plain_port.to_string());
     let mut args = vec![

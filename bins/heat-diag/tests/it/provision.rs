@@ -5,7 +5,7 @@
 use std::{fs, os::unix::fs::PermissionsExt, process::Command};
 
 use mqtt_auth::{
-    BrokerSettings, ClientId, Credentials, Protocol, TlsSettings, TrustAnchor, Username,
+    BrokerSettings, ClientId, Protocol, TlsSettings, TrustAnchor,
     connect::{Identity, connect, create_client},
     probe::{Verdict, probe},
     settings::ClientCertificate,
@@ -23,17 +23,12 @@ fn settings(p: &Provisioned, user: &str, password: &str, with_cert: bool) -> Bro
         }),
         ..TlsSettings::verified(TrustAnchor::CaFile(certs.join("ca.crt")))
     };
-    let credentials = Credentials::new(
-        Username::new(user).unwrap(),
-        SecretString::from(password.to_owned()),
-    )
-    .unwrap();
     BrokerSettings::new(
         "127.0.0.1",
         p.tls_port,
         Protocol::V5,
         ClientId::new(format!("it-{user}")).unwrap(),
-        credentials,
+        test_mqtt::credentials(user, password),
     )
     .with_tls(Some(tls))
 }

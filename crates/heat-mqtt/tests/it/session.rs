@@ -8,13 +8,13 @@ use heat_mqtt::{
     discovery_messages,
 };
 use serde_json::Value;
+use test_mqtt::{DEADLINE, Seen, Watcher, settings, wait_for};
 
-use crate::{
-    DEADLINE, Watcher, broker, ctl_settings, fast_retry, proxy::Proxy, settings, status, wait_for,
-};
+use crate::{broker, ctl_settings, fast_retry, proxy::Proxy, status, watch};
 
 const AVAILABILITY: &str = "solar_heating/availability";
 const STATE: &str = "solar_heating/state";
+const RESULT: &str = "solar_heating/result";
 
 fn config() -> SessionConfig {
     SessionConfig::new(Topics::default(), Device::default()).with_retry(fast_retry())
@@ -37,14 +37,19 @@ fn discovery_topics() -> Vec<String> {
         .collect()
 }
 
-fn state_json(m: &crate::Seen) -> Value {
+fn state_json(m: &Seen) -> Value {
     serde_json::from_slice(&m.payload).unwrap()
+}
+
+/// The answers on the result topic so far, parsed.
+fn answers(w: &Watcher) -> Vec<Value> {
+    w.json_on(RESULT)
 }
 
 /// Waits for the retained availability, state and every discovery config, as a new subscriber
 /// sees them.
 fn assert_announced(port: u16, id: &str, collector: f64) -> Watcher {
-    let w = Watcher::new(port, id);
+    let w = watch(port, id);
     w.wait_on(AVAILABILITY, |m| m.retained && m.payload == b"online");
     let state = w.wait_on(STATE, |m| m.retained);
     let v = state_json(&state);
@@ -91,7 +96,7 @@ fn announces_online_state_and_discovery_then_offline_at_shutdown() {
 
     handle.shutdown(Duration::from_secs(2)).unwrap();
     w.wait_on(AVAILABILITY, |m| m.payload == b"offline");
-    let late = Watcher::new(broker.port(), "w-late");
+    let late = watch(broker.port(), "w-late");
     late.wait_on(AVAILABILITY, |m| m.retained && m.payload == b"offline");
 }
 
@@ -99,18 +104,18 @@ fn announces_online_state_and_discovery_then_offline_at_shutdown() {
 fn commands_arrive_validated_and_every_one_is_answered() {
     let broker = broker();
     // A retained command, left on the broker before the controller subscribes, is stale.
-    let w = Watcher::new(broker.port(), "w-commands");
+    let w = watch(broker.port(), "w-commands");
     w.publish_retained("solar_heating/mode/set", b"off");
     let (handle, rx) = spawn(broker.port(), 20.0);
     wait_for("the retained command refused", || {
-        w.answers()
+        answers(&w)
             .iter()
             .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("retain")))
     });
     // Clearing it is an empty command, refused too.
     w.publish_retained("solar_heating/mode/set", b"");
     wait_for("the empty command refused", || {
-        w.answers()
+        answers(&w)
             .iter()
             .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("empty")))
     });
@@ -141,7 +146,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
         handle.report(&cmd, &Ok(CommandOutcome::Accepted));
     }
     wait_for("four accepted answers", || {
-        w.answers().iter().filter(|a| a["accepted"] == true).count() == 4
+        answers(&w).iter().filter(|a| a["accepted"] == true).count() == 4
     });
 
     let oversized = vec![b'7'; 200];
@@ -157,7 +162,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
     for (topic, payload, reason) in bad {
         w.publish(topic, payload);
         wait_for(&format!("the answer to {topic} ({reason})"), || {
-            w.answers().iter().any(|a| {
+            answers(&w).iter().any(|a| {
                 a["topic"] == topic
                     && a["accepted"] == false
                     && a["reason"].as_str().is_some_and(|r| r.contains(reason))
@@ -170,7 +175,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
         w.publish("solar_heating/heater/set", b"ON");
     }
     wait_for("a rate-limit answer", || {
-        w.answers()
+        answers(&w)
             .iter()
             .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("too many")))
     });
@@ -195,7 +200,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
 fn reconnects_after_broker_restart_and_republishes_everything() {
     let mut broker = broker();
     let (handle, rx) = spawn(broker.port(), 25.0);
-    let w = Watcher::new(broker.port(), "w-before");
+    let w = watch(broker.port(), "w-before");
     w.wait_on(STATE, |_| true);
     drop(w);
 
@@ -229,7 +234,7 @@ fn a_cut_link_shows_offline_through_the_will_then_online_again() {
     wait_for("the session to connect", || {
         handle.link() == LinkState::Connected
     });
-    let w = Watcher::new(broker.port(), "w-cut");
+    let w = watch(broker.port(), "w-cut");
     w.wait_on(AVAILABILITY, |m| m.payload == b"online");
     w.wait_on(STATE, |_| true);
     let states_before = w.on(STATE).len();
@@ -252,7 +257,13 @@ fn a_cut_link_shows_offline_through_the_will_then_online_again() {
 #[test]
 fn rejected_credentials_are_reported_and_retried_slowly() {
     let broker = broker();
-    let wrong = settings(broker.port(), "ctl", "not-the-password-4Kx", "heat-ctl");
+    let wrong = settings(
+        "127.0.0.1",
+        broker.port(),
+        "ctl",
+        "not-the-password-4Kx",
+        "heat-ctl",
+    );
     let (handle, rx) = Session::spawn(config().with_retry(Default::default()), wrong).unwrap();
     wait_for("the rejection", || {
         matches!(handle.link(), LinkState::Rejected { .. })
