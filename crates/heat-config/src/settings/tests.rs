@@ -753,6 +753,25 @@ fn variables_that_are_not_unicode_are_errors() {
     says(&err, &["MQTT_PORT", "UTF-8"]);
 }
 
+/// The converse of the `debug_assert!` in `Loader::var`: no name in [`VARIABLES`] is stale.
+#[test]
+fn every_listed_variable_is_read() {
+    let dir = tmp();
+    for &var in super::VARIABLES {
+        // The systemd credential is only looked for when no other password source is set.
+        let sources = if var == CREDENTIALS_DIRECTORY {
+            Sources::new(dir.path()).with_var("MQTT_USERNAME", "heat")
+        } else {
+            valid(&dir)
+        };
+        let err = fail(&sources.with_non_unicode_var(var));
+        assert!(
+            matches!(&err, ConfigError::NotUnicode { variable } if variable == var),
+            "{var}: {err:?}"
+        );
+    }
+}
+
 #[test]
 fn unparsable_dotenv_line_is_located_but_not_quoted() {
     let dir = tmp();
