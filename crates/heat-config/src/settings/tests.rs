@@ -757,7 +757,7 @@ fn variables_that_are_not_unicode_are_errors() {
 #[test]
 fn every_listed_variable_is_read() {
     let dir = tmp();
-    for &var in super::VARIABLES {
+    for &var in VARIABLES {
         // The systemd credential is only looked for when no other password source is set.
         let sources = if var == CREDENTIALS_DIRECTORY {
             Sources::new(dir.path()).with_var("MQTT_USERNAME", "heat")
@@ -1043,25 +1043,6 @@ fn nothing_prints_the_password() {
     assert!(!format!("{:?}", load(&env_sources)).contains(PASSWORD));
 }
 
-/// Every variable the loader reads.
-const VARIABLES: &[&str] = &[
-    "MQTT_BROKER",
-    "MQTT_PORT",
-    "MQTT_USERNAME",
-    "MQTT_PASSWORD",
-    "MQTT_PASSWORD_FILE",
-    "MQTT_CLIENT_ID",
-    "MQTT_VERSION",
-    "MQTT_CA_FILE",
-    "MQTT_TLS",
-    "MQTT_CERT_FILE",
-    "MQTT_KEY_FILE",
-    "MQTT_TLS_INSECURE",
-    "MQTT_TOPIC_PREFIX",
-    "HEAT_CONFIG",
-    "CREDENTIALS_DIRECTORY",
-];
-
 /// Passwords distinctive enough that finding one in a message is a leak, not a coincidence,
 /// but with blanks, NULs and newlines around them.
 fn password_strategy() -> impl Strategy<Value = String> {
@@ -1140,24 +1121,13 @@ fn toml_string(value: &str) -> String {
 // --- Whole layers at once (the fuzz target `settings_load` on stable) ------------------------
 
 /// Every variable a whole-layer case may set (the password goes its own way).
-const LAYER_VARIABLES: &[&str] = &[
-    "MQTT_BROKER",
-    "MQTT_PORT",
-    "MQTT_USERNAME",
-    "MQTT_PASSWORD_FILE",
-    "MQTT_CLIENT_ID",
-    "MQTT_VERSION",
-    "MQTT_CA_FILE",
-    "MQTT_TLS",
-    "MQTT_CERT_FILE",
-    "MQTT_KEY_FILE",
-    "MQTT_TLS_INSECURE",
-    "MQTT_TOPIC_PREFIX",
-    "HEAT_CONFIG",
-    "HEAT_CONTROL_PERIOD_SECS",
-    "HEAT_DISCOVERY",
-    "CREDENTIALS_DIRECTORY",
-];
+fn layer_variables() -> Vec<&'static str> {
+    VARIABLES
+        .iter()
+        .copied()
+        .filter(|&var| var != "MQTT_PASSWORD")
+        .collect()
+}
 
 /// A value that is sometimes right: small numbers, booleans, names and paths, or anything.
 fn layer_value() -> impl Strategy<Value = String> {
@@ -1210,9 +1180,9 @@ fn toml_text() -> impl Strategy<Value = String> {
 /// `.env` text: variable lines (quoted or not) and raw lines.
 fn dotenv_text() -> impl Strategy<Value = String> {
     let line = prop_oneof![
-        (proptest::sample::select(LAYER_VARIABLES), layer_value())
+        (proptest::sample::select(layer_variables()), layer_value())
             .prop_map(|(k, v)| format!("{k}={v}")),
-        (proptest::sample::select(LAYER_VARIABLES), layer_value()).prop_map(|(k, v)| {
+        (proptest::sample::select(layer_variables()), layer_value()).prop_map(|(k, v)| {
             let escaped = v.replace('\\', "\\\\").replace('"', "\\\"");
             format!("{k}=\"{escaped}\"")
         }),
@@ -1231,7 +1201,7 @@ proptest! {
         password in "PW[A-Za-z0-9]{10,20}",
         via in 0..3u8,
         env in proptest::collection::vec(
-            (proptest::sample::select(LAYER_VARIABLES), layer_value(), any::<bool>()),
+            (proptest::sample::select(layer_variables()), layer_value(), any::<bool>()),
             0..6,
         ),
         dotenv in proptest::option::of(dotenv_text()),
