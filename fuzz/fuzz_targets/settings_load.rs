@@ -18,32 +18,13 @@ use std::{
 };
 
 use arbitrary::Arbitrary;
-use heat_config::{Settings, Sources};
+use heat_config::{Settings, Sources, VARIABLES};
 use libfuzzer_sys::fuzz_target;
-
-/// Every variable the loader reads, so most names hit something.
-const VARIABLES: &[&str] = &[
-    "MQTT_BROKER",
-    "MQTT_PORT",
-    "MQTT_USERNAME",
-    "MQTT_PASSWORD",
-    "MQTT_PASSWORD_FILE",
-    "MQTT_CLIENT_ID",
-    "MQTT_VERSION",
-    "MQTT_CA_FILE",
-    "MQTT_TLS",
-    "MQTT_CERT_FILE",
-    "MQTT_KEY_FILE",
-    "MQTT_TLS_INSECURE",
-    "MQTT_TOPIC_PREFIX",
-    "HEAT_CONFIG",
-    "HEAT_CONTROL_PERIOD_SECS",
-    "HEAT_DISCOVERY",
-    "CREDENTIALS_DIRECTORY",
-];
 
 #[derive(Debug, Arbitrary)]
 enum Name {
+    /// One of `heat_config::VARIABLES` (every variable the loader reads), so most names hit
+    /// something.
     Known(u8),
     Other(String),
 }

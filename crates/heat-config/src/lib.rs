@@ -30,6 +30,9 @@
 //! | `HEAT_CONTROL_PERIOD_SECS` | `[controller]` `period_secs` | 30 (1–3600) |
 //! | `HEAT_DISCOVERY` | `[controller]` `discovery` | `true` |
 //!
+//! [`VARIABLES`] lists every variable the loader reads: those above, `HEAT_CONFIG` and
+//! `CREDENTIALS_DIRECTORY` (see below).
+//!
 //! The rest of `[controller]` ([`ControllerSettings`]), the control parameters `[control]`
 //! (heat-core's `RawParams`, validated by `Params::try_from`) and the device mapping
 //! `[hardware]` ([`HardwareSettings`]) are TOML-only; `docs/heat.example.toml` shows every key.
@@ -62,5 +65,5 @@ pub use controller::{
 pub use error::{ConfigError, Credential};
 pub use hardware::{Backend, BusSettings, DEFAULT_CHIP, HardwareSettings, RelaySettings};
 pub use origin::{Layer, Origin, PasswordSource};
-pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_TOPIC_PREFIX, Effective, Settings};
+pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_TOPIC_PREFIX, Effective, Settings, VARIABLES};
 pub use sources::Sources;

@@ -43,118 +43,6 @@ const PLAIN_PORT: u16 = 1883;
 const TLS_PORT: u16 = 8883;
 /// File name of the password among the systemd credentials.
 const SYSTEMD_CREDENTIAL: &str = "mqtt_password";
-
-const BROKER: Key = Key {
-    var: Some("MQTT_BROKER"),
-    section: "mqtt",
-    toml: "broker",
-};
-const PORT: Key = Key {
-    var: Some("MQTT_PORT"),
-    section: "mqtt",
-    toml: "port",
-};
-const USERNAME: Key = Key {
-    var: Some("MQTT_USERNAME"),
-    section: "mqtt",
-    toml: "username",
-};
-/// Only ever read from the environment and `.env`, never from the TOML file.
-const PASSWORD: Key = Key {
-    var: Some("MQTT_PASSWORD"),
-    section: "mqtt",
-    toml: "password",
-};
-const PASSWORD_FILE: Key = Key {
-    var: Some("MQTT_PASSWORD_FILE"),
-    section: "mqtt",
-    toml: "password_file",
-};
-const CLIENT_ID: Key = Key {
-    var: Some("MQTT_CLIENT_ID"),
-    section: "mqtt",
-    toml: "client_id",
-};
-const VERSION: Key = Key {
-    var: Some("MQTT_VERSION"),
-    section: "mqtt",
-    toml: "version",
-};
-const CA_FILE: Key = Key {
-    var: Some("MQTT_CA_FILE"),
-    section: "mqtt",
-    toml: "ca_file",
-};
-const TLS: Key = Key {
-    var: Some("MQTT_TLS"),
-    section: "mqtt",
-    toml: "tls",
-};
-const CERT_FILE: Key = Key {
-    var: Some("MQTT_CERT_FILE"),
-    section: "mqtt",
-    toml: "cert_file",
-};
-const KEY_FILE: Key = Key {
-    var: Some("MQTT_KEY_FILE"),
-    section: "mqtt",
-    toml: "key_file",
-};
-const TLS_INSECURE: Key = Key {
-    var: Some("MQTT_TLS_INSECURE"),
-    section: "mqtt",
-    toml: "tls_insecure",
-};
-const TOPIC_PREFIX: Key = Key {
-    var: Some("MQTT_TOPIC_PREFIX"),
-    section: "mqtt",
-    toml: "topic_prefix",
-};
-const KEEP_ALIVE: Key = Key {
-    var: None,
-    section: "mqtt",
-    toml: "keep_alive_secs",
-};
-const PERIOD: Key = Key {
-    var: Some("HEAT_CONTROL_PERIOD_SECS"),
-    section: "controller",
-    toml: "period_secs",
-};
-const HEARTBEAT: Key = Key {
-    var: None,
-    section: "controller",
-    toml: "heartbeat_secs",
-};
-const DISCOVERY: Key = Key {
-    var: Some("HEAT_DISCOVERY"),
-    section: "controller",
-    toml: "discovery",
-};
-const DISCOVERY_PREFIX: Key = Key {
-    var: None,
-    section: "controller",
-    toml: "discovery_prefix",
-};
-const PROBE_ANONYMOUS: Key = Key {
-    var: None,
-    section: "controller",
-    toml: "probe_anonymous",
-};
-const DEVICE_NAME: Key = Key {
-    var: None,
-    section: "controller",
-    toml: "device_name",
-};
-const LOCK_FILE: Key = Key {
-    var: None,
-    section: "controller",
-    toml: "lock_file",
-};
-const TIME_SCALE: Key = Key {
-    var: None,
-    section: "controller",
-    toml: "time_scale",
-};
 /// Longest device name accepted (Home Assistant shows it in cards and lists).
 const DEVICE_NAME_CHARS: usize = 64;
 /// Names the TOML file when `--config` is not given.
@@ -167,6 +55,55 @@ const HEAT_CONFIG_KEY: Key = Key {
 };
 /// Set by systemd when the unit has `LoadCredential=`/`SetCredential=`.
 const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// Defines a [`Key`] constant for each line `NAME: section.key, "VARIABLE";` (a TOML-only
+/// setting has no variable), and [`VARIABLES`] from the same lines, so that the list cannot
+/// miss a setting.
+macro_rules! keys {
+    (@var) => { None };
+    (@var $var:literal) => { Some($var) };
+    ($($(#[$attr:meta])* $name:ident: $section:ident.$toml:ident $(, $var:literal)?;)*) => {
+        $(
+            $(#[$attr])*
+            const $name: Key = Key {
+                var: keys!(@var $($var)?),
+                section: stringify!($section),
+                toml: stringify!($toml),
+            };
+        )*
+
+        /// Every environment variable that [`Settings::load`] reads: the variable of each
+        /// setting that has one, then `HEAT_CONFIG` and systemd's `CREDENTIALS_DIRECTORY`.
+        /// All but the last are also looked up in `.env`.
+        pub const VARIABLES: &[&str] = &[$($($var,)?)* HEAT_CONFIG, CREDENTIALS_DIRECTORY];
+    };
+}
+
+keys! {
+    BROKER:           mqtt.broker,                "MQTT_BROKER";
+    PORT:             mqtt.port,                  "MQTT_PORT";
+    USERNAME:         mqtt.username,              "MQTT_USERNAME";
+    /// Only ever read from the environment and `.env`, never from the TOML file.
+    PASSWORD:         mqtt.password,              "MQTT_PASSWORD";
+    PASSWORD_FILE:    mqtt.password_file,         "MQTT_PASSWORD_FILE";
+    CLIENT_ID:        mqtt.client_id,             "MQTT_CLIENT_ID";
+    VERSION:          mqtt.version,               "MQTT_VERSION";
+    CA_FILE:          mqtt.ca_file,               "MQTT_CA_FILE";
+    TLS:              mqtt.tls,                   "MQTT_TLS";
+    CERT_FILE:        mqtt.cert_file,             "MQTT_CERT_FILE";
+    KEY_FILE:         mqtt.key_file,              "MQTT_KEY_FILE";
+    TLS_INSECURE:     mqtt.tls_insecure,          "MQTT_TLS_INSECURE";
+    TOPIC_PREFIX:     mqtt.topic_prefix,          "MQTT_TOPIC_PREFIX";
+    KEEP_ALIVE:       mqtt.keep_alive_secs;
+    PERIOD:           controller.period_secs,     "HEAT_CONTROL_PERIOD_SECS";
+    HEARTBEAT:        controller.heartbeat_secs;
+    DISCOVERY:        controller.discovery,       "HEAT_DISCOVERY";
+    DISCOVERY_PREFIX: controller.discovery_prefix;
+    PROBE_ANONYMOUS:  controller.probe_anonymous;
+    DEVICE_NAME:      controller.device_name;
+    LOCK_FILE:        controller.lock_file;
+    TIME_SCALE:       controller.time_scale;
+}
 
 /// Validated settings. Every value that exists is valid; `Debug` never shows the password.
 #[derive(Debug, Clone)]
@@ -320,6 +257,10 @@ impl<'a> Loader<'a> {
 
     /// An environment variable, from the environment or else from `.env`.
     fn var(&self, name: &'static str) -> Result<Option<(&str, Layer)>, ConfigError> {
+        debug_assert!(
+            VARIABLES.contains(&name),
+            "{name} is missing from VARIABLES"
+        );
         match self.sources.var(name) {
             Err(()) => Err(ConfigError::NotUnicode {
                 variable: name.to_owned(),
