@@ -71,7 +71,10 @@ fn refuses_while_the_controller_holds_the_lock() {
         assert_eq!(out.status.code(), Some(2), "{shown}");
         assert!(shown.contains(&lock.display().to_string()), "{shown}");
         assert!(shown.contains("pid 31337"), "{shown}");
-        assert!(shown.contains("driving the relays; stop it first"), "{shown}");
+        assert!(
+            shown.contains("driving the relays; stop it first"),
+            "{shown}"
+        );
         // Refused before any line was touched.
         assert!(levels(&shown).is_empty(), "{shown}");
     }
