@@ -32,20 +32,7 @@ use crate::system::{self, Requirement, cargo, project_root};
 
 /// What the benchmarks need beyond the toolchain: cmake builds Paho C; a real Mosquitto and its
 /// clients.
-const PACKAGES: [Requirement; 3] = [
-    Requirement {
-        program: "cmake",
-        package: "cmake",
-    },
-    Requirement {
-        program: "mosquitto",
-        package: "mosquitto",
-    },
-    Requirement {
-        program: "mosquitto_pub",
-        package: "mosquitto-clients",
-    },
-];
+const PACKAGES: [Requirement; 3] = [system::CMAKE, system::MOSQUITTO, system::MOSQUITTO_PUB];
 
 /// What a background target prints once it is idle (`outage.rs`: the broker is about to stop).
 const IDLE_MARKER: &str = "outage: broker down for";

@@ -61,22 +61,10 @@ simulated plant connected to it, and a live status until Ctrl-C.
 
 /// What the demo needs beyond the Rust toolchain: cmake builds Paho C for the controller.
 const PACKAGES: [Requirement; 4] = [
-    Requirement {
-        program: "cmake",
-        package: "cmake",
-    },
-    Requirement {
-        program: "mosquitto",
-        package: "mosquitto",
-    },
-    Requirement {
-        program: "mosquitto_sub",
-        package: "mosquitto-clients",
-    },
-    Requirement {
-        program: "mosquitto_pub",
-        package: "mosquitto-clients",
-    },
+    system::CMAKE,
+    system::MOSQUITTO,
+    system::MOSQUITTO_SUB,
+    system::MOSQUITTO_PUB,
 ];
 
 /// The topic prefix `heat-diag provision` sets up.

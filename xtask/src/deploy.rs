@@ -580,10 +580,7 @@ struct Watcher {
 
 impl Watcher {
     fn start(options: Option<&Path>, topic: &str) -> Result<Self> {
-        crate::system::ensure_packages(&[crate::system::Requirement {
-            program: "mosquitto_sub",
-            package: "mosquitto-clients",
-        }])?;
+        crate::system::ensure_packages(&[crate::system::MOSQUITTO_SUB])?;
         // mosquitto_sub's `-d` lines go through stdio: line-buffer them, or the SUBACK line
         // sits in a pipe buffer until mosquitto_sub exits.
         let mut cmd = Command::new("stdbuf");

@@ -16,42 +16,36 @@ pub(crate) struct Requirement {
     pub(crate) package: &'static str,
 }
 
+impl Requirement {
+    const fn new(program: &'static str, package: &'static str) -> Self {
+        Self { program, package }
+    }
+}
+
+/// Builds Paho C.
+pub(crate) const CMAKE: Requirement = Requirement::new("cmake", "cmake");
+/// The broker itself.
+pub(crate) const MOSQUITTO: Requirement = Requirement::new("mosquitto", "mosquitto");
+pub(crate) const MOSQUITTO_PASSWD: Requirement = Requirement::new("mosquitto_passwd", "mosquitto");
+pub(crate) const MOSQUITTO_PUB: Requirement =
+    Requirement::new("mosquitto_pub", "mosquitto-clients");
+pub(crate) const MOSQUITTO_SUB: Requirement =
+    Requirement::new("mosquitto_sub", "mosquitto-clients");
+/// Scores the systemd unit.
+pub(crate) const SYSTEMD_ANALYZE: Requirement = Requirement::new("systemd-analyze", "systemd");
+
 /// What `cargo xtask test` needs beyond the Rust toolchain: cmake builds Paho C, the
 /// integration tests start a real Mosquitto and compare against its own clients; xtask's own
 /// tests score the systemd unit and deploy over ssh to a private sshd on 127.0.0.1.
 pub(crate) const TEST_PACKAGES: [Requirement; 8] = [
-    Requirement {
-        program: "cmake",
-        package: "cmake",
-    },
-    Requirement {
-        program: "mosquitto",
-        package: "mosquitto",
-    },
-    Requirement {
-        program: "mosquitto_pub",
-        package: "mosquitto-clients",
-    },
-    Requirement {
-        program: "mosquitto_passwd",
-        package: "mosquitto",
-    },
-    Requirement {
-        program: "systemd-analyze",
-        package: "systemd",
-    },
-    Requirement {
-        program: "sshd",
-        package: "openssh-server",
-    },
-    Requirement {
-        program: "ssh",
-        package: "openssh-client",
-    },
-    Requirement {
-        program: "ssh-keygen",
-        package: "openssh-client",
-    },
+    CMAKE,
+    MOSQUITTO,
+    MOSQUITTO_PUB,
+    MOSQUITTO_PASSWD,
+    SYSTEMD_ANALYZE,
+    Requirement::new("sshd", "openssh-server"),
+    Requirement::new("ssh", "openssh-client"),
+    Requirement::new("ssh-keygen", "openssh-client"),
 ];
 
 pub(crate) fn project_root() -> PathBuf {

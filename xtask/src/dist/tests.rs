@@ -8,7 +8,7 @@ use std::{
 };
 
 use super::*;
-use crate::system::{self, Requirement};
+use crate::system;
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -119,11 +119,7 @@ fn unit_passes_the_password_as_a_credential_and_never_in_the_environment() {
 /// `systemd-analyze security --offline=true FILE` scores the unit; the score must stay at 2.0 or below.
 #[test]
 fn unit_scores_two_or_better_in_systemd_analyze_security() {
-    system::ensure_packages(&[Requirement {
-        program: "systemd-analyze",
-        package: "systemd",
-    }])
-    .unwrap();
+    system::ensure_packages(&[system::SYSTEMD_ANALYZE]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let unit = dir.path().join(UNIT_NAME);
     fs::write(&unit, UNIT).unwrap();
