@@ -9,16 +9,36 @@ use std::{
 };
 
 use embedded_hal_mock::eh1::MockError;
-use embedded_hal_mock::eh1::digital::{Mock as PinMock, State, Transaction as T};
+use embedded_hal_mock::eh1::digital::{
+    Mock as PinMock,
+    State::{self, High, Low},
+    Transaction as T,
+};
 use heat_hw::{Polarity, RelayRole, relay::Relay};
 
 use super::{Finish, exercise};
 
 const NO_HOLD: Duration = Duration::ZERO;
 
+/// A pin that expects these levels to be written, in order, without errors.
+fn pin(levels: &[State]) -> PinMock {
+    PinMock::new(&levels.iter().map(|&l| T::set(l)).collect::<Vec<_>>())
+}
+
+/// [`check_with`] with no signal arriving.
+fn check(
+    pin: &PinMock,
+    polarity: Polarity,
+    on: bool,
+    hold: Duration,
+) -> (Result<Finish, String>, String) {
+    let (_tx, rx) = mpsc::channel();
+    check_with(pin, polarity, on, hold, &rx)
+}
+
 /// Runs `exercise` on a relay over `pin`, dropping the relay afterwards; returns the result and
 /// the progress text.
-fn check(
+fn check_with(
     pin: &PinMock,
     polarity: Polarity,
     on: bool,
@@ -36,14 +56,8 @@ fn check(
 #[test]
 fn active_low_on_is_low_then_back_high() {
     // OFF at open (high), ON (low), OFF (high), OFF again on drop.
-    let mut pin = PinMock::new(&[
-        T::set(State::High),
-        T::set(State::Low),
-        T::set(State::High),
-        T::set(State::High),
-    ]);
-    let (_tx, rx) = mpsc::channel();
-    let (result, out) = check(&pin, Polarity::ActiveLow, true, NO_HOLD, &rx);
+    let mut pin = pin(&[High, Low, High, High]);
+    let (result, out) = check(&pin, Polarity::ActiveLow, true, NO_HOLD);
     assert_eq!(result, Ok(Finish::Elapsed));
     assert!(out.contains("pump ON (line low)"), "{out}");
     assert!(
@@ -55,14 +69,8 @@ fn active_low_on_is_low_then_back_high() {
 
 #[test]
 fn active_high_on_is_high_then_back_low() {
-    let mut pin = PinMock::new(&[
-        T::set(State::Low),
-        T::set(State::High),
-        T::set(State::Low),
-        T::set(State::Low),
-    ]);
-    let (_tx, rx) = mpsc::channel();
-    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
+    let mut pin = pin(&[Low, High, Low, Low]);
+    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD);
     assert_eq!(result, Ok(Finish::Elapsed));
     assert!(out.contains("pump ON (line high)"), "{out}");
     pin.done();
@@ -70,9 +78,8 @@ fn active_high_on_is_high_then_back_low() {
 
 #[test]
 fn off_check_never_drives_the_on_level() {
-    let mut pin = PinMock::new(&std::array::from_fn::<_, 4, _>(|_| T::set(State::High)));
-    let (_tx, rx) = mpsc::channel();
-    let (result, out) = check(&pin, Polarity::ActiveLow, false, NO_HOLD, &rx);
+    let mut pin = pin(&[High; 4]);
+    let (result, out) = check(&pin, Polarity::ActiveLow, false, NO_HOLD);
     assert_eq!(result, Ok(Finish::Elapsed));
     assert!(out.contains("pump OFF (line high) for 0 s"), "{out}");
     pin.done();
@@ -80,21 +87,9 @@ fn off_check_never_drives_the_on_level() {
 
 #[test]
 fn the_hold_lasts_its_time() {
-    let mut pin = PinMock::new(&[
-        T::set(State::Low),
-        T::set(State::High),
-        T::set(State::Low),
-        T::set(State::Low),
-    ]);
-    let (_tx, rx) = mpsc::channel();
+    let mut pin = pin(&[Low, High, Low, Low]);
     let start = Instant::now();
-    let (result, _) = check(
-        &pin,
-        Polarity::ActiveHigh,
-        true,
-        Duration::from_millis(300),
-        &rx,
-    );
+    let (result, _) = check(&pin, Polarity::ActiveHigh, true, Duration::from_millis(300));
     assert_eq!(result, Ok(Finish::Elapsed));
     assert!(start.elapsed() >= Duration::from_millis(300));
     pin.done();
@@ -102,19 +97,14 @@ fn the_hold_lasts_its_time() {
 
 #[test]
 fn a_signal_during_the_hold_ends_it_and_switches_off() {
-    let mut pin = PinMock::new(&[
-        T::set(State::Low),
-        T::set(State::High),
-        T::set(State::Low),
-        T::set(State::Low),
-    ]);
+    let mut pin = pin(&[Low, High, Low, Low]);
     let (tx, rx) = mpsc::channel();
     let sender = thread::spawn(move || {
         thread::sleep(Duration::from_millis(100));
         tx.send(2).unwrap();
     });
     let start = Instant::now();
-    let (result, out) = check(
+    let (result, out) = check_with(
         &pin,
         Polarity::ActiveHigh,
         true,
@@ -131,10 +121,10 @@ fn a_signal_during_the_hold_ends_it_and_switches_off() {
 #[test]
 fn a_signal_before_switching_leaves_the_load_off() {
     // Only the OFF of the open and the OFF of the drop: never ON.
-    let mut pin = PinMock::new(&[T::set(State::Low), T::set(State::Low)]);
+    let mut pin = pin(&[Low, Low]);
     let (tx, rx) = mpsc::channel();
     tx.send(15).unwrap();
-    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
+    let (result, out) = check_with(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
     assert_eq!(result, Ok(Finish::Interrupted(15)));
     assert!(out.is_empty(), "{out}");
     pin.done();
@@ -142,16 +132,11 @@ fn a_signal_before_switching_leaves_the_load_off() {
 
 #[test]
 fn without_a_signal_source_the_hold_is_waited_out() {
-    let mut pin = PinMock::new(&[
-        T::set(State::Low),
-        T::set(State::High),
-        T::set(State::Low),
-        T::set(State::Low),
-    ]);
+    let mut pin = pin(&[Low, High, Low, Low]);
     let (tx, rx) = mpsc::channel::<i32>();
     drop(tx);
     let start = Instant::now();
-    let (result, _) = check(
+    let (result, _) = check_with(
         &pin,
         Polarity::ActiveHigh,
         true,
@@ -171,8 +156,7 @@ fn a_failed_on_write_still_tries_off_and_reports() {
         T::set(State::Low),
         T::set(State::Low),
     ]);
-    let (_tx, rx) = mpsc::channel();
-    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD, &rx);
+    let (result, out) = check(&pin, Polarity::ActiveHigh, true, NO_HOLD);
     let err = result.unwrap_err();
     assert!(err.contains("BrokenPipe"), "{err}");
     assert!(out.is_empty(), "{out}");
@@ -188,8 +172,7 @@ fn a_failed_off_write_is_an_error() {
         T::set(State::High).with_error(MockError::Io(ErrorKind::BrokenPipe)),
         T::set(State::High),
     ]);
-    let (_tx, rx) = mpsc::channel();
-    let (result, out) = check(&pin, Polarity::ActiveLow, true, NO_HOLD, &rx);
+    let (result, out) = check(&pin, Polarity::ActiveLow, true, NO_HOLD);
     assert!(result.is_err());
     assert!(!out.contains("safe state"), "{out}");
     pin.done();

@@ -6,7 +6,7 @@ use std::{
     fs::{self, File, OpenOptions, TryLockError},
     io::{BufRead, BufReader, Read, Write},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::{Command, Output, Stdio},
     thread,
     time::{Duration, Instant},
 };
@@ -47,6 +47,13 @@ fn open_lock(path: &Path) -> File {
         .unwrap()
 }
 
+/// Runs `heat-diag --config CFG relay ARGS...` in `dir`.
+fn relay(dir: &Path, cfg: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--config", cfg, "relay"];
+    all.extend_from_slice(args);
+    heat_diag(dir, &all, ENV)
+}
+
 /// The `dry run: ... <- level` lines of `out`, as the levels only.
 fn levels(out: &str) -> Vec<&str> {
     out.lines()
@@ -63,10 +70,10 @@ fn refuses_while_the_controller_holds_the_lock() {
     controller.try_lock().unwrap();
     controller.write_all(b"31337\n").unwrap();
     for args in [
-        vec!["--config", &cfg, "relay", "pump", "on", "--for", "1"],
-        vec!["--config", &cfg, "relay", "heater", "off", "--dry-run"],
+        vec!["pump", "on", "--for", "1"],
+        vec!["heater", "off", "--dry-run"],
     ] {
-        let out = heat_diag(dir.path(), &args, ENV);
+        let out = relay(dir.path(), &cfg, &args);
         let shown = text(&out);
         assert_eq!(out.status.code(), Some(2), "{shown}");
         assert!(shown.contains(&lock.display().to_string()), "{shown}");
@@ -90,20 +97,7 @@ fn refuses_while_the_controller_holds_the_lock() {
 fn dry_run_active_low_pump_goes_low_then_back_high() {
     let dir = tempfile::tempdir().unwrap();
     let (cfg, lock) = config(dir.path(), "gpiochip0");
-    let out = heat_diag(
-        dir.path(),
-        &[
-            "--config",
-            &cfg,
-            "relay",
-            "pump",
-            "on",
-            "--for",
-            "0",
-            "--dry-run",
-        ],
-        ENV,
-    );
+    let out = relay(dir.path(), &cfg, &["pump", "on", "--for", "0", "--dry-run"]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     // OFF at open, ON, OFF after the hold, OFF once more when the driver is dropped.
@@ -125,38 +119,20 @@ fn dry_run_active_low_pump_goes_low_then_back_high() {
 fn dry_run_active_high_heater_goes_high_then_back_low() {
     let dir = tempfile::tempdir().unwrap();
     let (cfg, _) = config(dir.path(), "gpiochip0");
-    let out = heat_diag(
+    let out = relay(
         dir.path(),
-        &[
-            "--config",
-            &cfg,
-            "relay",
-            "heater",
-            "on",
-            "--for",
-            "1",
-            "--dry-run",
-        ],
-        ENV,
+        &cfg,
+        &["heater", "on", "--for", "1", "--dry-run"],
     );
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert_eq!(levels(&shown), ["low", "high", "low", "low"], "{shown}");
     assert!(shown.contains("line 27"), "{shown}");
 
-    let off = heat_diag(
+    let off = relay(
         dir.path(),
-        &[
-            "--config",
-            &cfg,
-            "relay",
-            "heater",
-            "off",
-            "--for",
-            "0",
-            "--dry-run",
-        ],
-        ENV,
+        &cfg,
+        &["heater", "off", "--for", "0", "--dry-run"],
     );
     assert_eq!(off.status.code(), Some(0), "{}", text(&off));
     assert_eq!(levels(&text(&off)), ["low"; 4]);
@@ -238,11 +214,7 @@ fn a_real_open_without_the_chip_fails_with_exit_1() {
     // No GPIO here: the real path can only be shown to fail cleanly and release the lock.
     let dir = tempfile::tempdir().unwrap();
     let (cfg, lock) = config(dir.path(), "/nonexistent/gpiochip9");
-    let out = heat_diag(
-        dir.path(),
-        &["--config", &cfg, "relay", "pump", "on", "--for", "0"],
-        ENV,
-    );
+    let out = relay(dir.path(), &cfg, &["pump", "on", "--for", "0"]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(shown.contains("/nonexistent/gpiochip9"), "{shown}");
@@ -255,35 +227,20 @@ fn usage_and_configuration_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let (cfg, _) = config(dir.path(), "gpiochip0");
     for args in [
-        vec!["--config", cfg.as_str(), "relay", "boiler", "on"],
-        vec!["--config", cfg.as_str(), "relay", "pump", "maybe"],
-        vec![
-            "--config",
-            cfg.as_str(),
-            "relay",
-            "pump",
-            "on",
-            "--for",
-            "99999",
-        ],
-        vec!["--config", cfg.as_str(), "relay", "pump"],
+        vec!["boiler", "on"],
+        vec!["pump", "maybe"],
+        vec!["pump", "on", "--for", "99999"],
+        vec!["pump"],
     ] {
-        let out = heat_diag(dir.path(), &args, ENV);
+        let out = relay(dir.path(), &cfg, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
     let sim = dir.path().join("sim.toml");
     fs::write(&sim, "[hardware]\nbackend = \"sim\"\n").unwrap();
-    let out = heat_diag(
+    let out = relay(
         dir.path(),
-        &[
-            "--config",
-            sim.to_str().unwrap(),
-            "relay",
-            "pump",
-            "on",
-            "--dry-run",
-        ],
-        ENV,
+        sim.to_str().unwrap(),
+        &["pump", "on", "--dry-run"],
     );
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(2), "{shown}");
@@ -293,10 +250,6 @@ fn usage_and_configuration_errors_exit_2() {
     );
     let bare = dir.path().join("bare.toml");
     fs::write(&bare, "").unwrap();
-    let out = heat_diag(
-        dir.path(),
-        &["--config", bare.to_str().unwrap(), "relay", "pump", "on"],
-        ENV,
-    );
+    let out = relay(dir.path(), bare.to_str().unwrap(), &["pump", "on"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
