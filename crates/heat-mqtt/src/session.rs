@@ -56,10 +56,6 @@ pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
 const ANSWER_CAPACITY: usize = 64;
 /// QoS of availability, state, discovery and subscriptions.
 const QOS: i32 = 1;
-/// After an unconfirmed "connection lost" marker: how often and how long to look at paho's
-/// connected flag again.
-const RECHECK: Duration = Duration::from_millis(100);
-const RECHECK_FOR: Duration = Duration::from_secs(5);
 /// Longest topic echoed in an answer.
 const MAX_ANSWER_TOPIC: usize = 128;
 
@@ -282,7 +278,6 @@ impl Session {
             link_info: LinkInfo::default(),
             last_published: None,
             start: Instant::now(),
-            recheck_until: None,
         };
         let thread = thread::Builder::new()
             .name("mqtt-session".into())
@@ -394,8 +389,6 @@ struct Runner<T> {
     /// The status last published and when.
     last_published: Option<(Status, Instant)>,
     start: Instant,
-    /// A "connection lost" marker came while paho still said connected: look again until then.
-    recheck_until: Option<Instant>,
 }
 
 type Inbox = paho::SyncReceiver<Option<paho::Message>>;
@@ -588,16 +581,11 @@ impl<T: From<InboundCommand>> Runner<T> {
         Ok(())
     }
 
-    /// How long `serve` may sleep: until the heartbeat, or the next look at a suspect link.
+    /// How long `serve` may sleep: until the next heartbeat.
     fn serve_timeout(&self) -> Duration {
-        let heartbeat = match &self.last_published {
+        match &self.last_published {
             Some((_, at)) => self.config.heartbeat.saturating_sub(at.elapsed()),
             None => self.config.heartbeat,
-        };
-        if self.recheck_until.is_some() {
-            heartbeat.min(RECHECK)
-        } else {
-            heartbeat
         }
     }
 
@@ -612,26 +600,12 @@ impl<T: From<InboundCommand>> Runner<T> {
                         return self.lost(client, &format!("handling a message failed: {e}"));
                     }
                 }
-                // paho's "connection lost" marker. One that paho's own flag does not confirm yet
-                // may be stale (from the previous connection) or early: look again for a while.
-                Ok(None) | Err(_) => {
-                    if !client.is_connected() {
-                        return self.lost(client, "connection lost");
-                    }
-                    self.recheck_until = Some(Instant::now() + RECHECK_FOR);
-                }
+                // paho's "connection lost" marker; `try_connect` drops stale ones.
+                Ok(None) | Err(_) => return self.lost(client, "connection lost"),
             },
             recv(self.answers) -> item => answer = item.ok(),
             recv(self.wake) -> _ => {}
             default(self.serve_timeout()) => {}
-        }
-        if let Some(until) = self.recheck_until {
-            if !client.is_connected() {
-                return self.lost(client, "connection lost");
-            }
-            if Instant::now() >= until {
-                self.recheck_until = None;
-            }
         }
         // The state first: a command's answer then finds its effect already published.
         if let Err(e) = self.publish_state(client, false) {
@@ -646,7 +620,6 @@ impl<T: From<InboundCommand>> Runner<T> {
     }
 
     fn lost(&mut self, client: &MqttClient, why: &str) -> bool {
-        self.recheck_until = None;
         if client.is_connected() {
             // A publish failed on a live connection: start over with a clean one.
             let _ = client.disconnect(None);
