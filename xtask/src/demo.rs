@@ -27,7 +27,6 @@ use std::{
     env, fmt,
     fs::{self, DirBuilder, File, OpenOptions},
     io::{BufRead, BufReader, IsTerminal, Read, Write},
-    net::TcpListener,
     os::unix::fs::{DirBuilderExt, OpenOptionsExt},
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
@@ -467,11 +466,6 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("no free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
-}
-
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -553,7 +547,7 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
     let dir = &fs::canonicalize(dir)?;
 
     // 1. Provision.
-    let port = free_port()?;
+    let port = test_mosquitto::free_port().context("no free port on 127.0.0.1")?;
     out.say(format!(
         "==> heat-diag provision {} (TLS on 127.0.0.1:{port}, passwords, ACL)",
         dir.display()
