@@ -57,6 +57,11 @@ pub struct Cli {
     /// the controller recover from a fixed password or certificate without waiting 5 minutes.
     #[arg(long, value_name = "SECS", requires = "simulate", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sim_rejected_backoff_secs: Option<u64>,
+
+    /// Writes a man page or a shell completion script to stdout and exits, before any setting
+    /// is loaded (for packaging).
+    #[arg(long, value_name = "KIND", hide = true)]
+    pub generate: Option<cli_docs::Kind>,
 }
 
 /// The lowest and highest `--time-scale`, as for `controller.time_scale`.

@@ -4,20 +4,23 @@
 
 #![allow(clippy::print_stderr)]
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use heat_controller::app::{self, ConfigFailure, EXIT_CONFIG};
 use heat_controller::cli::Cli;
 
 fn main() -> ExitCode {
     init_logging();
+    let cli = Cli::parse();
+    if let Some(kind) = cli.generate {
+        return generate(kind);
+    }
     if let Some(refusal) = mqtt_auth::logging::paho_c_trace_refusal() {
         eprintln!("heat-controller: {refusal}");
         return ExitCode::from(EXIT_CONFIG);
     }
     install_panic_hook();
-    let cli = Cli::parse();
     match app::run(&cli) {
         Ok(code) => code,
         Err(err) => {
@@ -27,6 +30,18 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::FAILURE
             }
+        }
+    }
+}
+
+/// `--generate KIND`: the man page or a completion script on stdout.
+fn generate(kind: cli_docs::Kind) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match cli_docs::generate(kind, Cli::command(), &mut stdout).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heat-controller: --generate: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -13,9 +13,9 @@ mod provision;
 mod relay;
 mod sensors;
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{io::Write, path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use heat_config::{Settings, Sources};
 
 /// Diagnostics for the solar heating controller.
@@ -25,8 +25,13 @@ struct Cli {
     /// TOML settings file (default: $HEAT_CONFIG, if set).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Writes a man page (every subcommand in one page) or a shell completion script to stdout
+    /// and exits, before any setting is loaded (for packaging).
+    #[arg(long, value_name = "KIND", hide = true)]
+    generate: Option<cli_docs::Kind>,
+    /// Optional only for `--generate`; every other use names a subcommand.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,11 +65,24 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
+    if let Some(kind) = cli.generate {
+        return generate(kind);
+    }
+    let Some(command) = cli.command else {
+        let mut cmd = Cli::command();
+        let names: Vec<_> = cmd
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        let message = format!("name a subcommand: {}", names.join(", "));
+        cmd.error(clap::error::ErrorKind::MissingSubcommand, message)
+            .exit()
+    };
     if let Some(refusal) = mqtt_auth::logging::paho_c_trace_refusal() {
         eprintln!("heat-diag: {refusal}");
         return ExitCode::from(EXIT_CONFIG);
     }
-    let outcome = match &cli.command {
+    let outcome = match &command {
         Command::Provision(args) => Some(provision::run(args)),
         Command::Passwd(args) => Some(passwd::run(args)),
         _ => None,
@@ -86,7 +104,7 @@ fn main() -> ExitCode {
     for warning in settings.warnings() {
         log::warn!("{warning}");
     }
-    match cli.command {
+    match command {
         Command::CheckConfig => {
             println!("settings are valid\n\n{}", settings.effective());
             ExitCode::SUCCESS
@@ -102,6 +120,18 @@ fn main() -> ExitCode {
         },
         Command::Relay(args) => relay::run(&settings, &args),
         Command::Provision(_) | Command::Passwd(_) => ExitCode::SUCCESS,
+    }
+}
+
+/// `--generate KIND`: the man page or a completion script on stdout.
+fn generate(kind: cli_docs::Kind) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match cli_docs::generate(kind, Cli::command(), &mut stdout).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heat-diag: --generate: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

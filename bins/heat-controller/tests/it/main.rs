@@ -12,6 +12,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod faults;
+mod generate;
 mod harness;
 mod load;
 mod resilience;

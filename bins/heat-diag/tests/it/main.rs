@@ -6,6 +6,7 @@
 mod audit;
 mod check_config;
 mod connect;
+mod generate;
 mod provision;
 mod relay;
 mod secrets;
