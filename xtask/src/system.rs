@@ -135,13 +135,27 @@ impl Inventory for Machine {
     }
 
     fn has_package(&self, package: &str) -> bool {
+        // Without `:arch`, dpkg-query lists every installed architecture of the package (with
+        // multiarch, `libssl-dev` may be there for arm64 only): the native one or `all` counts.
+        let native = self.architectures().into_iter().next().unwrap_or_default();
+        let wanted = if package.contains(':') {
+            None
+        } else {
+            Some(native)
+        };
         Command::new("dpkg-query")
-            .args(["-W", "-f=${Status}", package])
+            .args(["-W", "-f=${Architecture} ${Status}\n", package])
             .stderr(Stdio::null())
             .output()
             .is_ok_and(|out| {
-                out.status.success()
-                    && String::from_utf8_lossy(&out.stdout) == "install ok installed"
+                String::from_utf8_lossy(&out.stdout).lines().any(|line| {
+                    line.split_once(' ').is_some_and(|(arch, status)| {
+                        status == "install ok installed"
+                            && wanted
+                                .as_deref()
+                                .is_none_or(|native| arch == native || arch == "all")
+                    })
+                })
             })
     }
 

@@ -162,7 +162,7 @@ fn assert_contents(deb: &Path, target: &Target) -> String {
 fn assert_lintian_clean(deb: &Path) {
     system::ensure_packages(&[system::LINTIAN]).unwrap();
     let out = Command::new("lintian")
-        .args(["--fail-on", "error", "--no-tag-display-limit"])
+        .args(["--fail-on", "error", "--tag-display-limit", "0"])
         .arg(deb)
         .output()
         .unwrap();
