@@ -22,9 +22,9 @@ pub(crate) struct Target {
     pub(crate) elf_class: u8,
     /// Runs its binaries on another architecture (`qemu-user-static`).
     pub(crate) qemu: Requirement,
-    cross_gcc: Requirement,
-    libssl_dev: Requirement,
-    rust_target: Requirement,
+    pub(crate) cross_gcc: Requirement,
+    pub(crate) libssl_dev: Requirement,
+    pub(crate) rust_target: Requirement,
 }
 
 /// Raspberry Pi OS 64-bit (Pi 3, 4, 5, Zero 2).
@@ -132,7 +132,7 @@ impl Target {
         ]
     }
 
-    /// How to run `binary` of this target here: `qemu-aarch64-static -L /usr/aarch64-linux-gnu BIN`.
+    /// How to run `binary` of this target here: `qemu-aarch64-static -L / BIN`.
     pub(crate) fn qemu_command(&self, binary: &Path) -> String {
         let program = match self.qemu {
             Requirement::Program { program, .. } => program,
@@ -140,14 +140,17 @@ impl Target {
         };
         format!(
             "{program} -L {} {}",
-            self.sysroot().display(),
+            self.qemu_root().display(),
             binary.display()
         )
     }
 
-    /// Where the cross gcc's C library lives: qemu-user's `-L`.
-    pub(crate) fn sysroot(&self) -> PathBuf {
-        PathBuf::from("/usr").join(self.gnu)
+    /// qemu-user's `-L`: the host's root, whose multiarch `libc6:<arch>` (pulled in by
+    /// `libssl3:<arch>`) provides ld.so and libc together, as on the board. Not the cross gcc's
+    /// `/usr/<gnu>`: its ld.so (2.36-8cross1 on Debian 12) then loads the multiarch libc.so.6
+    /// (2.36-9+deb12u…) from `/lib/<gnu>`, and the mismatched pair hangs at the first thread.
+    pub(crate) fn qemu_root(&self) -> PathBuf {
+        PathBuf::from("/")
     }
 }
 

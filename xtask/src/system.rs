@@ -91,9 +91,9 @@ pub(crate) const QEMU_ARM: Requirement = Requirement::new("qemu-arm-static", "qe
 /// ca-certificates, curl, git, build-essential and rustup): cmake, pkg-config and OpenSSL build
 /// Paho C; the integration tests start a real Mosquitto, compare against its own clients and cut
 /// the network with `ip`; xtask's own tests score the systemd unit, deploy over ssh to a private
-/// sshd on 127.0.0.1, and build, install and run the Debian packages, for arm64 and armhf under
-/// qemu (see [`crate::cross`] for the cross toolchains the dist tests add themselves).
-pub(crate) const TEST_PACKAGES: [Requirement; 17] = [
+/// sshd on 127.0.0.1, and build the Debian packages for the host, arm64 and armhf (cross
+/// toolchains, cargo-deb), check them with lintian and run the arm ones under qemu.
+pub(crate) const TEST_PACKAGES: [Requirement; 23] = [
     CMAKE,
     PKG_CONFIG,
     LIBSSL_DEV,
@@ -111,6 +111,12 @@ pub(crate) const TEST_PACKAGES: [Requirement; 17] = [
     DPKG_SHLIBDEPS,
     QEMU_AARCH64,
     QEMU_ARM,
+    crate::cross::AARCH64.rust_target,
+    crate::cross::AARCH64.cross_gcc,
+    crate::cross::AARCH64.libssl_dev,
+    crate::cross::ARMV7.rust_target,
+    crate::cross::ARMV7.cross_gcc,
+    crate::cross::ARMV7.libssl_dev,
 ];
 
 /// What is there: the questions [`plan`] asks, answered by the machine ([`Machine`]) or a test.

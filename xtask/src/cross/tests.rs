@@ -49,7 +49,10 @@ fn a_cross_build_points_linker_c_compiler_and_pkg_config_at_the_target() {
         "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER".to_owned(),
         "arm-linux-gnueabihf-gcc".to_owned()
     )));
-    assert_eq!(ARMV7.sysroot(), PathBuf::from("/usr/arm-linux-gnueabihf"));
+    assert_eq!(
+        ARMV7.qemu_command(Path::new("/x/heat-controller")),
+        "qemu-arm-static -L / /x/heat-controller"
+    );
 }
 
 #[test]

@@ -187,6 +187,15 @@ fn wait_for(lines: &Receiver<String>, what: &str, mut wanted: impl FnMut(&str) -
     }
 }
 
+/// Stops its process on drop, also when an assertion fails half-way.
+struct Stopped(Proc);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.terminate(Duration::from_secs(5));
+    }
+}
+
 /// The acceptance run of one cross package (a).
 fn runs_under_qemu(target: &Target) {
     system::ensure_packages(&[
@@ -247,65 +256,73 @@ fn runs_under_qemu(target: &Target) {
         &broker_dir.join("certs/ca.crt"),
     )
     .unwrap();
-    let mut broker = Proc::spawn(
-        "mosquitto",
-        Command::new(system::find_program("mosquitto").unwrap())
-            .arg("-c")
-            .arg(broker_dir.join("mosquitto.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-    .unwrap();
+    let mut broker = Stopped(
+        Proc::spawn(
+            "mosquitto",
+            Command::new(system::find_program("mosquitto").unwrap())
+                .arg("-c")
+                .arg(broker_dir.join("mosquitto.conf"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .unwrap(),
+    );
     let since = Instant::now();
     while !fs::read_to_string(broker_dir.join("broker.log")).is_ok_and(|l| l.contains(" running")) {
-        assert!(broker.exited().is_none(), "mosquitto exited");
+        assert!(broker.0.exited().is_none(), "mosquitto exited");
         assert!(since.elapsed() < WAIT, "mosquitto did not start");
         thread::sleep(Duration::from_millis(50));
     }
 
     // Home Assistant's view: everything under the prefix.
-    let mut watcher = Proc::spawn(
-        "mosquitto_sub",
-        Command::new("stdbuf")
-            .args(["-oL", "mosquitto_sub", "-q", "1", "-t"])
-            .arg(format!("{PREFIX}/#"))
-            .args(["-F", check::SUB_FORMAT])
-            .env("XDG_CONFIG_HOME", &ha_home)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    )
-    .unwrap();
-    let watched = demo::lines_of(watcher.child.stdout.take().unwrap(), None);
-    // The subscription is in place once a retained-only reader works; give it a moment.
-    thread::sleep(Duration::from_secs(1));
+    let mut watcher = Stopped(
+        Proc::spawn(
+            "mosquitto_sub",
+            Command::new("stdbuf")
+                .args(["-oL", "mosquitto_sub", "-d", "-q", "1", "-t"])
+                .arg(format!("{PREFIX}/#"))
+                .args(["-F", check::SUB_FORMAT])
+                .env("XDG_CONFIG_HOME", &ha_home)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )
+        .unwrap(),
+    );
+    let watched = demo::lines_of(watcher.0.child.stdout.take().unwrap(), None);
+    // `-d` reports the SUBACK: from then on nothing the controller publishes is missed.
+    wait_for(&watched, "the watcher's SUBACK", |line| {
+        line.contains("received SUBACK")
+    });
 
     // The package's controller under qemu, with the package's heat.toml.
     let settings = demo::env_file(&fs::read_to_string(broker_dir.join("controller.env")).unwrap());
     let log_path = work.join("controller.log");
     let started = Instant::now();
-    let mut ctl = Proc::spawn(
-        "heat-controller under qemu",
-        Command::new(system::find_program(qemu_program(target)).unwrap())
-            .arg("-L")
-            .arg(target.sysroot())
-            .arg(&controller)
-            .arg("--config")
-            .arg(root.join("etc/heat-controller/heat.toml"))
-            .arg("--simulate")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info")
-            // The simulation's lock file goes to the temp directory.
-            .env("TMPDIR", work)
-            .envs(settings.iter().map(|(k, v)| (k, v)))
-            .current_dir(&broker_dir)
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&log_path).unwrap())
-            .stderr(fs::File::create(work.join("controller.stderr")).unwrap()),
-    )
-    .unwrap();
+    let mut ctl = Stopped(
+        Proc::spawn(
+            "heat-controller under qemu",
+            Command::new(system::find_program(qemu_program(target)).unwrap())
+                .arg("-L")
+                .arg(target.qemu_root())
+                .arg(&controller)
+                .arg("--config")
+                .arg(root.join("etc/heat-controller/heat.toml"))
+                .arg("--simulate")
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("RUST_LOG", "info")
+                // The simulation's lock file goes to the temp directory.
+                .env("TMPDIR", work)
+                .envs(settings.iter().map(|(k, v)| (k, v)))
+                .current_dir(&broker_dir)
+                .stdin(Stdio::null())
+                .stdout(fs::File::create(&log_path).unwrap())
+                .stderr(fs::File::create(work.join("controller.stderr")).unwrap()),
+        )
+        .unwrap(),
+    );
     let log = || {
         format!(
             "{}{}",
@@ -316,7 +333,11 @@ fn runs_under_qemu(target: &Target) {
     let message = |line: &str| check::parse_message(line);
     let mut state_seen = false;
     wait_for(&watched, "`online` on the availability topic", |line| {
-        assert!(ctl.exited().is_none(), "the controller exited:\n{}", log());
+        assert!(
+            ctl.0.exited().is_none(),
+            "the controller exited:\n{}",
+            log()
+        );
         matches!(message(line), Some(m) if m.topic == format!("{PREFIX}/availability") && m.payload == "online")
     });
     let online_after = started.elapsed();
@@ -348,7 +369,7 @@ fn runs_under_qemu(target: &Target) {
     assert!(accepted, "mode eco refused: {reason}");
 
     // SIGTERM: `offline`, retained, and exit 0.
-    let (status, killed) = ctl.terminate(Duration::from_secs(60));
+    let (status, killed) = ctl.0.terminate(Duration::from_secs(60));
     assert!(
         !killed,
         "the controller did not stop on SIGTERM:\n{}",
@@ -367,8 +388,7 @@ fn runs_under_qemu(target: &Target) {
         online_after.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
-    watcher.terminate(Duration::from_secs(2));
-    broker.terminate(Duration::from_secs(5));
+    drop((watcher, broker));
 }
 
 fn qemu_program(target: &Target) -> &'static str {

@@ -142,4 +142,13 @@ fn the_test_list_holds_what_a_minimal_debian_root_lacks() {
     }
     assert!(TEST_PACKAGES.contains(&LIBSSL_DEV));
     assert!(TEST_PACKAGES.contains(&CARGO_DEB));
+    // The dist tests cross-build: everything either target requires on an x86_64 host.
+    for target in [crate::cross::AARCH64, crate::cross::ARMV7] {
+        for needed in target.requirements("x86_64-unknown-linux-gnu") {
+            assert!(
+                TEST_PACKAGES.contains(&needed),
+                "{needed:?} is not in TEST_PACKAGES"
+            );
+        }
+    }
 }
