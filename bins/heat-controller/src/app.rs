@@ -16,7 +16,7 @@ use anyhow::Context;
 use heat_config::{Backend, DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
 use heat_hw::{RelayLock, RelayOutputs};
-use heat_mqtt::{Device, Session, SessionConfig, Topics};
+use heat_mqtt::{Device, Session, SessionConfig, SwVersion, Topics};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
 use mqtt_auth::{BrokerSettings, RetryPolicy};
@@ -103,6 +103,7 @@ fn plan(cli: &Cli) -> anyhow::Result<Plan> {
         ctl.device_name(),
         MODEL,
         MANUFACTURER,
+        SwVersion::new(build_version::VERSION).map_err(config_failure)?,
     )
     .map_err(config_failure)?;
     let lock_file = lock_path(ctl.lock_file(), simulate);

@@ -12,7 +12,7 @@ use crate::sim_faults::FaultSchedule;
 /// Exit codes: 0 after SIGTERM/SIGINT, 1 a runtime failure (lock held, hardware), 2 a usage or
 /// configuration error (nothing was touched).
 #[derive(Debug, Clone, Parser)]
-#[command(version, about)]
+#[command(version = build_version::VERSION, about)]
 pub struct Cli {
     /// TOML settings file (default: $HEAT_CONFIG, if set).
     #[arg(long, value_name = "PATH")]

@@ -20,7 +20,7 @@ use heat_config::{Settings, Sources};
 
 /// Diagnostics for the solar heating controller.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version = build_version::VERSION, about)]
 struct Cli {
     /// TOML settings file (default: $HEAT_CONFIG, if set).
     #[arg(long, global = true, value_name = "PATH")]

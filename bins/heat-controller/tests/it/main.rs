@@ -18,3 +18,4 @@ mod load;
 mod resilience;
 mod run;
 mod startup;
+mod version;

@@ -11,6 +11,7 @@ mod provision;
 mod relay;
 mod secrets;
 mod sensors;
+mod version;
 
 use std::{
     fs,
