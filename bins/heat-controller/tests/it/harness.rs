@@ -49,6 +49,11 @@ pub(crate) struct Spec {
     pub(crate) toml: String,
     pub(crate) args: Vec<String>,
     pub(crate) rust_log: &'static str,
+    /// More environment variables (`NOTIFY_SOCKET`, `JOURNAL_STREAM`, ...).
+    pub(crate) env: Vec<(&'static str, String)>,
+    /// The relay journal, when a test must know its path before the start (default: in the
+    /// controller's temp dir).
+    pub(crate) journal: Option<PathBuf>,
 }
 
 impl Spec {
@@ -63,6 +68,8 @@ impl Spec {
                 .to_owned(),
             args: vec!["--time-scale".into(), "50".into()],
             rust_log: "info",
+            env: Vec::new(),
+            journal: None,
         }
     }
 }
@@ -99,7 +106,10 @@ impl Controller {
         );
         let config = dir.path().join("heat.toml");
         std::fs::write(&config, toml).unwrap();
-        let journal = dir.path().join("relays.journal");
+        let journal = spec
+            .journal
+            .clone()
+            .unwrap_or_else(|| dir.path().join("relays.journal"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_heat-controller"));
         cmd.env_clear()
             .current_dir(dir.path())
@@ -116,6 +126,7 @@ impl Controller {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
         if let Some(u) = spec.username {
             cmd.env("MQTT_USERNAME", u);
         }

@@ -19,3 +19,4 @@ mod resilience;
 mod run;
 mod startup;
 mod version;
+mod watchdog;
