@@ -135,12 +135,17 @@ fn generate(kind: cli_docs::Kind) -> ExitCode {
     }
 }
 
+/// env_logger, capped: paho-mqtt's debug output carries the password. When stderr is the
+/// journal (run under systemd), every line starts with its syslog priority.
 fn init_logging() {
-    let logger =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-            .format_timestamp_millis()
-            .build();
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if mqtt_auth::logging::stderr_is_journal() {
+        builder.format(|out, record| mqtt_auth::logging::write_journal_line(out, record));
+    } else {
+        builder.format_timestamp_millis();
+    }
+    let logger = builder.build();
     let max = logger.filter();
-    // Capped: paho-mqtt's debug output carries the password.
     mqtt_auth::logging::install(logger, max).expect("the logger is installed once, first thing");
 }

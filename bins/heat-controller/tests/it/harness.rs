@@ -2,6 +2,7 @@
 //! `Watcher`).
 
 use std::{
+    fs::File,
     io::{BufRead, BufReader, Read},
     path::PathBuf,
     process::{Child, Command, ExitStatus, Stdio},
@@ -54,6 +55,8 @@ pub(crate) struct Spec {
     /// The relay journal, when a test must know its path before the start (default: in the
     /// controller's temp dir).
     pub(crate) journal: Option<PathBuf>,
+    /// A file for stderr instead of the collected pipe (then `output()` holds stdout only).
+    pub(crate) stderr: Option<PathBuf>,
 }
 
 impl Spec {
@@ -70,6 +73,7 @@ impl Spec {
             rust_log: "info",
             env: Vec::new(),
             journal: None,
+            stderr: None,
         }
     }
 }
@@ -125,7 +129,10 @@ impl Controller {
             .args(&spec.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(match &spec.stderr {
+                Some(path) => Stdio::from(File::create(path).unwrap()),
+                None => Stdio::piped(),
+            });
         cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
         if let Some(u) = spec.username {
             cmd.env("MQTT_USERNAME", u);
@@ -136,7 +143,9 @@ impl Controller {
         let mut child = cmd.spawn().unwrap();
         let output = Arc::new(Mutex::new(String::new()));
         collect(child.stdout.take().unwrap(), Arc::clone(&output));
-        collect(child.stderr.take().unwrap(), Arc::clone(&output));
+        if let Some(stderr) = child.stderr.take() {
+            collect(stderr, Arc::clone(&output));
+        }
         Self {
             child: Some(child),
             output,

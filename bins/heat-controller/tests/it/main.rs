@@ -14,6 +14,7 @@
 mod faults;
 mod generate;
 mod harness;
+mod journal;
 mod load;
 mod resilience;
 mod run;
