@@ -13,6 +13,7 @@
 
 mod faults;
 mod generate;
+mod gpio;
 mod harness;
 mod journal;
 mod load;
