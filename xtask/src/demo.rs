@@ -547,7 +547,11 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
     let dir = &fs::canonicalize(dir)?;
 
     // 1. Provision.
-    let port = test_mosquitto::free_port().context("no free port on 127.0.0.1")?;
+    // Bind port 0 and let go: test-mosquitto's free_port, which xtask cannot depend on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("no free port on 127.0.0.1")?
+        .port();
     out.say(format!(
         "==> heat-diag provision {} (TLS on 127.0.0.1:{port}, passwords, ACL)",
         dir.display()
