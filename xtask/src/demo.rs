@@ -466,13 +466,6 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
 /// A file only its owner may read, created new.
 fn write_private(path: &Path, text: &str) -> Result<()> {
     OpenOptions::new()
@@ -565,7 +558,7 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
         .arg(dir.join("broker.log"))
         .arg("--force")
         .env_remove("HEAT_CONFIG");
-    if is_root() {
+    if system::is_root() {
         // Mosquitto started as root drops to user `mosquitto`, which could not read the files.
         provision.args(["--run-as-user", "root"]);
     }
