@@ -87,6 +87,7 @@ pub(crate) fn fresh_root(args: &[String]) -> Result<()> {
             .args([SUITE])
             .arg(&dir)
             .arg(MIRROR))?;
+        trust_local_certificates(&dir)?;
         install_rustup(&dir)?;
         fs::write(dir.join(READY), "")?;
         times.push(("debootstrap + rustup", t.elapsed()));
@@ -121,6 +122,31 @@ pub(crate) fn fresh_root(args: &[String]) -> Result<()> {
     println!("\n| step in the fresh root | time |\n|---|---:|");
     for (name, took) in times {
         println!("| {name} | {:.0} s |", took.as_secs_f64());
+    }
+    Ok(())
+}
+
+/// The certificate authorities this machine added locally (`/usr/local/share/ca-certificates`,
+/// where a network's TLS proxy puts its own): the root must reach crates.io and Debian as this
+/// machine does. They belong to the network, not to the project, so they are no hidden install.
+fn trust_local_certificates(dir: &Path) -> Result<()> {
+    let local = Path::new("/usr/local/share/ca-certificates");
+    let Ok(entries) = fs::read_dir(local) else {
+        return Ok(());
+    };
+    let to = dir.join("usr/local/share/ca-certificates");
+    fs::create_dir_all(&to)?;
+    let mut copied = 0;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "crt") {
+            fs::copy(&path, to.join(path.file_name().expect("a file")))?;
+            copied += 1;
+        }
+    }
+    if copied > 0 {
+        println!("==> trusting this machine's {copied} local CA certificate(s) in the root");
+        in_root(dir, "update-ca-certificates >/dev/null")?;
     }
     Ok(())
 }
