@@ -116,7 +116,7 @@ pub(crate) fn fresh_root(args: &[String]) -> Result<()> {
         println!("==> in the fresh root: {command}");
         let t = Instant::now();
         in_root(&dir, &format!("cd /root/project && {command}"))
-            .with_context(|| format!("`{command}` failed in the fresh root {}", dir.display()))?;
+            .context("the fresh root fails the README's commands")?;
         times.push((name, t.elapsed()));
     }
     println!("\n| step in the fresh root | time |\n|---|---:|");
@@ -202,11 +202,20 @@ exec chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb CI=true \
     PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     /bin/bash -c "$1"
 "#;
-    run(Command::new("unshare")
+    let status = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "--fork"])
         .args(["bash", "-c", mounts, "fresh-root"])
         .arg(dir)
-        .arg(script))
+        .arg(script)
+        .status()
+        .context("cannot start unshare (util-linux)")?;
+    if !status.success() {
+        bail!(
+            "`{script}` in the chroot {} ended with {status}",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
