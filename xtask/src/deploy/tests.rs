@@ -416,6 +416,17 @@ fn write_exe(path: &Path, text: &str) {
 /// A real package heat-controller `version` for `arch` whose `/usr/bin/heat-controller` is the
 /// shell script `controller`, built with `dpkg-deb --build`.
 fn deb(work: &Path, version: &str, arch: &str, controller: &str) -> PathBuf {
+    deb_with_postinst(work, version, arch, controller, None)
+}
+
+/// [`deb`] with a `postinst` maintainer script.
+fn deb_with_postinst(
+    work: &Path,
+    version: &str,
+    arch: &str,
+    controller: &str,
+    postinst: Option<&str>,
+) -> PathBuf {
     system::ensure_packages(&[DPKG_DEB]).unwrap();
     let tree = work.join(format!("pkg-{version}-{arch}"));
     fs::create_dir_all(tree.join("DEBIAN")).unwrap();
@@ -430,6 +441,9 @@ fn deb(work: &Path, version: &str, arch: &str, controller: &str) -> PathBuf {
     )
     .unwrap();
     write_exe(&tree.join("usr/bin/heat-controller"), controller);
+    if let Some(script) = postinst {
+        write_exe(&tree.join("DEBIAN/postinst"), script);
+    }
     let out = work.join(cache_file_name(version, arch));
     let status = Command::new("dpkg-deb")
         .args(["--build", "--root-owner-group"])
@@ -453,8 +467,9 @@ fn installed_in(root: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The test's dpkg for the board: works as root and unprivileged (no sbin on PATH then).
-const TEST_DPKG: &str = "dpkg --force-not-root --force-bad-path";
+/// The test's dpkg for the board: works as root and unprivileged (no sbin on PATH then), and
+/// runs maintainer scripts without a chroot into the root (which has no shell).
+const TEST_DPKG: &str = "dpkg --force-not-root --force-bad-path --force-script-chrootless";
 
 #[test]
 fn dry_run_prints_every_step_and_contacts_nobody() {
@@ -878,6 +893,40 @@ fn deploys_the_deb_over_ssh_and_rolls_back_a_version_that_stays_offline() {
         !copied.exists(),
         "the remote copy {copied:?} was not cleaned up"
     );
+}
+
+#[test]
+fn a_package_that_fails_to_install_is_rolled_back_without_a_restart_of_it() {
+    let rig = Rig::start();
+    let v1 = rig.options(rig.deb("1.0.0", &good("1.0.0")));
+    let mut transcript = Vec::new();
+    assert!(
+        matches!(
+            deploy(&v1, &mut transcript).unwrap(),
+            Outcome::Online { .. }
+        ),
+        "{transcript:#?}"
+    );
+    let broken = deb_with_postinst(
+        rig.work.path(),
+        "2.0.0",
+        "all",
+        &good("2.0.0"),
+        Some("#!/bin/sh\necho 'postinst: cannot configure' >&2\nexit 1\n"),
+    );
+    let mut transcript = Vec::new();
+    let outcome = deploy(&rig.options(broken), &mut transcript).unwrap();
+    let Outcome::RolledBack {
+        new, old, reason, ..
+    } = &outcome
+    else {
+        panic!("expected a rollback, got {outcome:?}: {transcript:#?}");
+    };
+    assert_eq!((new.as_str(), old.as_str()), ("2.0.0", "1.0.0"));
+    assert!(reason.contains("step 'install' failed"), "{reason}");
+    assert_eq!(rig.installed(), "1.0.0 installed");
+    assert_eq!(rig.restarts(), 2, "1.0.0, then 1.0.0 again; never 2.0.0");
+    assert_eq!(rig.cached(), ["heat-controller_1.0.0_all.deb"]);
 }
 
 #[test]
