@@ -350,7 +350,8 @@ impl BoardState {
             let mut words = rest.split_whitespace();
             match (words.next(), words.next(), words.next(), words.next()) {
                 (Some("arch"), Some(arch), None, None) => architecture = Some(arch.to_owned()),
-                (Some("installed"), Some("none"), None, None) => installed = Some(None),
+                // Unknown to dpkg, or known without a version (`not-installed`).
+                (Some("installed"), Some(_), None, None) => installed = Some(None),
                 (Some("installed"), Some(status), Some(version), Some(arch)) => {
                     installed = Some(Some(Installed {
                         status: status.to_owned(),

@@ -275,6 +275,11 @@ fn parses_the_board_s_answer_and_ignores_what_a_login_shell_prints() {
             .unwrap();
     assert_eq!(fresh.installed, None);
     assert!(fresh.cached.is_empty());
+    let purged = BoardState::parse(
+        "heat-deploy-board arch armhf\nheat-deploy-board installed not-installed\n",
+    )
+    .unwrap();
+    assert_eq!(purged.installed, None);
     for (answer, expected) in [
         (
             "heat-deploy-board installed none\n",
@@ -285,7 +290,7 @@ fn parses_the_board_s_answer_and_ignores_what_a_login_shell_prints() {
             "did not say what is installed",
         ),
         (
-            "heat-deploy-board arch arm64\nheat-deploy-board installed what\n",
+            "heat-deploy-board arch arm64\nheat-deploy-board installed installed 1.0\n",
             "unexpected line",
         ),
     ] {
