@@ -75,7 +75,8 @@ pub(crate) struct Args {
     /// Name (DNS or IP) in the server certificate; repeat for several.
     #[arg(long = "server-name", value_name = "NAME", default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
     server_names: Vec<String>,
-    /// Broker host written to the controller's .env (default: the first --server-name).
+    /// Broker host written to the controller's .env (default: the first --server-name; with
+    /// --snippet, localhost).
     #[arg(long, value_name = "HOST")]
     broker_host: Option<String>,
     /// The controller's username.
@@ -171,6 +172,16 @@ fn service_topics<'a>(args: &'a Args, node_id: &'a str) -> ServiceTopics<'a> {
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(problem) = prefix_problem(&args.topic_prefix) {
         eprintln!("heat-diag: --topic-prefix {problem}");
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let inside = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
+    if inside(&args.topic_prefix, &args.discovery_prefix)
+        || inside(&args.discovery_prefix, &args.topic_prefix)
+    {
+        eprintln!(
+            "heat-diag: --topic-prefix {:?} overlaps --discovery-prefix {:?}: keep the controller's topics outside Home Assistant's discovery prefix",
+            args.topic_prefix, args.discovery_prefix
+        );
         return Ok(ExitCode::from(EXIT_CONFIG));
     }
     if args.snippet {
@@ -416,10 +427,14 @@ fn report(args: &Args, dir: &Path, users: &[String], outputs: &[Output]) {
          - move certs/ca.key off this machine; it is only needed to issue new certificates\n  \
          - run `mosquitto -c {conf}`; without `user` in the config Mosquitto runs as user `mosquitto`, \
          which must own passwd and certs/server.key: `chown mosquitto: {dir}/passwd {dir}/certs/server.key {dir}/data`\n  \
-         - copy controller.env to the controller's working directory as .env (mode 600)\n  \
+         - on the controller: install secrets/{ctl}.password as /etc/heat-controller/mqtt_password \
+         (root, 0600) and certs/ca.crt as /etc/heat-controller/ca.crt, and put the lines of \
+         controller.env in /etc/heat-controller/heat.env with MQTT_CA_FILE=/etc/heat-controller/ca.crt \
+         and without MQTT_PASSWORD_FILE (dist/mosquitto/README)\n  \
          - give Home Assistant secrets/{ha}.password and certs/ca.crt (and its client certificate)",
         conf = dir.join("mosquitto.conf").display(),
         dir = dir.display(),
         ha = args.homeassistant_user,
+        ctl = args.controller_user,
     );
 }

@@ -292,6 +292,22 @@ fn provisioning_again_is_refused_without_force_and_secrets_are_private() {
         &[],
     );
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    let overlap = heat_diag(
+        tmp.path(),
+        &[
+            "provision",
+            "y",
+            "--snippet",
+            "--discovery-prefix",
+            "ha",
+            "--topic-prefix",
+            "ha/solar",
+        ],
+        &[],
+    );
+    assert_eq!(overlap.status.code(), Some(2), "{}", text(&overlap));
+    assert!(text(&overlap).contains("overlaps --discovery-prefix"));
+    assert!(!tmp.path().join("y").exists(), "nothing written");
 }
 
 // --- `--snippet`: an existing broker ----------------------------------------------------------

@@ -149,3 +149,18 @@ fn an_existing_acl_keeps_its_lines_and_a_hand_written_controller_block_is_refuse
     };
     assert!(format!("{err:#}").contains("line 1"), "{err:#}");
 }
+
+#[test]
+fn options_of_a_new_broker_are_refused_with_a_snippet() {
+    for extra in [
+        ["--tls-port", "8884"],
+        ["--plain-port", "1883"],
+        ["--log-file", "/x"],
+    ] {
+        let mut argv = vec!["provision", "/tmp/snippet", "--snippet"];
+        argv.extend_from_slice(&extra);
+        assert!(Cli::try_parse_from(&argv).is_err(), "{argv:?}");
+    }
+    assert!(Cli::try_parse_from(["provision", "/tmp/x", "--for", "debian"]).is_err());
+    assert!(Cli::try_parse_from(["provision", "/tmp/x", "--existing-acl", "/etc/acl"]).is_err());
+}
