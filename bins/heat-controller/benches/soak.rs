@@ -36,7 +36,7 @@ use test_mosquitto::BrokerBuilder;
 const DEFAULT_RESTARTS: usize = 100;
 
 const CTL_PASSWORD: &str = "soak-ctl-pw-Vr8Jq3Nw";
-const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/#\n\
+const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/+/solar_heating/#\n\
                    topic read homeassistant/status\n";
 /// Most Anonymous growth per restart tolerated over the second half of the run. Recorded runs
 /// (`docs/reliability.md`): +0.28 over restarts 50–100 (glibc's caches still filling), +0.007

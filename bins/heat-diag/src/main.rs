@@ -41,7 +41,7 @@ enum Command {
     Audit(audit::Args),
     /// Write a hardened Mosquitto setup into a directory: config, password file, ACL, private
     /// CA and certificates, generated passwords and the controller's .env.
-    Provision(provision::Args),
+    Provision(Box<provision::Args>),
     /// Add or rotate one user in a Mosquitto password file; the password comes from stdin
     /// or is generated into a file, never from the command line.
     Passwd(passwd::Args),

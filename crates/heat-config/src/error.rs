@@ -468,7 +468,7 @@ pub enum ConfigError {
     },
     /// The running daemon needs a `[hardware]` table and the file has none.
     #[error(
-        "no [hardware] table in {}: add one naming the sensors and relays (see docs/heat.example.toml), or run with --simulate",
+        "no [hardware] table in {}: fill in the commented [hardware] tables at the end of /etc/heat-controller/heat.toml (shipped as dist/heat.toml) with the ids `heat-diag sensors --watch` shows and your relay lines, or run with --simulate",
         path.as_ref().map_or_else(|| "the settings (no TOML file was given: use --config or HEAT_CONFIG)".to_owned(), |p| p.display().to_string())
     )]
     HardwareNotConfigured {

@@ -35,7 +35,8 @@
 //!
 //! The rest of `[controller]` ([`ControllerSettings`]), the control parameters `[control]`
 //! (heat-core's `RawParams`, validated by `Params::try_from`) and the device mapping
-//! `[hardware]` ([`HardwareSettings`]) are TOML-only; `docs/heat.example.toml` shows every key.
+//! `[hardware]` ([`HardwareSettings`]) are TOML-only; `dist/heat.toml` (installed as `/etc/heat-controller/heat.toml`) shows
+//! every key, commented out at its default.
 //! `[hardware]` is validated whenever it is present: unknown roles, malformed sensor ids, a
 //! sensor or GPIO line used twice and a missing required role are errors.
 //!
@@ -67,3 +68,6 @@ pub use hardware::{Backend, BusSettings, DEFAULT_CHIP, HardwareSettings, RelaySe
 pub use origin::{Layer, Origin, PasswordSource};
 pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_TOPIC_PREFIX, Effective, Settings, VARIABLES};
 pub use sources::Sources;
+
+#[cfg(test)]
+mod tests;

@@ -956,7 +956,7 @@ fn key_file_error(problem: FileProblem, origin: Origin, path: PathBuf) -> Config
     }
 }
 
-/// `default`, `from MQTT_PORT in the environment`, `from mqtt.port in /etc/heat.toml`, ...
+/// `default`, `from MQTT_PORT in the environment`, `from mqtt.port in /etc/heat-controller/heat.toml`, ...
 fn report_from(origin: &Origin) -> String {
     match origin.layer() {
         Layer::Default => "default".to_owned(),
