@@ -45,12 +45,14 @@ enum Command {
     /// Add or rotate one user in a Mosquitto password file; the password comes from stdin
     /// or is generated into a file, never from the command line.
     Passwd(passwd::Args),
-    /// List the DS18B20 sensors on the configured bus with their role, reading or error, and
-    /// the configured roles that are missing. Exit 1 when a configured role has no valid
-    /// reading.
+    /// List every DS18B20 (28-*) on the bus with its role, reading or error, and the configured
+    /// roles that are missing; needs no MQTT settings and no [hardware] table (default: w1 at
+    /// /sys/bus/w1/devices). --watch shows each change until Ctrl-C. Exit 1 when the bus cannot
+    /// be listed or a configured role has no valid reading.
     Sensors(sensors::Args),
-    /// Switch one relay (pump or heater) for a wiring check, then back OFF. Refuses while the
-    /// controller runs (it holds [controller] lock_file).
+    /// Switch one relay (pump or heater) for a wiring check, then back OFF; needs [hardware]
+    /// but no MQTT settings. Refuses while the controller runs (it holds [controller]
+    /// lock_file).
     Relay(relay::Args),
 }
 
@@ -76,6 +78,22 @@ fn main() -> ExitCode {
         });
     }
     let sources = Sources::from_process(cli.config.clone());
+    // Local hardware only: no MQTT setting is read, so none is needed.
+    match &cli.command {
+        Command::Sensors(args) => {
+            return match load_local(&sources) {
+                Ok(local) => sensors::run(&local.hardware_or_unconfigured(), args),
+                Err(code) => code,
+            };
+        }
+        Command::Relay(args) => {
+            return match load_local(&sources) {
+                Ok(local) => relay::run(&local, args),
+                Err(code) => code,
+            };
+        }
+        _ => {}
+    }
     let settings = match Settings::load(&sources) {
         Ok(settings) => settings,
         Err(err) => {
@@ -93,16 +111,23 @@ fn main() -> ExitCode {
         }
         Command::Connect(args) => connect::run(&settings, &args),
         Command::Audit(args) => audit::run(&settings, &args),
-        Command::Sensors(args) => match settings.require_hardware() {
-            Ok(hardware) => sensors::run(hardware, &args),
-            Err(err) => {
-                eprintln!("heat-diag: configuration error: {err}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-        },
-        Command::Relay(args) => relay::run(&settings, &args),
-        Command::Provision(_) | Command::Passwd(_) => ExitCode::SUCCESS,
+        Command::Provision(_) | Command::Passwd(_) | Command::Sensors(_) | Command::Relay(_) => {
+            ExitCode::SUCCESS
+        }
     }
+}
+
+/// [`Settings::load_local`], its warnings logged; a configuration error is printed and becomes
+/// the exit code.
+fn load_local(sources: &Sources) -> Result<heat_config::LocalSettings, ExitCode> {
+    let local = Settings::load_local(sources).map_err(|err| {
+        eprintln!("heat-diag: configuration error: {err}");
+        ExitCode::from(EXIT_CONFIG)
+    })?;
+    for warning in local.warnings() {
+        log::warn!("{warning}");
+    }
+    Ok(local)
 }
 
 fn init_logging() {

@@ -138,6 +138,16 @@ impl HardwareSettings {
         }
     }
 
+    /// What a file without a `[hardware]` table means for the commands that only read the bus
+    /// (`heat-diag sensors`): the w1 backend at the kernel's `/sys/bus/w1/devices`, no roles
+    /// assigned and no relays.
+    pub fn unconfigured() -> Self {
+        Self {
+            backend: Backend::W1,
+            ..Self::simulated()
+        }
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -180,6 +180,75 @@ impl Settings {
     }
 }
 
+/// What the commands that touch only local hardware need (`heat-diag sensors` and `relay`): the
+/// `[hardware]` table and `[controller] lock_file`, read through the same layers as
+/// [`Settings::load`] (`--config`, `HEAT_CONFIG` from the environment or `.env`) but without
+/// any MQTT setting: no broker, username or password is needed or looked at.
+#[derive(Debug, Clone)]
+pub struct LocalSettings {
+    hardware: Option<HardwareSettings>,
+    lock_file: PathBuf,
+    config_path: Option<PathBuf>,
+    warnings: Vec<String>,
+}
+
+impl LocalSettings {
+    /// The `[hardware]` table, validated; `None` when there is none.
+    pub fn hardware(&self) -> Option<&HardwareSettings> {
+        self.hardware.as_ref()
+    }
+
+    /// The `[hardware]` table, or [`HardwareSettings::unconfigured`] (w1 at
+    /// `/sys/bus/w1/devices`, no roles) when there is none.
+    pub fn hardware_or_unconfigured(&self) -> HardwareSettings {
+        self.hardware
+            .clone()
+            .unwrap_or_else(HardwareSettings::unconfigured)
+    }
+
+    /// The `[hardware]` table, or the error that tells the operator to add one.
+    pub fn require_hardware(&self) -> Result<&HardwareSettings, ConfigError> {
+        self.hardware
+            .as_ref()
+            .ok_or_else(|| ConfigError::HardwareNotConfigured {
+                path: self.config_path.clone(),
+            })
+    }
+
+    /// `[controller] lock_file`: held by the controller while it drives the relays.
+    pub fn lock_file(&self) -> &Path {
+        &self.lock_file
+    }
+
+    /// The TOML file read, if any.
+    pub fn config_path(&self) -> Option<&Path> {
+        self.config_path.as_deref()
+    }
+
+    /// Values the backend ignores, and the like.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl Settings {
+    /// Loads only what [`LocalSettings`] holds. A TOML file is still validated whole (unknown
+    /// keys are errors), but no MQTT variable is read.
+    pub fn load_local(sources: &Sources) -> Result<LocalSettings, ConfigError> {
+        let mut loader = Loader::new(sources)?;
+        let hardware = loader.hardware()?;
+        let (lock_file, _) = loader.path(&LOCK_FILE)?.ok_or(ConfigError::EmptyValue {
+            origin: Origin::new(&LOCK_FILE, Layer::Default),
+        })?;
+        Ok(LocalSettings {
+            hardware,
+            lock_file,
+            config_path: loader.file.path().map(Path::to_path_buf),
+            warnings: loader.warnings,
+        })
+    }
+}
+
 /// The effective settings as text: one `name = value (source)` line each, password redacted.
 #[derive(Debug, Clone, Copy)]
 pub struct Effective<'a>(&'a Settings);

@@ -1202,3 +1202,53 @@ proptest! {
         prop_assert!(!debug.contains(&password));
     }
 }
+
+// --- The local-hardware load path ------------------------------------------------------------
+
+#[test]
+fn load_local_needs_no_mqtt_setting_and_defaults_without_a_hardware_table() {
+    let dir = tmp();
+    let bare = Sources::new(dir.path());
+    assert!(
+        Settings::load(&bare).is_err(),
+        "the full load wants a username"
+    );
+    let local = Settings::load_local(&bare).unwrap();
+    assert!(local.hardware().is_none());
+    assert_eq!(
+        local.hardware_or_unconfigured(),
+        HardwareSettings::unconfigured()
+    );
+    assert_eq!(
+        local.hardware_or_unconfigured().backend(),
+        crate::Backend::W1
+    );
+    assert_eq!(
+        local.hardware_or_unconfigured().w1_root(),
+        Path::new("/sys/bus/w1/devices")
+    );
+    assert_eq!(local.lock_file(), Path::new(crate::DEFAULT_LOCK_FILE));
+    assert!(matches!(
+        local.require_hardware(),
+        Err(ConfigError::HardwareNotConfigured { .. })
+    ));
+
+    // HEAT_CONFIG from .env names the TOML; [hardware] and the lock file come from it, and a
+    // broken [hardware] is still refused.
+    let toml = "[controller]\nlock_file = \"run/lock\"\n[hardware]\nbackend = \"sim\"\n";
+    write(dir.path(), "heat.toml", toml, 0o644);
+    write(dir.path(), ".env", "HEAT_CONFIG=heat.toml\n", 0o644);
+    let local = Settings::load_local(&bare).unwrap();
+    assert_eq!(local.hardware().unwrap().backend(), crate::Backend::Sim);
+    assert_eq!(local.lock_file(), dir.path().join("run/lock"));
+    write(
+        dir.path(),
+        "heat.toml",
+        "[hardware]\nbackend = \"x\"\n",
+        0o644,
+    );
+    assert!(matches!(
+        Settings::load_local(&bare),
+        Err(ConfigError::UnknownBackend { .. })
+    ));
+}
