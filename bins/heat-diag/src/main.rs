@@ -31,8 +31,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate the settings and print the effective values, secrets redacted.
-    CheckConfig,
+    /// Validate the settings exactly as heat-controller does before it starts (the same
+    /// checks: [hardware] required unless simulating, topics, device) and print the effective
+    /// values, secrets redacted. Exit 2, with the controller's message, for a setup it refuses.
+    CheckConfig(CheckConfigArgs),
     /// Connect with the configured settings, print the interpreted CONNACK and the audit line,
     /// then probe whether the broker refuses anonymous clients and wrong passwords.
     Connect(connect::Args),
@@ -54,6 +56,13 @@ enum Command {
     /// but no MQTT settings. Refuses while the controller runs (it holds [controller]
     /// lock_file).
     Relay(relay::Args),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckConfigArgs {
+    /// Check for `heat-controller --simulate`: no [hardware] table is needed.
+    #[arg(long)]
+    simulate: bool,
 }
 
 /// Exit code for a usage or configuration error.
@@ -92,6 +101,7 @@ fn main() -> ExitCode {
                 Err(code) => code,
             };
         }
+        Command::CheckConfig(args) => return check_config(&sources, args),
         _ => {}
     }
     let settings = match Settings::load(&sources) {
@@ -105,14 +115,38 @@ fn main() -> ExitCode {
         log::warn!("{warning}");
     }
     match cli.command {
-        Command::CheckConfig => {
-            println!("settings are valid\n\n{}", settings.effective());
-            ExitCode::SUCCESS
-        }
         Command::Connect(args) => connect::run(&settings, &args),
         Command::Audit(args) => audit::run(&settings, &args),
-        Command::Provision(_) | Command::Passwd(_) | Command::Sensors(_) | Command::Relay(_) => {
+        Command::CheckConfig(_)
+        | Command::Provision(_)
+        | Command::Passwd(_)
+        | Command::Sensors(_)
+        | Command::Relay(_) => ExitCode::SUCCESS,
+    }
+}
+
+/// `check-config`: heat-controller's own startup checks, its refusal word for word.
+fn check_config(sources: &Sources, args: &CheckConfigArgs) -> ExitCode {
+    match heat_controller::checks::check(sources, args.simulate) {
+        Ok(checked) => {
+            for warning in &checked.warnings {
+                log::warn!("{warning}");
+            }
+            let mode = if checked.simulate {
+                "heat-controller --simulate (simulated plant)"
+            } else {
+                "heat-controller"
+            };
+            println!(
+                "settings are valid for {mode}\n\n{}",
+                checked.settings.effective()
+            );
             ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            // The controller prints `heat-controller: <failure>` and exits 2 too.
+            eprintln!("heat-diag: {failure}");
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }

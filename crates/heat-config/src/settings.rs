@@ -288,6 +288,8 @@ struct Loader<'a> {
     sources: &'a Sources,
     dotenv_path: PathBuf,
     dotenv: BTreeMap<String, Zeroizing<String>>,
+    /// `.env` lines whose value holds an unquoted `$`: (variable, 1-based line).
+    dotenv_dollars: Vec<(String, usize)>,
     file: FileLayer,
     warnings: Vec<String>,
     report: Vec<ReportLine>,
@@ -297,14 +299,21 @@ impl<'a> Loader<'a> {
     fn new(sources: &'a Sources) -> Result<Self, ConfigError> {
         let dotenv_path = sources.working_dir().join(".env");
         let dotenv = read_dotenv(&dotenv_path)?;
+        let dotenv_dollars = if dotenv.is_empty() {
+            Vec::new()
+        } else {
+            dollar_lines(&dotenv_path)
+        };
         let mut loader = Self {
             sources,
             dotenv_path,
             dotenv,
+            dotenv_dollars,
             file: raw::load(None)?,
             warnings: Vec::new(),
             report: Vec::new(),
         };
+        loader.refuse_dollar(|name| name == HEAT_CONFIG)?;
         let config_file = match sources.config_path() {
             Some(path) => Some((sources.working_dir().join(path), "--config".to_owned())),
             None => match loader.var(HEAT_CONFIG)? {
@@ -322,6 +331,64 @@ impl<'a> Loader<'a> {
             loader.file = raw::load(config_file)?;
         }
         Ok(loader)
+    }
+
+    /// Refuses the first `.env` line with an unquoted `$` whose variable `reads` says is read.
+    fn refuse_dollar(&self, reads: impl Fn(&str) -> bool) -> Result<(), ConfigError> {
+        match self.dotenv_dollars.iter().find(|(name, _)| reads(name)) {
+            Some((name, line)) => Err(ConfigError::EnvFileDollar {
+                path: self.dotenv_path.clone(),
+                line: *line,
+                variable: name.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `.env` holds a secret, so it is a secret file: refused when group or others can access
+    /// it, like `MQTT_PASSWORD_FILE` and the key file.
+    fn check_dotenv_private(&self) -> Result<(), ConfigError> {
+        if !self.dotenv.contains_key(PASSWORD.var.unwrap_or_default()) {
+            return Ok(());
+        }
+        match secret_file::check_private(&self.dotenv_path) {
+            Ok(_) => Ok(()),
+            Err(FileProblem::TooOpen(mode)) => Err(ConfigError::EnvFileTooOpen {
+                path: self.dotenv_path.clone(),
+                mode,
+            }),
+            Err(FileProblem::Missing) => Ok(()),
+            Err(FileProblem::Unreadable(reason)) => Err(ConfigError::EnvFileUnreadable {
+                path: self.dotenv_path.clone(),
+                reason,
+            }),
+        }
+    }
+
+    /// A warning for each `MQTT_*` / `HEAT_*` name in the environment or `.env` that no setting
+    /// reads, naming the closest one that does (a typo such as `MQTT_PASWORD` would otherwise
+    /// be ignored in silence). Paho C's own `MQTT_C_CLIENT_*` variables are not ours to judge.
+    fn unknown_variable_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let env: Vec<&str> = self.sources.names().collect();
+        let named = env
+            .iter()
+            .map(|n| (*n, "the environment".to_owned()))
+            .chain(
+                self.dotenv
+                    .keys()
+                    .map(|n| (n.as_str(), self.dotenv_path.display().to_string())),
+            );
+        for (name, place) in named {
+            if is_unknown_variable(name) {
+                warnings.push(format!(
+                    "{name} in {place} is not a variable heat-controller reads (ignored); \
+                     did you mean {}?",
+                    closest_variable(name)
+                ));
+            }
+        }
+        warnings
     }
 
     /// An environment variable, from the environment or else from `.env`.
@@ -415,6 +482,10 @@ impl<'a> Loader<'a> {
     }
 
     fn load(mut self) -> Result<Settings, ConfigError> {
+        self.refuse_dollar(|name| VARIABLES.contains(&name))?;
+        self.check_dotenv_private()?;
+        let unknown = self.unknown_variable_warnings();
+        self.warnings.extend(unknown);
         let host = self.broker_host()?;
         let protocol = self.protocol()?;
         let tls = self.tls()?;
@@ -983,6 +1054,81 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, Zeroizing<String>>, Confi
         }
     }
     Ok(pairs)
+}
+
+/// Prefixes of the variables heat-config owns; an unknown name with one of them is a typo.
+const OWN_PREFIXES: [&str; 2] = ["MQTT_", "HEAT_"];
+/// Paho C's trace switches (`MQTT_C_CLIENT_TRACE`, `..._LEVEL`): another tool's, not a typo.
+const FOREIGN_PREFIX: &str = "MQTT_C_CLIENT_";
+
+fn is_unknown_variable(name: &str) -> bool {
+    OWN_PREFIXES.iter().any(|p| name.starts_with(p))
+        && !name.starts_with(FOREIGN_PREFIX)
+        && !VARIABLES.contains(&name)
+}
+
+/// The known variable nearest to `name` (Damerau-Levenshtein distance; ties: the first listed).
+fn closest_variable(name: &str) -> &'static str {
+    VARIABLES
+        .iter()
+        .filter(|v| **v != CREDENTIALS_DIRECTORY)
+        .min_by_key(|v| strsim::damerau_levenshtein(name, v))
+        .copied()
+        .unwrap_or(HEAT_CONFIG)
+}
+
+/// The `.env` lines (variable, 1-based number) whose value holds a `$` that a `.env` parser
+/// substitutes: not inside single quotes, not escaped as `\$`, not in a trailing comment.
+/// Values are scanned, never kept or shown. An unreadable file yields nothing here (reading it
+/// already succeeded once; a later failure is not this check's to report).
+fn dollar_lines(path: &Path) -> Vec<(String, usize)> {
+    let Ok(text) = std::fs::read_to_string(path).map(Zeroizing::new) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        if value_substitutes(value.trim_start()) {
+            found.push((name.trim().to_owned(), i + 1));
+        }
+    }
+    found
+}
+
+/// True when `value` (as written after `=`) holds a `$` that dotenvy 0.15 would substitute:
+/// one outside single quotes and not escaped as `\$`. Mirrors dotenvy's own quoting rules
+/// (quotes may open and close anywhere in a value; an unquoted blank ends it, and `#` after it
+/// starts a comment).
+fn value_substitutes(value: &str) -> bool {
+    let (mut strong, mut weak, mut escaped) = (false, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+        } else if strong {
+            strong = c != '\'';
+        } else if c == '$' {
+            return true;
+        } else if c == '\\' {
+            escaped = true;
+        } else if weak {
+            weak = c != '"';
+        } else if c == '\'' {
+            strong = true;
+        } else if c == '"' {
+            weak = true;
+        } else if c == ' ' || c == '\t' {
+            // The value ends here; only blanks or a comment may follow.
+            return false;
+        }
+    }
+    false
 }
 
 /// The reason of a dotenvy error that carries no line content.
