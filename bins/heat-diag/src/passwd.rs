@@ -23,7 +23,8 @@ use crate::{EXIT_CONFIG, files, provision::random_password};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The Mosquitto password file (created with mode 0600 if missing).
+    /// The Mosquitto password file. An existing one keeps its owner, group and mode; a missing
+    /// one is created with mode 0600, owned by you.
     file: PathBuf,
     /// The user to add or rotate.
     user: String,
