@@ -233,10 +233,12 @@ impl LocalSettings {
 
 impl Settings {
     /// Loads only what [`LocalSettings`] holds. A TOML file is still validated whole (unknown
-    /// keys are errors), but no MQTT variable is read.
+    /// keys are errors), but no MQTT variable is read, and a `[hardware]` table that does not
+    /// name every required sensor or relay yet is accepted with a warning (the wiring tools are
+    /// how one finds the ids to fill in).
     pub fn load_local(sources: &Sources) -> Result<LocalSettings, ConfigError> {
         let mut loader = Loader::new(sources)?;
-        let hardware = loader.hardware()?;
+        let hardware = loader.hardware(true)?;
         let (lock_file, _) = loader.path(&LOCK_FILE)?.ok_or(ConfigError::EmptyValue {
             origin: Origin::new(&LOCK_FILE, Layer::Default),
         })?;
@@ -499,7 +501,7 @@ impl<'a> Loader<'a> {
         let controller = self.controller()?;
         let topic_prefix = self.topic_prefix(&controller.discovery_prefix)?;
         let control = self.control()?;
-        let hardware = self.hardware()?;
+        let hardware = self.hardware(false)?;
 
         if tls.is_none() && !is_loopback(&host) {
             self.warnings.push(format!(
@@ -847,8 +849,9 @@ impl<'a> Loader<'a> {
         Ok(params)
     }
 
-    /// `[hardware]`, always validated when present.
-    fn hardware(&mut self) -> Result<Option<HardwareSettings>, ConfigError> {
+    /// `[hardware]`, always validated when present; with `partial`, a required role not
+    /// configured yet is a warning (see [`HardwareSettings::from_raw_partial`]).
+    fn hardware(&mut self, partial: bool) -> Result<Option<HardwareSettings>, ConfigError> {
         let (Some(raw), Some(path)) = (self.file.hardware(), self.file.path()) else {
             self.report(
                 "hardware",
@@ -858,7 +861,11 @@ impl<'a> Loader<'a> {
             return Ok(None);
         };
         let base = path.parent().unwrap_or(Path::new("/"));
-        let (hardware, warnings) = HardwareSettings::from_raw(raw, path, base)?;
+        let (hardware, warnings) = if partial {
+            HardwareSettings::from_raw_partial(raw, path, base)?
+        } else {
+            HardwareSettings::from_raw(raw, path, base)?
+        };
         let summary = format!(
             "{}: {} sensors, {} relays",
             hardware.backend().as_str(),

@@ -440,3 +440,41 @@ fn watch_json_prints_one_typed_sweep_per_line() {
     assert_eq!(warmed["most_changed"], TANK_BOTTOM);
     assert_eq!(interrupt(&mut child).code(), Some(0));
 }
+
+#[test]
+fn a_hardware_table_without_sensor_ids_yet_lists_the_bus_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("w1");
+    sensor(&root, COLLECTOR, "w1_slave", &slave(19_000));
+    let cfg = dir.path().join("heat.toml");
+    fs::write(
+        &cfg,
+        "[hardware]\nw1_root = \"w1\"\n[hardware.relays.pump]\nline = 17\n[hardware.relays.heater]\nline = 27\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = heat_diag(dir.path(), &["--config", cfg, "sensors"], ENV);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains(&format!("{COLLECTOR}  unassigned   19.000 °C")),
+        "{shown}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("heat-controller will refuse this"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("collector"), "{stderr}");
+    // The controller's own checks still refuse it.
+    let out = heat_diag(
+        dir.path(),
+        &["--config", cfg, "check-config"],
+        &[
+            ("MQTT_USERNAME", "heat"),
+            ("MQTT_PASSWORD", "sensors-secret-Kx7Wq2Lm9"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("collector"), "{}", text(&out));
+}

@@ -1251,6 +1251,41 @@ fn load_local_needs_no_mqtt_setting_and_defaults_without_a_hardware_table() {
         Settings::load_local(&bare),
         Err(ConfigError::UnknownBackend { .. })
     ));
+
+    // Being wired up: relays given, no sensor ids yet. The wiring tools accept it with a
+    // warning; the full load (the controller) refuses it.
+    let bad_id =
+        "[hardware]\n[hardware.relays.pump]\nline = 17\n[hardware.sensors]\ncollector = \"bad\"\n";
+    write(dir.path(), "heat.toml", bad_id, 0o644);
+    assert!(
+        matches!(
+            Settings::load_local(&bare),
+            Err(ConfigError::InvalidSensorId { .. })
+        ),
+        "what is given is still validated"
+    );
+    let toml = "[hardware]\n[hardware.relays.pump]\nline = 17\n";
+    write(dir.path(), "heat.toml", toml, 0o644);
+    let local = Settings::load_local(&bare).unwrap();
+    let hardware = local.hardware().unwrap();
+    assert!(hardware.sensors().is_empty());
+    assert_eq!(hardware.relays().len(), 1);
+    let warnings = local.warnings().join("\n");
+    for role in ["collector", "tank_bottom", "tank_top", "heater"] {
+        assert!(warnings.contains(role), "{role}: {warnings}");
+    }
+    assert!(
+        warnings.contains("heat-controller will refuse this"),
+        "{warnings}"
+    );
+    let full = bare
+        .clone()
+        .with_var("MQTT_USERNAME", "heat")
+        .with_var("MQTT_PASSWORD", PASSWORD);
+    assert!(matches!(
+        Settings::load(&full),
+        Err(ConfigError::MissingSensor { .. })
+    ));
 }
 
 // --- .env: `$`, privacy and unknown names ----------------------------------------------------
