@@ -122,6 +122,35 @@ pub enum ConfigError {
         /// The 1-based line, when it could be found.
         line: Option<usize>,
     },
+    /// A `.env` value of a variable heat-config reads holds an unquoted `$`, which `.env`
+    /// parsers substitute (`abc$def` would silently become `abc`).
+    #[error(
+        "{variable} in {} (line {line}) holds a '$', which a .env file substitutes with another \
+         variable's value (usually nothing): put the value in single quotes, \
+         {variable}='...$...', or write \\$ for a literal '$' (the value is not shown)",
+        path.display()
+    )]
+    EnvFileDollar {
+        /// The `.env` file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The variable set on that line.
+        variable: String,
+    },
+    /// The `.env` file holds the MQTT password and group or others can access it.
+    #[error(
+        "{} holds MQTT_PASSWORD and has mode {mode:03o}, so group or others can read the \
+         password: run `chmod 600 {}` (or move the password to MQTT_PASSWORD_FILE)",
+        path.display(),
+        path.display()
+    )]
+    EnvFileTooOpen {
+        /// The `.env` file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// A variable heat-config reads is set to something that is not UTF-8.
     #[error("{variable} is not valid UTF-8: set it to a plain text value")]
     NotUnicode {

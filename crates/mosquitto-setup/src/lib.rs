@@ -1,7 +1,8 @@
 //! Mosquitto setup, reusable by any service (no `heat-*` dependency).
 //!
 //! - [`passwd`]: Mosquitto `$7$` password lines (PBKDF2-HMAC-SHA512) — hash, parse, verify — and a
-//!   password-file editor that adds or rotates one user and leaves every other line alone;
+//!   password-file editor that refuses lines the broker would drop, adds or rotates one user and
+//!   leaves every other line alone;
 //! - [`conf`]: a hardened `mosquitto.conf` and a least-privilege ACL, as text;
 //! - [`pki`]: a private CA that issues server and client certificates (PEM in memory).
 //!
@@ -17,8 +18,8 @@ pub use conf::{
     home_assistant_acl, merge_acl,
 };
 pub use passwd::{
-    Change, DEFAULT_ITERATIONS, HASH_LEN, MAX_ITERATIONS, ParseError, PasswdFile, PasswordLine,
-    SALT_LEN, hash_line, verify_line,
+    Change, DEFAULT_ITERATIONS, FileError, HASH_LEN, MAX_ITERATIONS, ParseError, PasswdFile,
+    PasswordLine, SALT_LEN, hash_line, verify_line,
 };
 pub use pki::{Ca, Issued, Validity};
 

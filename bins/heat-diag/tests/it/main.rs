@@ -6,6 +6,7 @@
 mod audit;
 mod check_config;
 mod connect;
+mod passwd;
 mod provision;
 mod relay;
 mod secrets;
