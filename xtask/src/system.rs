@@ -17,7 +17,7 @@ pub(crate) struct Requirement {
 }
 
 impl Requirement {
-    const fn new(program: &'static str, package: &'static str) -> Self {
+    pub(crate) const fn new(program: &'static str, package: &'static str) -> Self {
         Self { program, package }
     }
 }
@@ -93,7 +93,7 @@ pub(crate) fn has_nextest() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

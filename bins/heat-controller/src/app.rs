@@ -14,16 +14,17 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
-use heat_config::{Backend, DEFAULT_LOCK_FILE, Settings, Sources};
+use heat_config::{DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
 use heat_hw::{RelayLock, RelayOutputs};
-use heat_mqtt::{Device, Session, SessionConfig, SwVersion, Topics};
+use heat_mqtt::{Device, Session, SessionConfig, Topics};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
 use mqtt_auth::{BrokerSettings, RetryPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use crate::checks;
 use crate::cli::Cli;
 use crate::clock::LoopClock;
 use crate::control::{ControlLoop, Input, LoopSettings};
@@ -38,9 +39,6 @@ const INPUT_CAPACITY: usize = 64;
 const SESSION_SHUTDOWN: Duration = Duration::from_millis(1500);
 /// Real time between the loop's timing reports in the log.
 const TIMING_REPORT: Duration = Duration::from_secs(600);
-/// Model and manufacturer shown in Home Assistant.
-const MODEL: &str = "heat-controller";
-const MANUFACTURER: &str = "DIY";
 
 /// A usage or configuration error: the process exits with [`EXIT_CONFIG`], having touched
 /// nothing.
@@ -80,41 +78,25 @@ pub fn lock_path(configured: &Path, simulate: bool) -> PathBuf {
 
 fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     cli.validate().map_err(config_failure)?;
-    let settings =
-        Settings::load(&Sources::from_process(cli.config.clone())).map_err(config_failure)?;
-    for warning in settings.warnings() {
+    // The same checks as `heat-diag check-config`.
+    let checked = checks::check(&Sources::from_process(cli.config.clone()), cli.simulate)?;
+    for warning in &checked.warnings {
         warn!("{warning}");
     }
-    let ctl = settings.controller();
-    let simulate = cli.simulate || settings.hardware().map(|h| h.backend()) == Some(Backend::Sim);
-    if !simulate {
-        settings.require_hardware().map_err(config_failure)?;
-        if ctl.time_scale() != 1.0 {
-            warn!("controller.time_scale only applies with --simulate; running in real time");
-        }
-    }
+    let ctl = checked.settings.controller();
+    let simulate = checked.simulate;
     let time_scale = if simulate {
         cli.time_scale.unwrap_or(ctl.time_scale())
     } else {
         1.0
     };
-    let topics =
-        Topics::new(settings.topic_prefix(), ctl.discovery_prefix()).map_err(config_failure)?;
-    let device = Device::new(
-        &node_id(settings.topic_prefix()),
-        ctl.device_name(),
-        MODEL,
-        MANUFACTURER,
-        SwVersion::new(build_version::VERSION).map_err(config_failure)?,
-    )
-    .map_err(config_failure)?;
     let lock_file = lock_path(ctl.lock_file(), simulate);
     Ok(Plan {
-        settings,
+        settings: checked.settings,
         simulate,
         time_scale,
-        topics,
-        device,
+        topics: checked.topics,
+        device: checked.device,
         lock_file,
     })
 }

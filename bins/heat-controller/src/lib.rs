@@ -4,6 +4,8 @@
 //!
 //! - [`cli`]: the command line;
 //! - [`app`]: startup (settings, heat-hw's relay lock, hardware, session, probe) and shutdown;
+//! - [`checks`]: the configuration checks before anything is touched, shared with
+//!   `heat-diag check-config`;
 //! - [`control`]: the control loop, which never waits on MQTT;
 //! - [`plant`]: sensors and relays, real or simulated, behind a guard that switches every load
 //!   OFF when dropped (also while a panic unwinds);
@@ -14,6 +16,7 @@
 //! - [`sim_faults`]: `--sim-faults`, a schedule of faults for the simulated plant.
 
 pub mod app;
+pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod control;

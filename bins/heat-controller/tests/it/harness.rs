@@ -21,7 +21,7 @@ pub(crate) const TESTER_PASSWORD: &str = "tester-pw-Nb3Vc8Kd1Fs6";
 pub(crate) const ACL: &str = "\
 user ctl
 topic readwrite solar_heating/#
-topic write homeassistant/#
+topic write homeassistant/+/solar_heating/#
 topic read homeassistant/status
 
 user tester

@@ -7,6 +7,7 @@ mod audit;
 mod check_config;
 mod connect;
 mod generate;
+mod passwd;
 mod provision;
 mod relay;
 mod secrets;

@@ -214,3 +214,31 @@ fn titles() {
     assert_eq!(title("eco_dt_stop"), "Eco ΔT stop");
     assert_eq!(title("heater_setpoint"), "Heater setpoint");
 }
+
+/// docs/home-assistant.md has a row `| <entity id> | <component> | `<object id>` | <name> |`
+/// for every entity, and no row for an entity that does not exist.
+#[test]
+fn every_discovered_entity_is_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/home-assistant.md"
+    ))
+    .unwrap();
+    let mut documented = 0;
+    for (topic, config) in configs() {
+        let parts: Vec<&str> = topic.split('/').collect();
+        let (component, object) = (parts[1], parts[3]);
+        let name = config["name"].as_str().unwrap();
+        let row = format!("| {component} | `{object}` | {name} |");
+        assert!(doc.contains(&row), "docs/home-assistant.md lacks {row:?}");
+        documented += 1;
+    }
+    let rows = doc
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.contains("solar_heating_"))
+        .count();
+    assert_eq!(
+        rows, documented,
+        "a documented entity that is not discovered"
+    );
+}
