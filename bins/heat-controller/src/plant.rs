@@ -201,7 +201,8 @@ pub fn hardware(hw: &HardwareSettings) -> anyhow::Result<Plant> {
         // The error names chip, line and the fix; the context names the heat.toml table.
         let relay = open_relay(&cfg).with_context(|| {
             format!(
-                "cannot open the {} relay ([hardware.relays.{}])",
+                "cannot open the {} relay ([hardware.relays.{}]; on a machine without GPIO, \
+                 use --simulate)",
                 cfg.role, cfg.role
             )
         })?;

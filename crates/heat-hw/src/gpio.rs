@@ -100,8 +100,7 @@ impl fmt::Display for GpioError {
             GpioFailure::ChipMissing => write!(
                 f,
                 "GPIO line {line} needs {chip}, which does not exist: {list}; set `chip` in \
-                 heat.toml's [hardware] section to one of them, or run with --simulate on a \
-                 machine without GPIO"
+                 heat.toml's [hardware] section to one of them"
             ),
             GpioFailure::PermissionDenied => write!(
                 f,
