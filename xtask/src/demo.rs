@@ -466,13 +466,6 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
 /// A file only its owner may read, created new.
 fn write_private(path: &Path, text: &str) -> Result<()> {
     OpenOptions::new()
@@ -556,7 +549,11 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
     let dir = &fs::canonicalize(dir)?;
 
     // 1. Provision.
-    let port = test_mosquitto::free_port().context("no free port on 127.0.0.1")?;
+    // Bind port 0 and let go: test-mosquitto's free_port, which xtask cannot depend on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("no free port on 127.0.0.1")?
+        .port();
     out.say(format!(
         "==> heat-diag provision {} (TLS on 127.0.0.1:{port}, passwords, ACL)",
         dir.display()
@@ -570,7 +567,7 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
         .arg(dir.join("broker.log"))
         .arg("--force")
         .env_remove("HEAT_CONFIG");
-    if is_root() {
+    if system::is_root() {
         // Mosquitto started as root drops to user `mosquitto`, which could not read the files.
         provision.args(["--run-as-user", "root"]);
     }

@@ -10,6 +10,7 @@ mod deb;
 mod demo;
 mod deploy;
 mod dist;
+mod fresh;
 mod fuzz;
 mod soak;
 mod system;
@@ -38,6 +39,9 @@ Commands:
            the cross toolchain when missing)
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
+  fresh-root  [--dir DIR] [--keep] the README's two commands (demo, then test) in a new
+           `debootstrap --variant=minbase bookworm` chroot with only build-essential, git, curl
+           and rustup added (root; ~30 min; docs/deploy.md)
   fuzz     [--seconds N] [--runs N] [--sanitizer address|none] [TARGET...] run the cargo-fuzz
            targets on nightly and print executions per target (installs cargo-fuzz when missing)
 ";
@@ -66,6 +70,7 @@ fn run_xtask() -> Result<()> {
         "dist" => dist::dist(rest),
         "deploy" => deploy::deploy_command(rest),
         "fuzz" => fuzz::fuzz(rest),
+        "fresh-root" => fresh::fresh_root(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -7,7 +7,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::system::project_root;
+use crate::system::{cargo, project_root};
 
 fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -126,5 +126,42 @@ fn mqtt_auth_depends_on_no_heat_crate() {
     assert!(
         heat.is_empty(),
         "mqtt-auth is reused by other services; it must not depend on {heat:?}"
+    );
+}
+
+/// `cargo xtask` is what installs the system packages, so it must build before any of them is
+/// there: no crate in its build may compile or link a C library (a `-sys` crate, or a C build
+/// through `cc`), which would need headers such as OpenSSL's first.
+#[test]
+fn xtask_builds_without_c_libraries() {
+    let out = cargo()
+        .current_dir(project_root())
+        .args([
+            "tree",
+            "-p",
+            "xtask",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}", "--locked", "--offline"])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let crates: Vec<&str> = tree.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert!(crates.contains(&"anyhow"), "parsed {crates:?}");
+    let native: Vec<&&str> = crates
+        .iter()
+        .filter(|c| c.ends_with("-sys") || ["cc", "cmake", "pkg-config"].contains(c))
+        .collect();
+    assert!(
+        native.is_empty(),
+        "xtask must build before it has installed anything; it reaches {native:?}"
     );
 }

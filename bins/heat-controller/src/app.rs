@@ -4,7 +4,8 @@
 //! exit 2, before anything is touched); take the lock file; open the plant and put every relay
 //! in its safe state; start the MQTT session; probe the broker in the background; run the loop.
 //! On SIGTERM/SIGINT: relays to their safe state, `offline` published by the session's
-//! shutdown, lock released, exit 0.
+//! shutdown, lock released, exit 0. Under systemd: `READY=1` after the loop's first tick,
+//! `WATCHDOG=1` from the loop, `STOPPING=1` when it ends (see [`crate::notify`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
-use heat_config::{Backend, DEFAULT_LOCK_FILE, Settings, Sources};
+use heat_config::{DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
 use heat_hw::{RelayLock, RelayOutputs};
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
@@ -23,9 +24,11 @@ use mqtt_auth::{BrokerSettings, RetryPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use crate::checks;
 use crate::cli::Cli;
 use crate::clock::LoopClock;
 use crate::control::{ControlLoop, Input, LoopSettings};
+use crate::notify::{Notice, Notifier, Systemd};
 use crate::plant::{self, SimOptions};
 
 /// Exit code of a usage or configuration error.
@@ -36,9 +39,6 @@ const INPUT_CAPACITY: usize = 64;
 const SESSION_SHUTDOWN: Duration = Duration::from_millis(1500);
 /// Real time between the loop's timing reports in the log.
 const TIMING_REPORT: Duration = Duration::from_secs(600);
-/// Model and manufacturer shown in Home Assistant.
-const MODEL: &str = "heat-controller";
-const MANUFACTURER: &str = "DIY";
 
 /// A usage or configuration error: the process exits with [`EXIT_CONFIG`], having touched
 /// nothing.
@@ -78,40 +78,25 @@ pub fn lock_path(configured: &Path, simulate: bool) -> PathBuf {
 
 fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     cli.validate().map_err(config_failure)?;
-    let settings =
-        Settings::load(&Sources::from_process(cli.config.clone())).map_err(config_failure)?;
-    for warning in settings.warnings() {
+    // The same checks as `heat-diag check-config`.
+    let checked = checks::check(&Sources::from_process(cli.config.clone()), cli.simulate)?;
+    for warning in &checked.warnings {
         warn!("{warning}");
     }
-    let ctl = settings.controller();
-    let simulate = cli.simulate || settings.hardware().map(|h| h.backend()) == Some(Backend::Sim);
-    if !simulate {
-        settings.require_hardware().map_err(config_failure)?;
-        if ctl.time_scale() != 1.0 {
-            warn!("controller.time_scale only applies with --simulate; running in real time");
-        }
-    }
+    let ctl = checked.settings.controller();
+    let simulate = checked.simulate;
     let time_scale = if simulate {
         cli.time_scale.unwrap_or(ctl.time_scale())
     } else {
         1.0
     };
-    let topics =
-        Topics::new(settings.topic_prefix(), ctl.discovery_prefix()).map_err(config_failure)?;
-    let device = Device::new(
-        &node_id(settings.topic_prefix()),
-        ctl.device_name(),
-        MODEL,
-        MANUFACTURER,
-    )
-    .map_err(config_failure)?;
     let lock_file = lock_path(ctl.lock_file(), simulate);
     Ok(Plan {
-        settings,
+        settings: checked.settings,
         simulate,
         time_scale,
-        topics,
-        device,
+        topics: checked.topics,
+        device: checked.device,
         lock_file,
     })
 }
@@ -218,8 +203,23 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         heartbeat: ctl.heartbeat(),
         timing_report: TIMING_REPORT,
     };
-    let end = ControlLoop::new(&mut plant, controller, clock, settings, &session).run(&inputs);
+    let systemd = Systemd::from_env();
+    if systemd.active() {
+        match systemd.watchdog_interval() {
+            Some(every) => info!(
+                "systemd: READY=1 after the first tick, WATCHDOG=1 from the loop at least every {} ms",
+                every.as_millis()
+            ),
+            None => {
+                info!("systemd: READY=1 after the first tick; no watchdog (WATCHDOG_USEC unset)")
+            }
+        }
+    }
+    let end = ControlLoop::new(&mut plant, controller, clock, settings, &session)
+        .with_notifier(&systemd)
+        .run(&inputs);
 
+    systemd.notify(Notice::Stopping);
     info!("{}: stopping after {} ticks", end.reason, end.ticks);
     info!("{}", end.timing);
     match plant.relays.safe_state() {

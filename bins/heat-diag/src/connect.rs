@@ -1,4 +1,8 @@
 //! `heat-diag connect`: one audited connection (or a bounded retry loop), then the probe.
+//!
+//! Every connection uses a client id of its own, `<client_id>-diag-<purpose>-<random>`
+//! (mqtt-auth's `throwaway_client_id`), never the configured one: the broker would close the
+//! running controller's connection, and Home Assistant would see it go `offline`.
 
 use std::{
     process::ExitCode,
@@ -10,7 +14,7 @@ use heat_config::Settings;
 use mqtt_auth::{
     BrokerSettings,
     codes::ReturnCode,
-    connect::{Identity, connect_with_record, create_client},
+    connect::{Identity, connect_with_record, create_client, throwaway_client_id},
     probe::{Verdict, probe},
     retry::{Backoff, RetryPolicy},
 };
@@ -27,14 +31,21 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
-    let broker = settings.broker();
+    let configured = settings.broker();
+    let broker = &configured
+        .clone()
+        .with_client_id(throwaway_client_id(configured.client_id(), "connect"));
     let transport = if broker.tls().is_some() { "tls" } else { "tcp" };
     println!(
         "broker      {} ({transport}, MQTT {})",
         broker.broker_addr(),
         broker.protocol()
     );
-    println!("client id   {}", broker.client_id());
+    println!(
+        "client id   {} (its own: {} stays the controller's)",
+        broker.client_id(),
+        configured.client_id()
+    );
     println!("user        {}", broker.credentials().username());
 
     let connected = match args.retry_for {
@@ -43,7 +54,8 @@ pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
     };
     let mut ok = connected;
     if !args.no_probe {
-        let report = probe(broker);
+        // The probe derives its own throwaway ids from the configured one.
+        let report = probe(configured);
         println!("probe       anonymous: {}", report.anonymous);
         println!("            wrong password: {}", report.wrong_password);
         let verdict = report.verdict();

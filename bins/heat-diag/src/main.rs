@@ -20,7 +20,7 @@ use heat_config::{Settings, Sources};
 
 /// Diagnostics for the solar heating controller.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version = build_version::VERSION, about)]
 struct Cli {
     /// TOML settings file (default: $HEAT_CONFIG, if set).
     #[arg(long, global = true, value_name = "PATH")]
@@ -36,8 +36,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate the settings and print the effective values, secrets redacted.
-    CheckConfig,
+    /// Validate the settings exactly as heat-controller does before it starts (the same
+    /// checks: [hardware] required unless simulating, topics, device) and print the effective
+    /// values, secrets redacted. Exit 2, with the controller's message, for a setup it refuses.
+    CheckConfig(CheckConfigArgs),
     /// Connect with the configured settings, print the interpreted CONNACK and the audit line,
     /// then probe whether the broker refuses anonymous clients and wrong passwords.
     Connect(connect::Args),
@@ -46,17 +48,26 @@ enum Command {
     Audit(audit::Args),
     /// Write a hardened Mosquitto setup into a directory: config, password file, ACL, private
     /// CA and certificates, generated passwords and the controller's .env.
-    Provision(provision::Args),
+    Provision(Box<provision::Args>),
     /// Add or rotate one user in a Mosquitto password file; the password comes from stdin
     /// or is generated into a file, never from the command line.
     Passwd(passwd::Args),
-    /// List the DS18B20 sensors on the configured bus with their role, reading or error, and
-    /// the configured roles that are missing. Exit 1 when a configured role has no valid
-    /// reading.
+    /// List every DS18B20 (28-*) on the bus with its role, reading or error, and the configured
+    /// roles that are missing; needs no MQTT settings and no [hardware] table (default: w1 at
+    /// /sys/bus/w1/devices). --watch shows each change until Ctrl-C. Exit 1 when the bus cannot
+    /// be listed or a configured role has no valid reading.
     Sensors(sensors::Args),
-    /// Switch one relay (pump or heater) for a wiring check, then back OFF. Refuses while the
-    /// controller runs (it holds [controller] lock_file).
+    /// Switch one relay (pump or heater) for a wiring check, then back OFF; needs [hardware]
+    /// but no MQTT settings. Refuses while the controller runs (it holds [controller]
+    /// lock_file).
     Relay(relay::Args),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckConfigArgs {
+    /// Check for `heat-controller --simulate`: no [hardware] table is needed.
+    #[arg(long)]
+    simulate: bool,
 }
 
 /// Exit code for a usage or configuration error.
@@ -94,6 +105,23 @@ fn main() -> ExitCode {
         });
     }
     let sources = Sources::from_process(cli.config.clone());
+    // Local hardware only: no MQTT setting is read, so none is needed.
+    match &command {
+        Command::Sensors(args) => {
+            return match load_local(&sources) {
+                Ok(local) => sensors::run(&local.hardware_or_unconfigured(), args),
+                Err(code) => code,
+            };
+        }
+        Command::Relay(args) => {
+            return match load_local(&sources) {
+                Ok(local) => relay::run(&local, args),
+                Err(code) => code,
+            };
+        }
+        Command::CheckConfig(args) => return check_config(&sources, args),
+        _ => {}
+    }
     let settings = match Settings::load(&sources) {
         Ok(settings) => settings,
         Err(err) => {
@@ -105,21 +133,13 @@ fn main() -> ExitCode {
         log::warn!("{warning}");
     }
     match command {
-        Command::CheckConfig => {
-            println!("settings are valid\n\n{}", settings.effective());
-            ExitCode::SUCCESS
-        }
         Command::Connect(args) => connect::run(&settings, &args),
         Command::Audit(args) => audit::run(&settings, &args),
-        Command::Sensors(args) => match settings.require_hardware() {
-            Ok(hardware) => sensors::run(hardware, &args),
-            Err(err) => {
-                eprintln!("heat-diag: configuration error: {err}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-        },
-        Command::Relay(args) => relay::run(&settings, &args),
-        Command::Provision(_) | Command::Passwd(_) => ExitCode::SUCCESS,
+        Command::CheckConfig(_)
+        | Command::Provision(_)
+        | Command::Passwd(_)
+        | Command::Sensors(_)
+        | Command::Relay(_) => ExitCode::SUCCESS,
     }
 }
 
@@ -135,12 +155,56 @@ fn generate(kind: cli_docs::Kind) -> ExitCode {
     }
 }
 
+/// `check-config`: heat-controller's own startup checks, its refusal word for word.
+fn check_config(sources: &Sources, args: &CheckConfigArgs) -> ExitCode {
+    match heat_controller::checks::check(sources, args.simulate) {
+        Ok(checked) => {
+            for warning in &checked.warnings {
+                log::warn!("{warning}");
+            }
+            let mode = if checked.simulate {
+                "heat-controller --simulate (simulated plant)"
+            } else {
+                "heat-controller"
+            };
+            println!(
+                "settings are valid for {mode}\n\n{}",
+                checked.settings.effective()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            // The controller prints `heat-controller: <failure>` and exits 2 too.
+            eprintln!("heat-diag: {failure}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// [`Settings::load_local`], its warnings logged; a configuration error is printed and becomes
+/// the exit code.
+fn load_local(sources: &Sources) -> Result<heat_config::LocalSettings, ExitCode> {
+    let local = Settings::load_local(sources).map_err(|err| {
+        eprintln!("heat-diag: configuration error: {err}");
+        ExitCode::from(EXIT_CONFIG)
+    })?;
+    for warning in local.warnings() {
+        log::warn!("{warning}");
+    }
+    Ok(local)
+}
+
+/// env_logger, capped: paho-mqtt's debug output carries the password. When stderr is the
+/// journal (run under systemd), every line starts with its syslog priority.
 fn init_logging() {
-    let logger =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-            .format_timestamp_millis()
-            .build();
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if mqtt_auth::logging::stderr_is_journal() {
+        builder.format(|out, record| mqtt_auth::logging::write_journal_line(out, record));
+    } else {
+        builder.format_timestamp_millis();
+    }
+    let logger = builder.build();
     let max = logger.filter();
-    // Capped: paho-mqtt's debug output carries the password.
     mqtt_auth::logging::install(logger, max).expect("the logger is installed once, first thing");
 }

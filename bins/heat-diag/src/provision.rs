@@ -1,9 +1,11 @@
 //! `heat-diag provision <dir>`: a hardened Mosquitto setup for this system — config, `$7$`
 //! password file, least-privilege ACL, private CA and certificates, generated passwords and the
-//! controller's `.env`.
+//! controller's `.env`. With `--snippet`, only what an existing broker needs (see [`snippet`]).
 //!
 //! Everything is generated in memory first and only then written, so a refusal (an existing
 //! file without `--force`) leaves the directory as it was.
+
+mod snippet;
 
 use std::{
     path::{Path, PathBuf},
@@ -12,8 +14,8 @@ use std::{
 
 use anyhow::Context;
 use mosquitto_setup::{
-    BrokerConfig, Ca, DEFAULT_ITERATIONS, PlainListener, TlsListener, Validity, acl_text,
-    config_text, home_assistant_acl,
+    BrokerConfig, Ca, DEFAULT_ITERATIONS, PlainListener, ServiceTopics, TlsListener, Validity,
+    acl_text, config_text, home_assistant_acl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -24,6 +26,40 @@ use crate::{EXIT_CONFIG, files};
 pub(crate) struct Args {
     /// Directory to write into (created if missing).
     dir: PathBuf,
+    /// Write only what an existing Mosquitto needs: the controller's user, its ACL block (merged
+    /// into --existing-acl when given) and the broker config lines, for the broker of --for.
+    #[arg(long, conflicts_with_all = [
+        "tls_port", "tls_bind", "require_certificate", "plain_port", "server_names",
+        "readonly_user", "run_as_user", "log_file", "max_connections",
+        "max_packet_size",
+    ])]
+    snippet: bool,
+    /// The broker the snippet is for.
+    #[arg(long = "for", value_enum, default_value_t = snippet::Target::Debian, requires = "snippet")]
+    target: snippet::Target,
+    /// The broker's current ACL file: the snippet's ACL is this file with the controller's block
+    /// merged in, every other user's rules kept as they are.
+    #[arg(long, value_name = "FILE", requires = "snippet")]
+    existing_acl: Option<PathBuf>,
+    /// Debian target: Mosquitto's config directory, as named in the generated conf.d file.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/mosquitto",
+        requires = "snippet"
+    )]
+    mosquitto_dir: PathBuf,
+    /// Home Assistant add-on target: the `customize.folder` of the add-on, under /share.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "mosquitto",
+        requires = "snippet"
+    )]
+    addon_folder: String,
+    /// Home Assistant's discovery prefix ([controller] discovery_prefix).
+    #[arg(long, default_value = heat_config::DEFAULT_DISCOVERY_PREFIX)]
+    discovery_prefix: String,
     /// Port of the TLS listener.
     #[arg(long, default_value_t = 8883)]
     tls_port: u16,
@@ -39,7 +75,8 @@ pub(crate) struct Args {
     /// Name (DNS or IP) in the server certificate; repeat for several.
     #[arg(long = "server-name", value_name = "NAME", default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
     server_names: Vec<String>,
-    /// Broker host written to the controller's .env (default: the first --server-name).
+    /// Broker host written to the controller's .env (default: the first --server-name; with
+    /// --snippet, localhost).
     #[arg(long, value_name = "HOST")]
     broker_host: Option<String>,
     /// The controller's username.
@@ -117,10 +154,38 @@ pub(crate) fn prefix_problem(prefix: &str) -> Option<&'static str> {
     }
 }
 
+/// The controller's Home Assistant node id for `prefix`: the same rule as heat-controller's
+/// `app::node_id` (`/` is not allowed in ids), so the ACL grants exactly its discovery topics.
+pub(crate) fn node_id(prefix: &str) -> String {
+    prefix.replace('/', "_")
+}
+
+/// The topics of the controller's ACL block.
+fn service_topics<'a>(args: &'a Args, node_id: &'a str) -> ServiceTopics<'a> {
+    ServiceTopics {
+        prefix: &args.topic_prefix,
+        discovery_prefix: &args.discovery_prefix,
+        node_id,
+    }
+}
+
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(problem) = prefix_problem(&args.topic_prefix) {
         eprintln!("heat-diag: --topic-prefix {problem}");
         return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let inside = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
+    if inside(&args.topic_prefix, &args.discovery_prefix)
+        || inside(&args.discovery_prefix, &args.topic_prefix)
+    {
+        eprintln!(
+            "heat-diag: --topic-prefix {:?} overlaps --discovery-prefix {:?}: keep the controller's topics outside Home Assistant's discovery prefix",
+            args.topic_prefix, args.discovery_prefix
+        );
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    if args.snippet {
+        return snippet::run(args);
     }
     let mut users = vec![
         args.controller_user.clone(),
@@ -265,12 +330,13 @@ fn generate(
     );
 
     // ACL and config.
+    let node_id = node_id(&args.topic_prefix);
     let acl = acl_text(&home_assistant_acl(
-        &args.topic_prefix,
+        &service_topics(args, &node_id),
         &args.controller_user,
         &args.homeassistant_user,
         args.readonly_user.as_deref(),
-    ))?;
+    )?)?;
     let acl_path = dir.join("acl");
     add(
         acl_path.clone(),
@@ -361,10 +427,14 @@ fn report(args: &Args, dir: &Path, users: &[String], outputs: &[Output]) {
          - move certs/ca.key off this machine; it is only needed to issue new certificates\n  \
          - run `mosquitto -c {conf}`; without `user` in the config Mosquitto runs as user `mosquitto`, \
          which must own passwd and certs/server.key: `chown mosquitto: {dir}/passwd {dir}/certs/server.key {dir}/data`\n  \
-         - copy controller.env to the controller's working directory as .env (mode 600)\n  \
+         - on the controller: install secrets/{ctl}.password as /etc/heat-controller/mqtt_password \
+         (root, 0600) and certs/ca.crt as /etc/heat-controller/ca.crt, and put the lines of \
+         controller.env in /etc/heat-controller/heat.env with MQTT_CA_FILE=/etc/heat-controller/ca.crt \
+         and without MQTT_PASSWORD_FILE (dist/mosquitto/README)\n  \
          - give Home Assistant secrets/{ha}.password and certs/ca.crt (and its client certificate)",
         conf = dir.join("mosquitto.conf").display(),
         dir = dir.display(),
         ha = args.homeassistant_user,
+        ctl = args.controller_user,
     );
 }

@@ -1,5 +1,6 @@
 //! `heat-diag relay NAME on|off [--for SECONDS]`: switches one relay for a wiring check, then
-//! back to the safe state (OFF).
+//! back to the safe state (OFF). It reads only `[hardware]` and `[controller] lock_file`
+//! (`heat_config::Settings::load_local`): no MQTT setting is needed.
 //!
 //! The controller holds an exclusive lock on `[controller] lock_file` while it runs; this command
 //! refuses while the lock is held, and holds it itself for the duration so that the controller
@@ -21,7 +22,7 @@ use std::{
 };
 
 use embedded_hal::digital::{ErrorType, OutputPin};
-use heat_config::{Backend, RelaySettings, Settings};
+use heat_config::{Backend, LocalSettings, RelaySettings};
 use heat_hw::{
     Polarity, RelayLock, RelayRole,
     relay::{Relay, cdev::open_relay},
@@ -89,7 +90,7 @@ pub(crate) enum Finish {
     Interrupted(i32),
 }
 
-pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
+pub(crate) fn run(settings: &LocalSettings, args: &Args) -> ExitCode {
     let role = args.name.role();
     let hardware = match settings.require_hardware() {
         Ok(hardware) => hardware,
@@ -115,7 +116,7 @@ pub(crate) fn run(settings: &Settings, args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let lock_path = settings.controller().lock_file();
+    let lock_path = settings.lock_file();
     let _lock = match RelayLock::acquire(lock_path) {
         Ok(lock) => lock,
         Err(err) => {

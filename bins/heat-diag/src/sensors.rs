@@ -1,13 +1,27 @@
-//! `heat-diag sensors`: lists the DS18B20s on the configured bus, each with its configured role
+//! `heat-diag sensors`: lists every DS18B20 (`28-*`) on the bus, each with its configured role
 //! (or "unassigned") and its reading or typed error, then the configured roles whose device was
 //! not found. For wiring a new sensor and finding which probe is which.
 //!
-//! Exit code: 0 when every configured role has a valid reading, 1 otherwise (2, as everywhere,
-//! for a usage or configuration error).
+//! It needs no MQTT setting and no `[hardware]` table: without one it reads the kernel's w1
+//! devices at `/sys/bus/w1/devices` and every sensor is unassigned. `--watch` reads again after
+//! every conversion (at most once a second) and shows each reading's change since the previous
+//! sweep, marking the one that changed most, until Ctrl-C: warm one probe in your hand and its
+//! id is the one that climbs. `--json` prints the typed report (with `--watch`, one JSON object
+//! per sweep and line).
+//!
+//! Exit code: 0 when the bus could be listed and every configured role has a valid reading, 1
+//! otherwise (2, as everywhere, for a usage or configuration error). `--watch` ends with 0 on
+//! Ctrl-C.
 
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread,
+    time::{Duration, Instant},
 };
 
 use heat_config::{Backend, HardwareSettings};
@@ -34,7 +48,18 @@ pub(crate) struct Args {
     /// only), e.g. a copy of /sys/bus/w1/devices.
     #[arg(long, value_name = "PATH")]
     w1_root: Option<PathBuf>,
+    /// Read again after every conversion and show each reading's change since the previous
+    /// sweep, until Ctrl-C: warm one sensor by hand to see which id it is.
+    #[arg(long)]
+    watch: bool,
 }
+
+/// Shortest time between two `--watch` sweeps: a 12-bit conversion takes 750 ms, and a faster
+/// loop over a fake or cached tree would only flood the terminal.
+const MIN_SWEEP: Duration = Duration::from_secs(1);
+
+/// A change smaller than this is noise (the DS18B20 resolves 1/16 °C), not a warmed probe.
+const NOTICEABLE_C: f64 = 0.1;
 
 /// What a bus gave: each device id with its reading, or why the bus could not be listed.
 pub(crate) type Listing = Result<Vec<(String, Result<f64, SensorError>)>, String>;
@@ -161,8 +186,8 @@ pub(crate) fn build_report(
         schema: SCHEMA,
         backend,
         bus,
+        ok: failed_roles.is_empty() && bus_error.is_none(),
         bus_error,
-        ok: failed_roles.is_empty(),
         devices,
         missing,
         failed_roles,
@@ -170,36 +195,12 @@ pub(crate) fn build_report(
 }
 
 pub(crate) fn run(hardware: &HardwareSettings, args: &Args) -> ExitCode {
-    let configured = hardware.sensors();
-    let report = match (hardware.backend(), &args.w1_root) {
-        (Backend::W1, root) => {
-            let root = root.as_deref().unwrap_or(hardware.w1_root());
-            build_report("w1", root.display().to_string(), read_w1(root), configured)
-        }
-        (Backend::Gpio, Some(_)) => {
-            eprintln!(
-                "heat-diag: --w1-root applies to backend = \"w1\"; the configured backend is \"gpio\""
-            );
-            return ExitCode::from(EXIT_CONFIG);
-        }
-        (Backend::Gpio, None) => {
-            let Some(bus) = hardware.bus() else {
-                eprintln!("heat-diag: backend \"gpio\" without a bus line");
-                return ExitCode::from(EXIT_CONFIG);
-            };
-            build_report(
-                "gpio",
-                format!("{} line {}", bus.chip().display(), bus.line()),
-                read_gpio(bus),
-                configured,
-            )
-        }
-        (Backend::Sim, _) => {
-            eprintln!(
-                "heat-diag: [hardware] backend = \"sim\" has no sensors to list; set backend = \"w1\" or \"gpio\""
-            );
-            return ExitCode::from(EXIT_CONFIG);
-        }
+    if args.watch {
+        return watch(hardware, args);
+    }
+    let report = match sweep(hardware, args) {
+        Ok(report) => report,
+        Err(code) => return code,
     };
     if args.json {
         match serde_json::to_string_pretty(&report) {
@@ -217,6 +218,186 @@ pub(crate) fn run(hardware: &HardwareSettings, args: &Args) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Reads the bus once; a usage or configuration problem is printed and returned as its exit
+/// code.
+fn sweep(hardware: &HardwareSettings, args: &Args) -> Result<Report, ExitCode> {
+    let configured = hardware.sensors();
+    match (hardware.backend(), &args.w1_root) {
+        (Backend::W1, root) => {
+            let root = root.as_deref().unwrap_or(hardware.w1_root());
+            Ok(build_report(
+                "w1",
+                root.display().to_string(),
+                read_w1(root),
+                configured,
+            ))
+        }
+        (Backend::Gpio, Some(_)) => {
+            eprintln!(
+                "heat-diag: --w1-root applies to backend = \"w1\"; the configured backend is \"gpio\""
+            );
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+        (Backend::Gpio, None) => {
+            let Some(bus) = hardware.bus() else {
+                eprintln!("heat-diag: backend \"gpio\" without a bus line");
+                return Err(ExitCode::from(EXIT_CONFIG));
+            };
+            Ok(build_report(
+                "gpio",
+                format!("{} line {}", bus.chip().display(), bus.line()),
+                read_gpio(bus),
+                configured,
+            ))
+        }
+        (Backend::Sim, _) => {
+            eprintln!(
+                "heat-diag: [hardware] backend = \"sim\" has no sensors to list; set backend = \"w1\" or \"gpio\""
+            );
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
+}
+
+/// One device's change since the previous sweep.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Change {
+    pub(crate) id: String,
+    /// °C since the previous sweep; `None` on the first sweep, for a new device, or when either
+    /// reading is an error.
+    pub(crate) change_c: Option<f64>,
+}
+
+/// One `--watch --json` line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct WatchSweep<'a> {
+    /// 1 for the first sweep.
+    pub(crate) sweep: u64,
+    pub(crate) report: &'a Report,
+    /// In the order of `report.devices`.
+    pub(crate) changes: Vec<Change>,
+    /// The id whose reading changed most (by at least 0.1 °C), if any.
+    pub(crate) most_changed: Option<String>,
+}
+
+/// Each device's change from `previous` to `report`, and the one that changed most. Pure.
+pub(crate) fn changes(previous: Option<&Report>, report: &Report) -> (Vec<Change>, Option<String>) {
+    let before = |id: &str| {
+        previous?
+            .devices
+            .iter()
+            .find(|d| d.id == id)
+            .and_then(|d| d.celsius)
+    };
+    let changes: Vec<Change> = report
+        .devices
+        .iter()
+        .map(|d| Change {
+            id: d.id.clone(),
+            change_c: d.celsius.zip(before(&d.id)).map(|(now, then)| now - then),
+        })
+        .collect();
+    let most = changes
+        .iter()
+        .filter_map(|c| c.change_c.map(|delta| (c, delta.abs())))
+        .filter(|(_, delta)| *delta >= NOTICEABLE_C)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c.id.clone());
+    (changes, most)
+}
+
+/// One sweep as text, with each change and a mark on the one that changed most.
+pub(crate) fn render_sweep(sweep: &WatchSweep<'_>, elapsed: Duration) -> String {
+    let report = sweep.report;
+    let mut out = format!(
+        "sweep {} (+{:.1} s) on {} ({})\n",
+        sweep.sweep,
+        elapsed.as_secs_f64(),
+        report.bus,
+        report.backend
+    );
+    if let Some(err) = &report.bus_error {
+        out.push_str(&format!("bus error        {err}\n"));
+    }
+    if report.devices.is_empty() && report.bus_error.is_none() {
+        out.push_str("no DS18B20 (28-*) device found\n");
+    }
+    for (d, change) in report.devices.iter().zip(&sweep.changes) {
+        let role = d.role.unwrap_or("unassigned");
+        let reading = match (&d.celsius, &d.error) {
+            (Some(c), _) => format!("{c:.3} °C"),
+            (None, Some(p)) => format!("ERROR {} [{}]", p.message, p.kind),
+            (None, None) => "no reading".to_owned(),
+        };
+        let delta = match change.change_c {
+            Some(delta) => format!("{delta:+.3}"),
+            None => "-".to_owned(),
+        };
+        let mark = if sweep.most_changed.as_deref() == Some(d.id.as_str()) {
+            "  <- changed most"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:<16} {role:<12} {reading:<12} {delta}{mark}\n",
+            d.id
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// `--watch`: sweeps until SIGINT/SIGTERM, at most one per [`MIN_SWEEP`].
+fn watch(hardware: &HardwareSettings, args: &Args) -> ExitCode {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(err) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            eprintln!("heat-diag: cannot install the signal handlers: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if !args.json {
+        println!("watching; warm one sensor by hand to see which id changes; Ctrl-C ends\n");
+    }
+    let start = Instant::now();
+    let mut previous: Option<Report> = None;
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let began = Instant::now();
+        let report = match sweep(hardware, args) {
+            Ok(report) => report,
+            Err(code) => return code,
+        };
+        n += 1;
+        let (changes, most_changed) = changes(previous.as_ref(), &report);
+        let line = WatchSweep {
+            sweep: n,
+            report: &report,
+            changes,
+            most_changed,
+        };
+        if args.json {
+            match serde_json::to_string(&line) {
+                Ok(text) => println!("{text}"),
+                Err(err) => {
+                    eprintln!("heat-diag: cannot serialise the report: {err}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        } else {
+            print!("{}", render_sweep(&line, start.elapsed()));
+        }
+        previous = Some(report);
+        while began.elapsed() < MIN_SWEEP && !stop.load(Ordering::Relaxed) {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+    if !args.json {
+        println!("stopped after {n} sweeps");
+    }
+    ExitCode::SUCCESS
 }
 
 /// Every `28-*` device under `root`, each read once (with the kernel's CRC verdict and one
@@ -298,7 +479,13 @@ pub(crate) fn render(report: &Report) -> String {
     let configured =
         report.devices.iter().filter(|d| d.role.is_some()).count() + report.missing.len();
     out.push('\n');
-    if report.ok {
+    if report.bus_error.is_some() && report.failed_roles.is_empty() {
+        out.push_str("FAIL: the bus could not be listed\n");
+    } else if configured == 0 {
+        out.push_str(
+            "no roles configured: put these ids into [hardware.sensors] (see /etc/heat-controller/heat.toml, template dist/heat.toml)\n",
+        );
+    } else if report.ok {
         out.push_str(&format!(
             "ok: all {configured} configured roles read valid temperatures\n"
         ));

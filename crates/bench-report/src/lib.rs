@@ -22,6 +22,7 @@ use std::{
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub mod proc;
+pub mod trend;
 
 /// The variable naming the file a bench appends its records to; unset, nothing is written.
 pub const RECORDS_ENV: &str = "BENCH_RECORDS";

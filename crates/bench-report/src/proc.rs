@@ -26,6 +26,16 @@ impl Memory {
     }
 }
 
+/// Samples as CSV, one line per step (0 = the first), the first column named `step`:
+/// `<step>,vm_rss_kb,anonymous_kb`.
+pub fn memory_csv(step: &str, samples: &[Memory]) -> String {
+    let mut csv = format!("{step},vm_rss_kb,anonymous_kb\n");
+    for (i, m) in samples.iter().enumerate() {
+        csv.push_str(&format!("{i},{},{}\n", m.vm_rss, m.anonymous));
+    }
+    csv
+}
+
 /// The value of a `Key:   1234 kB` line of a `/proc` file such as `status` or `smaps_rollup`.
 pub fn kb_field(text: &str, key: &str) -> Option<u64> {
     text.lines()
@@ -38,7 +48,16 @@ pub fn kb_field(text: &str, key: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::kb_field;
+    use super::{Memory, kb_field, memory_csv};
+
+    #[test]
+    fn the_csv_has_one_line_per_sample() {
+        let m = |vm_rss, anonymous| Memory { vm_rss, anonymous };
+        assert_eq!(
+            memory_csv("restart", &[m(8592, 1140), m(8600, 1144)]),
+            "restart,vm_rss_kb,anonymous_kb\n0,8592,1140\n1,8600,1144\n"
+        );
+    }
 
     #[test]
     fn kb_fields_are_read_by_exact_key() {

@@ -122,6 +122,35 @@ pub enum ConfigError {
         /// The 1-based line, when it could be found.
         line: Option<usize>,
     },
+    /// A `.env` value of a variable heat-config reads holds an unquoted `$`, which `.env`
+    /// parsers substitute (`abc$def` would silently become `abc`).
+    #[error(
+        "{variable} in {} (line {line}) holds a '$', which a .env file substitutes with another \
+         variable's value (usually nothing): put the value in single quotes, \
+         {variable}='...$...', or write \\$ for a literal '$' (the value is not shown)",
+        path.display()
+    )]
+    EnvFileDollar {
+        /// The `.env` file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The variable set on that line.
+        variable: String,
+    },
+    /// The `.env` file holds the MQTT password and group or others can access it.
+    #[error(
+        "{} holds MQTT_PASSWORD and has mode {mode:03o}, so group or others can read the \
+         password: run `chmod 600 {}` (or move the password to MQTT_PASSWORD_FILE)",
+        path.display(),
+        path.display()
+    )]
+    EnvFileTooOpen {
+        /// The `.env` file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// A variable heat-config reads is set to something that is not UTF-8.
     #[error("{variable} is not valid UTF-8: set it to a plain text value")]
     NotUnicode {
@@ -468,7 +497,7 @@ pub enum ConfigError {
     },
     /// The running daemon needs a `[hardware]` table and the file has none.
     #[error(
-        "no [hardware] table in {}: add one naming the sensors and relays (see docs/heat.example.toml), or run with --simulate",
+        "no [hardware] table in {}: fill in the commented [hardware] tables at the end of /etc/heat-controller/heat.toml (shipped as dist/heat.toml) with the ids `heat-diag sensors --watch` shows and your relay lines, or run with --simulate",
         path.as_ref().map_or_else(|| "the settings (no TOML file was given: use --config or HEAT_CONFIG)".to_owned(), |p| p.display().to_string())
     )]
     HardwareNotConfigured {

@@ -138,6 +138,16 @@ impl HardwareSettings {
         }
     }
 
+    /// What a file without a `[hardware]` table means for the commands that only read the bus
+    /// (`heat-diag sensors`): the w1 backend at the kernel's `/sys/bus/w1/devices`, no roles
+    /// assigned and no relays.
+    pub fn unconfigured() -> Self {
+        Self {
+            backend: Backend::W1,
+            ..Self::simulated()
+        }
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -204,6 +214,27 @@ impl HardwareSettings {
         path: &Path,
         base: &Path,
     ) -> Result<(Self, Vec<String>), ConfigError> {
+        Self::validate(raw, path, base, false)
+    }
+
+    /// Like [`HardwareSettings::from_raw`], but a required sensor or relay that is not
+    /// configured yet is a warning, not an error: for the wiring tools (`heat-diag sensors`
+    /// finds the ids to fill in; `heat-diag relay` checks one relay). Everything that is given
+    /// is still validated.
+    pub(crate) fn from_raw_partial(
+        raw: &RawHardware,
+        path: &Path,
+        base: &Path,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        Self::validate(raw, path, base, true)
+    }
+
+    fn validate(
+        raw: &RawHardware,
+        path: &Path,
+        base: &Path,
+        partial: bool,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
         let path_buf = path.to_path_buf();
         let mut warnings = Vec::new();
         let backend = match raw.backend.as_deref().map(str::trim) {
@@ -229,11 +260,15 @@ impl HardwareSettings {
         for role in SensorRole::ALL {
             let Some(id) = raw.sensors.get(role.as_str()) else {
                 if role.is_required() && backend != Backend::Sim {
-                    return Err(ConfigError::MissingSensor {
+                    let missing = ConfigError::MissingSensor {
                         role: role.as_str(),
                         backend: backend.as_str(),
-                        path: path_buf,
-                    });
+                        path: path_buf.clone(),
+                    };
+                    if !partial {
+                        return Err(missing);
+                    }
+                    warnings.push(format!("heat-controller will refuse this: {missing}"));
                 }
                 continue;
             };
@@ -293,11 +328,15 @@ impl HardwareSettings {
         for role in RelayRole::ALL {
             let Some(relay) = raw.relays.get(role.as_str()) else {
                 if backend != Backend::Sim {
-                    return Err(ConfigError::MissingRelay {
+                    let missing = ConfigError::MissingRelay {
                         role: role.as_str(),
                         backend: backend.as_str(),
-                        path: path_buf,
-                    });
+                        path: path_buf.clone(),
+                    };
+                    if !partial {
+                        return Err(missing);
+                    }
+                    warnings.push(format!("heat-controller will refuse this: {missing}"));
                 }
                 continue;
             };

@@ -7,6 +7,9 @@
 //! 3. a `.env` file in the working directory (it never overrides a variable that is really set);
 //! 4. the process environment.
 //!
+//! [`Settings::load_local`] reads only `[hardware]` and `[controller] lock_file`, for the
+//! commands that touch local hardware and need no MQTT setting ([`LocalSettings`]).
+//!
 //! [`Settings::load`] reads them through a [`Sources`] value (never the process environment
 //! directly, so tests need not touch it), validates everything and returns either settings that
 //! are valid by construction or one [`ConfigError`] that says what is wrong, where the value came
@@ -35,7 +38,8 @@
 //!
 //! The rest of `[controller]` ([`ControllerSettings`]), the control parameters `[control]`
 //! (heat-core's `RawParams`, validated by `Params::try_from`) and the device mapping
-//! `[hardware]` ([`HardwareSettings`]) are TOML-only; `docs/heat.example.toml` shows every key.
+//! `[hardware]` ([`HardwareSettings`]) are TOML-only; `dist/heat.toml` (installed as `/etc/heat-controller/heat.toml`) shows
+//! every key, commented out at its default.
 //! `[hardware]` is validated whenever it is present: unknown roles, malformed sensor ids, a
 //! sensor or GPIO line used twice and a missing required role are errors.
 //!
@@ -65,5 +69,10 @@ pub use controller::{
 pub use error::{ConfigError, Credential};
 pub use hardware::{Backend, BusSettings, DEFAULT_CHIP, HardwareSettings, RelaySettings};
 pub use origin::{Layer, Origin, PasswordSource};
-pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_TOPIC_PREFIX, Effective, Settings, VARIABLES};
+pub use settings::{
+    DEFAULT_CLIENT_ID, DEFAULT_TOPIC_PREFIX, Effective, LocalSettings, Settings, VARIABLES,
+};
 pub use sources::Sources;
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! Where a value came from: the layer and the name it had there.
 //!
 //! Errors and the effective-settings report use these so that an operator can find the line to
-//! change: `MQTT_PORT (from /srv/heat/.env)` or `mqtt.port in /etc/heat/heat.toml`.
+//! change: `MQTT_PORT (from /etc/heat-controller/.env)` or `mqtt.port in /etc/heat-controller/heat.toml`.
 
 use std::{fmt, path::PathBuf};
 

@@ -180,6 +180,77 @@ impl Settings {
     }
 }
 
+/// What the commands that touch only local hardware need (`heat-diag sensors` and `relay`): the
+/// `[hardware]` table and `[controller] lock_file`, read through the same layers as
+/// [`Settings::load`] (`--config`, `HEAT_CONFIG` from the environment or `.env`) but without
+/// any MQTT setting: no broker, username or password is needed or looked at.
+#[derive(Debug, Clone)]
+pub struct LocalSettings {
+    hardware: Option<HardwareSettings>,
+    lock_file: PathBuf,
+    config_path: Option<PathBuf>,
+    warnings: Vec<String>,
+}
+
+impl LocalSettings {
+    /// The `[hardware]` table, validated; `None` when there is none.
+    pub fn hardware(&self) -> Option<&HardwareSettings> {
+        self.hardware.as_ref()
+    }
+
+    /// The `[hardware]` table, or [`HardwareSettings::unconfigured`] (w1 at
+    /// `/sys/bus/w1/devices`, no roles) when there is none.
+    pub fn hardware_or_unconfigured(&self) -> HardwareSettings {
+        self.hardware
+            .clone()
+            .unwrap_or_else(HardwareSettings::unconfigured)
+    }
+
+    /// The `[hardware]` table, or the error that tells the operator to add one.
+    pub fn require_hardware(&self) -> Result<&HardwareSettings, ConfigError> {
+        self.hardware
+            .as_ref()
+            .ok_or_else(|| ConfigError::HardwareNotConfigured {
+                path: self.config_path.clone(),
+            })
+    }
+
+    /// `[controller] lock_file`: held by the controller while it drives the relays.
+    pub fn lock_file(&self) -> &Path {
+        &self.lock_file
+    }
+
+    /// The TOML file read, if any.
+    pub fn config_path(&self) -> Option<&Path> {
+        self.config_path.as_deref()
+    }
+
+    /// Values the backend ignores, and the like.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl Settings {
+    /// Loads only what [`LocalSettings`] holds. A TOML file is still validated whole (unknown
+    /// keys are errors), but no MQTT variable is read, and a `[hardware]` table that does not
+    /// name every required sensor or relay yet is accepted with a warning (the wiring tools are
+    /// how one finds the ids to fill in).
+    pub fn load_local(sources: &Sources) -> Result<LocalSettings, ConfigError> {
+        let mut loader = Loader::new(sources)?;
+        let hardware = loader.hardware(true)?;
+        let (lock_file, _) = loader.path(&LOCK_FILE)?.ok_or(ConfigError::EmptyValue {
+            origin: Origin::new(&LOCK_FILE, Layer::Default),
+        })?;
+        Ok(LocalSettings {
+            hardware,
+            lock_file,
+            config_path: loader.file.path().map(Path::to_path_buf),
+            warnings: loader.warnings,
+        })
+    }
+}
+
 /// The effective settings as text: one `name = value (source)` line each, password redacted.
 #[derive(Debug, Clone, Copy)]
 pub struct Effective<'a>(&'a Settings);
@@ -219,6 +290,8 @@ struct Loader<'a> {
     sources: &'a Sources,
     dotenv_path: PathBuf,
     dotenv: BTreeMap<String, Zeroizing<String>>,
+    /// `.env` lines whose value holds an unquoted `$`: (variable, 1-based line).
+    dotenv_dollars: Vec<(String, usize)>,
     file: FileLayer,
     warnings: Vec<String>,
     report: Vec<ReportLine>,
@@ -228,14 +301,21 @@ impl<'a> Loader<'a> {
     fn new(sources: &'a Sources) -> Result<Self, ConfigError> {
         let dotenv_path = sources.working_dir().join(".env");
         let dotenv = read_dotenv(&dotenv_path)?;
+        let dotenv_dollars = if dotenv.is_empty() {
+            Vec::new()
+        } else {
+            dollar_lines(&dotenv_path)
+        };
         let mut loader = Self {
             sources,
             dotenv_path,
             dotenv,
+            dotenv_dollars,
             file: raw::load(None)?,
             warnings: Vec::new(),
             report: Vec::new(),
         };
+        loader.refuse_dollar(|name| name == HEAT_CONFIG)?;
         let config_file = match sources.config_path() {
             Some(path) => Some((sources.working_dir().join(path), "--config".to_owned())),
             None => match loader.var(HEAT_CONFIG)? {
@@ -253,6 +333,64 @@ impl<'a> Loader<'a> {
             loader.file = raw::load(config_file)?;
         }
         Ok(loader)
+    }
+
+    /// Refuses the first `.env` line with an unquoted `$` whose variable `reads` says is read.
+    fn refuse_dollar(&self, reads: impl Fn(&str) -> bool) -> Result<(), ConfigError> {
+        match self.dotenv_dollars.iter().find(|(name, _)| reads(name)) {
+            Some((name, line)) => Err(ConfigError::EnvFileDollar {
+                path: self.dotenv_path.clone(),
+                line: *line,
+                variable: name.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `.env` holds a secret, so it is a secret file: refused when group or others can access
+    /// it, like `MQTT_PASSWORD_FILE` and the key file.
+    fn check_dotenv_private(&self) -> Result<(), ConfigError> {
+        if !self.dotenv.contains_key(PASSWORD.var.unwrap_or_default()) {
+            return Ok(());
+        }
+        match secret_file::check_private(&self.dotenv_path) {
+            Ok(_) => Ok(()),
+            Err(FileProblem::TooOpen(mode)) => Err(ConfigError::EnvFileTooOpen {
+                path: self.dotenv_path.clone(),
+                mode,
+            }),
+            Err(FileProblem::Missing) => Ok(()),
+            Err(FileProblem::Unreadable(reason)) => Err(ConfigError::EnvFileUnreadable {
+                path: self.dotenv_path.clone(),
+                reason,
+            }),
+        }
+    }
+
+    /// A warning for each `MQTT_*` / `HEAT_*` name in the environment or `.env` that no setting
+    /// reads, naming the closest one that does (a typo such as `MQTT_PASWORD` would otherwise
+    /// be ignored in silence). Paho C's own `MQTT_C_CLIENT_*` variables are not ours to judge.
+    fn unknown_variable_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let env: Vec<&str> = self.sources.names().collect();
+        let named = env
+            .iter()
+            .map(|n| (*n, "the environment".to_owned()))
+            .chain(
+                self.dotenv
+                    .keys()
+                    .map(|n| (n.as_str(), self.dotenv_path.display().to_string())),
+            );
+        for (name, place) in named {
+            if is_unknown_variable(name) {
+                warnings.push(format!(
+                    "{name} in {place} is not a variable heat-controller reads (ignored); \
+                     did you mean {}?",
+                    closest_variable(name)
+                ));
+            }
+        }
+        warnings
     }
 
     /// An environment variable, from the environment or else from `.env`.
@@ -346,6 +484,10 @@ impl<'a> Loader<'a> {
     }
 
     fn load(mut self) -> Result<Settings, ConfigError> {
+        self.refuse_dollar(|name| VARIABLES.contains(&name))?;
+        self.check_dotenv_private()?;
+        let unknown = self.unknown_variable_warnings();
+        self.warnings.extend(unknown);
         let host = self.broker_host()?;
         let protocol = self.protocol()?;
         let tls = self.tls()?;
@@ -359,7 +501,7 @@ impl<'a> Loader<'a> {
         let controller = self.controller()?;
         let topic_prefix = self.topic_prefix(&controller.discovery_prefix)?;
         let control = self.control()?;
-        let hardware = self.hardware()?;
+        let hardware = self.hardware(false)?;
 
         if tls.is_none() && !is_loopback(&host) {
             self.warnings.push(format!(
@@ -707,8 +849,9 @@ impl<'a> Loader<'a> {
         Ok(params)
     }
 
-    /// `[hardware]`, always validated when present.
-    fn hardware(&mut self) -> Result<Option<HardwareSettings>, ConfigError> {
+    /// `[hardware]`, always validated when present; with `partial`, a required role not
+    /// configured yet is a warning (see [`HardwareSettings::from_raw_partial`]).
+    fn hardware(&mut self, partial: bool) -> Result<Option<HardwareSettings>, ConfigError> {
         let (Some(raw), Some(path)) = (self.file.hardware(), self.file.path()) else {
             self.report(
                 "hardware",
@@ -718,7 +861,11 @@ impl<'a> Loader<'a> {
             return Ok(None);
         };
         let base = path.parent().unwrap_or(Path::new("/"));
-        let (hardware, warnings) = HardwareSettings::from_raw(raw, path, base)?;
+        let (hardware, warnings) = if partial {
+            HardwareSettings::from_raw_partial(raw, path, base)?
+        } else {
+            HardwareSettings::from_raw(raw, path, base)?
+        };
         let summary = format!(
             "{}: {} sensors, {} relays",
             hardware.backend().as_str(),
@@ -916,6 +1063,81 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, Zeroizing<String>>, Confi
     Ok(pairs)
 }
 
+/// Prefixes of the variables heat-config owns; an unknown name with one of them is a typo.
+const OWN_PREFIXES: [&str; 2] = ["MQTT_", "HEAT_"];
+/// Paho C's trace switches (`MQTT_C_CLIENT_TRACE`, `..._LEVEL`): another tool's, not a typo.
+const FOREIGN_PREFIX: &str = "MQTT_C_CLIENT_";
+
+fn is_unknown_variable(name: &str) -> bool {
+    OWN_PREFIXES.iter().any(|p| name.starts_with(p))
+        && !name.starts_with(FOREIGN_PREFIX)
+        && !VARIABLES.contains(&name)
+}
+
+/// The known variable nearest to `name` (Damerau-Levenshtein distance; ties: the first listed).
+fn closest_variable(name: &str) -> &'static str {
+    VARIABLES
+        .iter()
+        .filter(|v| **v != CREDENTIALS_DIRECTORY)
+        .min_by_key(|v| strsim::damerau_levenshtein(name, v))
+        .copied()
+        .unwrap_or(HEAT_CONFIG)
+}
+
+/// The `.env` lines (variable, 1-based number) whose value holds a `$` that a `.env` parser
+/// substitutes: not inside single quotes, not escaped as `\$`, not in a trailing comment.
+/// Values are scanned, never kept or shown. An unreadable file yields nothing here (reading it
+/// already succeeded once; a later failure is not this check's to report).
+fn dollar_lines(path: &Path) -> Vec<(String, usize)> {
+    let Ok(text) = std::fs::read_to_string(path).map(Zeroizing::new) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        if value_substitutes(value.trim_start()) {
+            found.push((name.trim().to_owned(), i + 1));
+        }
+    }
+    found
+}
+
+/// True when `value` (as written after `=`) holds a `$` that dotenvy 0.15 would substitute:
+/// one outside single quotes and not escaped as `\$`. Mirrors dotenvy's own quoting rules
+/// (quotes may open and close anywhere in a value; an unquoted blank ends it, and `#` after it
+/// starts a comment).
+fn value_substitutes(value: &str) -> bool {
+    let (mut strong, mut weak, mut escaped) = (false, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+        } else if strong {
+            strong = c != '\'';
+        } else if c == '$' {
+            return true;
+        } else if c == '\\' {
+            escaped = true;
+        } else if weak {
+            weak = c != '"';
+        } else if c == '\'' {
+            strong = true;
+        } else if c == '"' {
+            weak = true;
+        } else if c == ' ' || c == '\t' {
+            // The value ends here; only blanks or a comment may follow.
+            return false;
+        }
+    }
+    false
+}
+
 /// The reason of a dotenvy error that carries no line content.
 fn io_reason(e: &dotenvy::Error) -> String {
     match e {
@@ -956,7 +1178,7 @@ fn key_file_error(problem: FileProblem, origin: Origin, path: PathBuf) -> Config
     }
 }
 
-/// `default`, `from MQTT_PORT in the environment`, `from mqtt.port in /etc/heat.toml`, ...
+/// `default`, `from MQTT_PORT in the environment`, `from mqtt.port in /etc/heat-controller/heat.toml`, ...
 fn report_from(origin: &Origin) -> String {
     match origin.layer() {
         Layer::Default => "default".to_owned(),

@@ -92,6 +92,14 @@ impl Sources {
         self.config_path.as_deref()
     }
 
+    /// The name of every variable set, UTF-8 or not.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.env
+            .keys()
+            .chain(self.not_unicode.iter())
+            .map(String::as_str)
+    }
+
     /// A variable: `Ok(None)` when unset, `Err(())` when set but not UTF-8.
     pub(crate) fn var(&self, name: &str) -> Result<Option<&str>, ()> {
         if self.not_unicode.contains(name) {

@@ -206,8 +206,24 @@ pub enum Change {
     Rotated,
 }
 
-/// A password file being edited. Every line other than the edited user's is kept byte for byte,
-/// including comments and lines this crate cannot parse.
+/// Why a password file was refused: the 1-based line number and what is wrong with that line
+/// (never the line's text, which holds a hash).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct FileError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: ParseError,
+}
+
+/// A password file being edited. Every line other than the edited user's is kept byte for byte.
+///
+/// Only lines Mosquitto 2.0 reads the same way are accepted: blank lines, comments (`#` in the
+/// first column, as Mosquitto skips them), `$7$` lines that [`PasswordLine::parse`] accepts and
+/// well-formed `$6$` lines (salted SHA-512, which older `mosquitto_passwd` wrote and the broker
+/// still accepts; rotating such a user writes `$7$`). Anything else is refused by
+/// [`PasswdFile::parse`] rather than kept: the broker would drop it, and with it a user.
 #[derive(Clone, Default)]
 pub struct PasswdFile {
     lines: Vec<String>,
@@ -221,13 +237,46 @@ impl fmt::Debug for PasswdFile {
     }
 }
 
+/// True for a line Mosquitto skips: empty, only whitespace, or `#` in the first column.
+fn is_skipped(line: &str) -> bool {
+    line.trim().is_empty() || line.starts_with('#')
+}
+
 fn line_user(line: &str) -> Option<&str> {
-    if line.trim_start().starts_with('#') {
+    if is_skipped(line) {
         return None;
     }
     let user = line.split_once(':').map_or(line, |(u, _)| u);
     let user = user.trim_end_matches(['\n', '\r']);
     (!user.is_empty()).then_some(user)
+}
+
+/// Checks one line the way the broker will read it.
+fn check_line(line: &str) -> Result<(), ParseError> {
+    if is_skipped(line) {
+        return Ok(());
+    }
+    match PasswordLine::parse(line) {
+        Err(ParseError::HashType) if is_sha512_line(line) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// `user:$6$<base64 salt>$<base64 64-byte hash>`.
+fn is_sha512_line(line: &str) -> bool {
+    let line = line.trim_end_matches(['\n', '\r']);
+    let Some((user, hash)) = line.split_once(':') else {
+        return false;
+    };
+    let Some(rest) = hash.strip_prefix("$6$") else {
+        return false;
+    };
+    let Some((salt, hash)) = rest.split_once('$') else {
+        return false;
+    };
+    valid_username(user)
+        && base64::decode_block(salt).is_ok_and(|s| !s.is_empty())
+        && base64::decode_block(hash).is_ok_and(|h| h.len() == HASH_LEN)
 }
 
 impl PasswdFile {
@@ -236,11 +285,17 @@ impl PasswdFile {
         Self::default()
     }
 
-    /// Reads a file's text; never fails (unknown lines are kept as they are).
-    pub fn parse(text: &str) -> Self {
-        Self {
-            lines: text.lines().map(str::to_owned).collect(),
+    /// Reads a file's text. Refuses the first line that is neither blank, a comment, nor a
+    /// password line Mosquitto would use, naming its number and why.
+    pub fn parse(text: &str) -> Result<Self, FileError> {
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        for (i, line) in lines.iter().enumerate() {
+            check_line(line).map_err(|reason| FileError {
+                line: i + 1,
+                reason,
+            })?;
         }
+        Ok(Self { lines })
     }
 
     /// Users named in the file, in order.

@@ -286,12 +286,16 @@ pub const ANONYMOUS_USER: &str = "(anonymous)";
 
 static PROBE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A client id for a throwaway connection, derived from `base` but never equal to it, so a probe
-/// never kicks the real session off the broker.
+/// A client id for a throwaway (diagnostic) connection: `<base>-diag-<purpose>-<random>`,
+/// derived from `base` but never equal to it. A broker closes the older of two connections with
+/// one client id, so a probe or `heat-diag connect` with the real id would kick the running
+/// service off the broker. `base` is cut to 24 characters and `purpose` should be a short word
+/// of letters.
 pub fn throwaway_client_id(base: &crate::ClientId, purpose: &str) -> crate::ClientId {
     let n = PROBE_COUNTER.fetch_add(1, Ordering::Relaxed);
     let nonce: u32 = rand::random();
     let stem: String = base.as_str().chars().take(24).collect();
-    crate::ClientId::new(format!("{stem}-{purpose}-{nonce:08x}{n}"))
+    let purpose: String = purpose.chars().take(12).collect();
+    crate::ClientId::new(format!("{stem}-diag-{purpose}-{nonce:08x}{n}"))
         .expect("letters, digits and '-' only, under the length limit")
 }

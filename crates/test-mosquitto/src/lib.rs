@@ -97,6 +97,7 @@ pub struct BrokerBuilder {
     extra: Vec<String>,
     address: String,
     wrapper: Vec<String>,
+    debian_user: bool,
 }
 
 impl Default for BrokerBuilder {
@@ -110,6 +111,7 @@ impl Default for BrokerBuilder {
             extra: Vec::new(),
             address: "127.0.0.1".to_owned(),
             wrapper: Vec::new(),
+            debian_user: false,
         }
     }
 }
@@ -173,6 +175,17 @@ impl BrokerBuilder {
         self
     }
 
+    /// Runs the broker the Debian way: started as root with `user mosquitto`, so it drops to
+    /// that user and reads the password file (also on SIGHUP) and the ACL as `mosquitto`. The
+    /// temp dir becomes traversable (0755), the password file and ACL are
+    /// `mosquitto:mosquitto 0600` and the log is owned by `mosquitto`; the config stays
+    /// `root 0600` (read before the drop). [`BrokerBuilder::start`] fails unless the process
+    /// runs as root and the `mosquitto` user exists (Debian's package creates it).
+    pub fn as_mosquitto_user(mut self) -> Self {
+        self.debian_user = true;
+        self
+    }
+
     /// Writes the config into a new temp dir and starts the broker; returns once it accepts TCP.
     pub fn start(self) -> Result<Broker> {
         let program = find_program("mosquitto")?;
@@ -185,7 +198,14 @@ impl BrokerBuilder {
         } else {
             None
         };
-        let conf = self.write_files(dir.path(), plain_port, tls_port)?;
+        let owner = if self.debian_user {
+            let owner = mosquitto_user()?;
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))?;
+            Some(owner)
+        } else {
+            None
+        };
+        let conf = self.write_files(dir.path(), plain_port, tls_port, owner)?;
         let mut broker = Broker {
             program,
             conf,
@@ -200,7 +220,19 @@ impl BrokerBuilder {
         Ok(broker)
     }
 
-    fn write_files(&self, dir: &Path, plain: Option<u16>, tls: Option<u16>) -> Result<PathBuf> {
+    fn write_files(
+        &self,
+        dir: &Path,
+        plain: Option<u16>,
+        tls: Option<u16>,
+        owner: Option<(u32, u32)>,
+    ) -> Result<PathBuf> {
+        let give = |path: &Path| -> Result<()> {
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+            }
+            Ok(())
+        };
         let mut conf = String::new();
         let mut line = |l: &str| {
             conf.push_str(l);
@@ -216,8 +248,15 @@ impl BrokerBuilder {
         line("log_type all");
         line("log_timestamp true");
         line("connection_messages true");
-        // Started as root, Mosquitto drops to user `mosquitto`, which cannot read a temp dir.
-        line("user root");
+        if owner.is_some() {
+            let log = dir.join("mosquitto.log");
+            write_private(&log, "")?;
+            give(&log)?;
+            line("user mosquitto");
+        } else {
+            // Started as root, Mosquitto drops to user `mosquitto`, which cannot read a temp dir.
+            line("user root");
+        }
         if !self.users.is_empty() {
             let passwd = dir.join("passwd");
             let mut text = String::new();
@@ -230,11 +269,13 @@ impl BrokerBuilder {
                 text.push('\n');
             }
             write_private(&passwd, &text)?;
+            give(&passwd)?;
             line(&format!("password_file {}", passwd.display()));
         }
         if let Some(acl) = &self.acl {
             let path = dir.join("acl");
             write_private(&path, acl)?;
+            give(&path)?;
             line(&format!("acl_file {}", path.display()));
         }
         for extra in &self.extra {
@@ -254,6 +295,34 @@ impl BrokerBuilder {
         write_private(&path, &conf)?;
         Ok(path)
     }
+}
+
+/// The uid and gid of the `mosquitto` user, for [`BrokerBuilder::as_mosquitto_user`]; an error
+/// unless this process is root and the user exists.
+pub fn mosquitto_user() -> Result<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    if fs::metadata("/proc/self")?.uid() != 0 {
+        return Err(err(
+            "a broker that drops to user `mosquitto` must be started as root (run the test as root, as CI does)",
+        ));
+    }
+    let passwd = fs::read_to_string("/etc/passwd")?;
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let mut fields = l.split(':');
+            let name = fields.next()?;
+            let uid = fields.nth(1)?.parse().ok()?;
+            let gid = fields.next()?.parse().ok()?;
+            (name == "mosquitto").then_some((uid, gid))
+        })
+        .next()
+        .ok_or_else(|| {
+            err(format!(
+                "there is no `mosquitto` user; Debian's package creates it: {INSTALL_HINT}"
+            ))
+        })
 }
 
 /// Writes a file readable by its owner only.
@@ -335,6 +404,31 @@ impl Broker {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Sends SIGHUP (Mosquitto re-reads its password file and ACL) and waits until the log shows
+    /// the reload.
+    pub fn reload(&self) -> Result<()> {
+        let pid = self.pid().ok_or_else(|| err("the broker is not running"))?;
+        let before = self.log().matches("Reloading config").count();
+        let status = Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .map_err(|e| err(format!("cannot run kill: {e}")))?;
+        if !status.success() {
+            return Err(err(format!("kill -HUP {pid} failed: {status}")));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.log().matches("Reloading config").count() <= before {
+            if Instant::now() > deadline {
+                return Err(err(format!(
+                    "mosquitto logged no reload within 10 s; its log:\n{}",
+                    self.log()
+                )));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
     }
 
     /// Starts the broker again on the same ports.

@@ -20,7 +20,7 @@ use test_mosquitto::{Broker, BrokerBuilder};
 const CTL_PASSWORD: &str = "bench-ctl-Kq2Wm7Rz4Lp9";
 const TESTER_PASSWORD: &str = "bench-tester-Vb6Ns1Hd8Fx3";
 /// The deployment's ACL for the controller, and a test user who may do anything.
-const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/#\n\
+const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeassistant/+/solar_heating/#\n\
                    topic read homeassistant/status\n\nuser tester\ntopic readwrite #\n";
 /// How long a bench waits for an expected message or exit before it fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(30);

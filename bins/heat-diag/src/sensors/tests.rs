@@ -103,7 +103,54 @@ fn nothing_configured_is_ok_whatever_is_found() {
         &[],
     );
     assert!(report.ok);
-    assert!(render(&report).contains("ok: all 0 configured roles"));
+    assert!(render(&report).contains("no roles configured: put these ids into [hardware.sensors]"));
+}
+
+#[test]
+fn an_unlistable_bus_fails_even_with_nothing_configured() {
+    let report = build_report("w1", "/nowhere".into(), Err("cannot list".into()), &[]);
+    assert!(!report.ok);
+    assert!(render(&report).contains("FAIL: the bus could not be listed"));
+}
+
+#[test]
+fn changes_since_the_previous_sweep_and_the_one_that_changed_most() {
+    let sweep = |readings: Vec<(&str, Result<f64, SensorError>)>| {
+        let listing = readings.into_iter().map(|(id, r)| device(id, r)).collect();
+        build_report("w1", "/sys".into(), Ok(listing), &[])
+    };
+    let first = sweep(vec![
+        ("28-a", Ok(20.0)),
+        ("28-b", Ok(21.0)),
+        ("28-c", Ok(5.0)),
+    ]);
+    let (none, most) = changes(None, &first);
+    assert!(none.iter().all(|c| c.change_c.is_none()));
+    assert_eq!(most, None);
+
+    let second = sweep(vec![
+        ("28-a", Ok(20.0625)),
+        ("28-b", Ok(19.0)),
+        ("28-c", Err(SensorError::Crc)),
+        ("28-d", Ok(30.0)),
+    ]);
+    let (deltas, most) = changes(Some(&first), &second);
+    let by_id: Vec<(&str, Option<f64>)> =
+        deltas.iter().map(|c| (c.id.as_str(), c.change_c)).collect();
+    assert_eq!(
+        by_id,
+        vec![
+            ("28-a", Some(0.0625)),
+            ("28-b", Some(-2.0)),
+            ("28-c", None),
+            ("28-d", None)
+        ]
+    );
+    assert_eq!(most.as_deref(), Some("28-b"), "a cooling probe counts too");
+
+    let third = sweep(vec![("28-a", Ok(20.0)), ("28-b", Ok(19.0))]);
+    let (_, most) = changes(Some(&second), &third);
+    assert_eq!(most, None, "1/16 °C is noise, not a warmed probe");
 }
 
 #[test]

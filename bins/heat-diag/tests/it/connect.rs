@@ -87,3 +87,46 @@ fn auth_rejection_is_not_retried_within_20_seconds() {
     );
     assert!(!shown.contains(wrong), "password in output");
 }
+
+#[test]
+fn connect_leaves_the_controllers_own_connection_alone() {
+    let broker = BrokerBuilder::new().user("diag", PASSWORD).start().unwrap();
+    // The running controller: connected with the configured (here the default) client id.
+    let controller_id = heat_config::DEFAULT_CLIENT_ID;
+    let controller = test_mqtt::Watcher::new(
+        &test_mqtt::settings("127.0.0.1", broker.port(), "diag", PASSWORD, controller_id),
+        "it/#",
+    );
+    let out = run(broker.port(), PASSWORD, &["connect"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains(&format!("client id   {controller_id}-diag-connect-")),
+        "{shown}"
+    );
+    let log = broker.log();
+    assert!(
+        log.contains(&format!(" as {controller_id}-diag-connect-")),
+        "heat-diag connected with an id of its own:\n{log}"
+    );
+    assert!(
+        !log.contains("already connected, closing old connection"),
+        "a client was taken over:\n{log}"
+    );
+    // heat-diag's own connection and the probe's two attempts came and went; the controller's
+    // is still the one it opened, and still works.
+    assert_eq!(
+        log.matches(&format!(" as {controller_id} (")).count(),
+        1,
+        "only the controller itself used its id:\n{log}"
+    );
+    controller.publish("it/still-here", b"yes");
+    controller.wait_on("it/still-here", |m| m.payload == b"yes");
+    assert!(
+        !broker
+            .log()
+            .contains(&format!("Client {controller_id} disconnected")),
+        "{}",
+        broker.log()
+    );
+}

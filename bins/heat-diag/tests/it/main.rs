@@ -7,10 +7,12 @@ mod audit;
 mod check_config;
 mod connect;
 mod generate;
+mod passwd;
 mod provision;
 mod relay;
 mod secrets;
 mod sensors;
+mod version;
 
 use std::{
     fs,

@@ -13,10 +13,8 @@ use std::{
 
 use crate::{heat_diag, text};
 
-const ENV: &[(&str, &str)] = &[
-    ("MQTT_USERNAME", "heat"),
-    ("MQTT_PASSWORD", "relay-secret-Kx7Wq2Lm9Pz"),
-];
+/// No MQTT variable at all: a wiring check needs only `[hardware]` and the lock file.
+const ENV: &[(&str, &str)] = &[];
 
 /// `heat.toml` with the lock file in `dir/run/lock`, pump on line 17 (active low, the
 /// default) and heater on line 27 (active high); `chip` for both relays.

@@ -11,7 +11,7 @@ fn no_subcommand_prints_a_password_at_trace() {
     let trace = [("RUST_LOG", "trace")];
     let mut outputs = vec![text(&p.output)];
     for args in [
-        &["check-config"][..],
+        &["check-config", "--simulate"][..],
         &["connect"],
         &["audit"],
         &["audit", "--json"],

@@ -1,15 +1,22 @@
 //! `heat-diag sensors` on fake w1 sysfs trees written to a temp dir: roles, readings, every
-//! typed error, missing roles, `--w1-root`, `--json` and the exit codes.
+//! typed error, missing roles, `--w1-root`, `--json`, `--watch` and the exit codes. Every run has
+//! no MQTT variable at all (the environment is cleared): listing sensors needs none, nor a
+//! `[hardware]` table.
 
-use std::{fs, path::Path, process::Command};
+use std::{
+    fs,
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
 
 use crate::{heat_diag, text};
 
-/// Credentials: the loader needs them whatever the subcommand.
-const ENV: &[(&str, &str)] = &[
-    ("MQTT_USERNAME", "heat"),
-    ("MQTT_PASSWORD", "sensors-secret-Kx7Wq2Lm9"),
-];
+/// No MQTT variable at all.
+const ENV: &[(&str, &str)] = &[];
 
 const COLLECTOR: &str = "28-0316a2790aff";
 const TANK_BOTTOM: &str = "28-0316a27951ff";
@@ -198,17 +205,6 @@ fn w1_root_flag_overrides_the_configured_root() {
 #[test]
 fn configuration_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let bare = dir.path().join("bare.toml");
-    fs::write(&bare, "[mqtt]\nbroker = \"localhost\"\n").unwrap();
-    let out = heat_diag(
-        dir.path(),
-        &["--config", bare.to_str().unwrap(), "sensors"],
-        ENV,
-    );
-    let shown = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{shown}");
-    assert!(shown.contains("[hardware]"), "{shown}");
-
     let sim = dir.path().join("sim.toml");
     fs::write(&sim, "[hardware]\nbackend = \"sim\"\n").unwrap();
     let out = heat_diag(
@@ -274,4 +270,211 @@ fn gpio_backend_without_a_chip_reports_the_bus_and_exits_1() {
     let err = report["bus_error"].as_str().unwrap();
     assert!(err.contains("/nonexistent/gpiochip9"), "{err}");
     assert_eq!(report["missing"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn without_a_hardware_table_or_any_config_every_sensor_is_listed_unassigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("w1");
+    sensor(&root, COLLECTOR, "w1_slave", &slave(44_500));
+    sensor(&root, "28-00000000beef", "temperature", "21000\n");
+    fs::create_dir_all(root.join("w1_bus_master1")).unwrap();
+    // A TOML with MQTT settings only, and then no TOML at all.
+    let bare = dir.path().join("bare.toml");
+    fs::write(&bare, "[mqtt]\nbroker = \"localhost\"\n").unwrap();
+    for config in [&["--config", bare.to_str().unwrap()][..], &[]] {
+        let args = [config, &["sensors", "--w1-root", "w1"]].concat();
+        let out = heat_diag(dir.path(), &args, ENV);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{config:?}: {shown}");
+        for line in [
+            format!("{COLLECTOR}  unassigned   44.500 °C"),
+            "28-00000000beef  unassigned   21.000 °C".to_owned(),
+            "no roles configured: put these ids into [hardware.sensors]".to_owned(),
+        ] {
+            assert!(shown.contains(&line), "{line:?} not in:\n{shown}");
+        }
+
+        let args = [config, &["sensors", "--w1-root", "w1", "--json"]].concat();
+        let out = heat_diag(dir.path(), &args, ENV);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let report = json(&out);
+        assert_eq!(report["backend"], "w1");
+        assert_eq!(report["ok"], true);
+        let ids: Vec<_> = report["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["id"].clone(), d["role"].clone(), d["celsius"].clone()))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                (
+                    "28-00000000beef".into(),
+                    serde_json::Value::Null,
+                    21.0.into()
+                ),
+                (COLLECTOR.into(), serde_json::Value::Null, 44.5.into()),
+            ]
+        );
+    }
+
+    // The default root is the kernel's; where it is missing, that is a bus error (exit 1).
+    let out = heat_diag(dir.path(), &["sensors", "--json"], ENV);
+    let report = json(&out);
+    assert_eq!(report["bus"], "/sys/bus/w1/devices", "{report}");
+    if report["bus_error"].is_string() {
+        assert_eq!(out.status.code(), Some(1), "{report}");
+        assert_eq!(report["ok"], false);
+    }
+}
+
+/// Reads `child`'s stdout lines on a thread.
+fn lines_of(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stdout.lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits (generously) for a line that satisfies `pred`; every line seen is in the panic.
+fn wait_line(
+    rx: &mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    pred: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if pred(&line) {
+                    return line;
+                }
+            }
+            Err(e) => panic!("{e}; lines so far:\n{}", seen.join("\n")),
+        }
+    }
+}
+
+fn spawn_watch(dir: &Path, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_heat-diag"))
+        .args([&["sensors", "--watch", "--w1-root", "w1"], extra].concat())
+        .current_dir(dir)
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    child.wait().unwrap()
+}
+
+#[test]
+fn watch_shows_the_warmed_sensor_change_until_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("w1");
+    sensor(&root, COLLECTOR, "w1_slave", &slave(20_000));
+    sensor(&root, TANK_TOP, "w1_slave", &slave(20_500));
+    let mut child = spawn_watch(dir.path(), &[]);
+    let rx = lines_of(&mut child);
+    let mut seen = Vec::new();
+    wait_line(&rx, &mut seen, |l| {
+        l.starts_with(&format!("{COLLECTOR}  unassigned   20.000 °C"))
+    });
+    // A hand on the collector probe.
+    sensor(&root, COLLECTOR, "w1_slave", &slave(23_250));
+    let warmed = wait_line(&rx, &mut seen, |l| {
+        l.starts_with(&format!("{COLLECTOR}  unassigned   23.250 °C"))
+    });
+    assert!(warmed.contains("+3.250  <- changed most"), "{warmed}");
+    let other = wait_line(&rx, &mut seen, |l| l.starts_with(TANK_TOP));
+    assert!(
+        other.contains("+0.000") && !other.contains("changed most"),
+        "{other}"
+    );
+    let status = interrupt(&mut child);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "Ctrl-C ends --watch cleanly; {}",
+        seen.join("\n")
+    );
+}
+
+#[test]
+fn watch_json_prints_one_typed_sweep_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("w1");
+    sensor(&root, TANK_BOTTOM, "temperature", "30000\n");
+    let mut child = spawn_watch(dir.path(), &["--json"]);
+    let rx = lines_of(&mut child);
+    let mut seen = Vec::new();
+    let parse = |l: &str| serde_json::from_str::<serde_json::Value>(l).unwrap();
+    let first = parse(&wait_line(&rx, &mut seen, |_| true));
+    assert_eq!(first["sweep"], 1);
+    assert_eq!(first["report"]["devices"][0]["celsius"], 30.0);
+    assert_eq!(first["changes"][0]["change_c"], serde_json::Value::Null);
+    sensor(&root, TANK_BOTTOM, "temperature", "31500\n");
+    let warmed = parse(&wait_line(&rx, &mut seen, |l| {
+        parse(l)["report"]["devices"][0]["celsius"] == 31.5
+    }));
+    assert!(warmed["sweep"].as_u64().unwrap() > 1, "{warmed}");
+    assert_eq!(warmed["changes"][0]["id"], TANK_BOTTOM);
+    assert_eq!(warmed["changes"][0]["change_c"], 1.5);
+    assert_eq!(warmed["most_changed"], TANK_BOTTOM);
+    assert_eq!(interrupt(&mut child).code(), Some(0));
+}
+
+#[test]
+fn a_hardware_table_without_sensor_ids_yet_lists_the_bus_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("w1");
+    sensor(&root, COLLECTOR, "w1_slave", &slave(19_000));
+    let cfg = dir.path().join("heat.toml");
+    fs::write(
+        &cfg,
+        "[hardware]\nw1_root = \"w1\"\n[hardware.relays.pump]\nline = 17\n[hardware.relays.heater]\nline = 27\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = heat_diag(dir.path(), &["--config", cfg, "sensors"], ENV);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains(&format!("{COLLECTOR}  unassigned   19.000 °C")),
+        "{shown}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("heat-controller will refuse this"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("collector"), "{stderr}");
+    // The controller's own checks still refuse it.
+    let out = heat_diag(
+        dir.path(),
+        &["--config", cfg, "check-config"],
+        &[
+            ("MQTT_USERNAME", "heat"),
+            ("MQTT_PASSWORD", "sensors-secret-Kx7Wq2Lm9"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("collector"), "{}", text(&out));
 }

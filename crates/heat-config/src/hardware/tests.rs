@@ -1,9 +1,10 @@
-//! Tests of the `[hardware]` table: the example file, the mapping conversions and every
-//! configuration error, each through `Settings::load` as the binaries call it.
+//! Tests of the `[hardware]` table: the mapping conversions and every configuration error, each
+//! through `Settings::load` as the binaries call it (the shipped template is tested in
+//! `src/tests.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use heat_hw::{Polarity, RelayRole, SensorRole};
+use heat_hw::{Polarity, RelayRole};
 use tempfile::TempDir;
 
 use crate::{Backend, ConfigError, Settings, Sources};
@@ -63,36 +64,6 @@ fn err(toml: &str, needles: &[&str]) -> ConfigError {
             e
         }
     }
-}
-
-fn example_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/heat.example.toml")
-}
-
-#[test]
-fn the_documented_example_loads_with_every_section() {
-    let path = example_path();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sources = Sources::new(dir.path())
-        .with_var("MQTT_PASSWORD", PASSWORD)
-        .with_config_path(&path);
-    let s = match Settings::load(&sources) {
-        Ok(s) => s,
-        Err(e) => panic!("docs/heat.example.toml does not load: {e}"),
-    };
-    let hw = s.hardware().expect("the example has [hardware]");
-    assert_eq!(hw.backend(), Backend::W1);
-    assert_eq!(hw.sensor(SensorRole::Collector), Some("28-0316a2790aff"));
-    assert_eq!(hw.sensor(SensorRole::TankBottom), Some("28-0316a27951ff"));
-    assert_eq!(hw.sensor(SensorRole::TankTop), Some("28-0417c1b2e3ff"));
-    assert_eq!(hw.sensor(SensorRole::Ambient), Some("28-0000075e4f3a"));
-    let pump = hw.relay(RelayRole::Pump).expect("pump");
-    assert_eq!((pump.line(), pump.polarity()), (17, Polarity::ActiveLow));
-    assert_eq!(hw.relay(RelayRole::Heater).map(|r| r.line()), Some(27));
-    // The example spells out the defaults: they must be what the code uses.
-    assert_eq!(s.control_params(), &heat_core::Params::default());
-    assert_eq!(s.controller(), &crate::ControllerSettings::default());
-    assert!(s.warnings().is_empty(), "{:?}", s.warnings());
 }
 
 #[test]

@@ -1202,3 +1202,205 @@ proptest! {
         prop_assert!(!debug.contains(&password));
     }
 }
+
+// --- The local-hardware load path ------------------------------------------------------------
+
+#[test]
+fn load_local_needs_no_mqtt_setting_and_defaults_without_a_hardware_table() {
+    let dir = tmp();
+    let bare = Sources::new(dir.path());
+    assert!(
+        Settings::load(&bare).is_err(),
+        "the full load wants a username"
+    );
+    let local = Settings::load_local(&bare).unwrap();
+    assert!(local.hardware().is_none());
+    assert_eq!(
+        local.hardware_or_unconfigured(),
+        HardwareSettings::unconfigured()
+    );
+    assert_eq!(
+        local.hardware_or_unconfigured().backend(),
+        crate::Backend::W1
+    );
+    assert_eq!(
+        local.hardware_or_unconfigured().w1_root(),
+        Path::new("/sys/bus/w1/devices")
+    );
+    assert_eq!(local.lock_file(), Path::new(crate::DEFAULT_LOCK_FILE));
+    assert!(matches!(
+        local.require_hardware(),
+        Err(ConfigError::HardwareNotConfigured { .. })
+    ));
+
+    // HEAT_CONFIG from .env names the TOML; [hardware] and the lock file come from it, and a
+    // broken [hardware] is still refused.
+    let toml = "[controller]\nlock_file = \"run/lock\"\n[hardware]\nbackend = \"sim\"\n";
+    write(dir.path(), "heat.toml", toml, 0o644);
+    write(dir.path(), ".env", "HEAT_CONFIG=heat.toml\n", 0o644);
+    let local = Settings::load_local(&bare).unwrap();
+    assert_eq!(local.hardware().unwrap().backend(), crate::Backend::Sim);
+    assert_eq!(local.lock_file(), dir.path().join("run/lock"));
+    write(
+        dir.path(),
+        "heat.toml",
+        "[hardware]\nbackend = \"x\"\n",
+        0o644,
+    );
+    assert!(matches!(
+        Settings::load_local(&bare),
+        Err(ConfigError::UnknownBackend { .. })
+    ));
+
+    // Being wired up: relays given, no sensor ids yet. The wiring tools accept it with a
+    // warning; the full load (the controller) refuses it.
+    let bad_id =
+        "[hardware]\n[hardware.relays.pump]\nline = 17\n[hardware.sensors]\ncollector = \"bad\"\n";
+    write(dir.path(), "heat.toml", bad_id, 0o644);
+    assert!(
+        matches!(
+            Settings::load_local(&bare),
+            Err(ConfigError::InvalidSensorId { .. })
+        ),
+        "what is given is still validated"
+    );
+    let toml = "[hardware]\n[hardware.relays.pump]\nline = 17\n";
+    write(dir.path(), "heat.toml", toml, 0o644);
+    let local = Settings::load_local(&bare).unwrap();
+    let hardware = local.hardware().unwrap();
+    assert!(hardware.sensors().is_empty());
+    assert_eq!(hardware.relays().len(), 1);
+    let warnings = local.warnings().join("\n");
+    for role in ["collector", "tank_bottom", "tank_top", "heater"] {
+        assert!(warnings.contains(role), "{role}: {warnings}");
+    }
+    assert!(
+        warnings.contains("heat-controller will refuse this"),
+        "{warnings}"
+    );
+    let full = bare
+        .clone()
+        .with_var("MQTT_USERNAME", "heat")
+        .with_var("MQTT_PASSWORD", PASSWORD);
+    assert!(matches!(
+        Settings::load(&full),
+        Err(ConfigError::MissingSensor { .. })
+    ));
+}
+
+// --- .env: `$`, privacy and unknown names ----------------------------------------------------
+
+#[test]
+fn dollar_detection_mirrors_dotenvy_quoting() {
+    for (value, substitutes) in [
+        ("abc$def", true),
+        ("\"abc$def\"", true),
+        ("abc$", true),
+        ("pa$$word", true),
+        ("'abc$def'", false),
+        ("abc\\$def", false),
+        ("\"abc\\$def\"", false),
+        ("ab'$'cd", false),
+        ("plain # a $comment", false),
+        ("plain", false),
+        ("'it''s$'", false),
+    ] {
+        assert_eq!(value_substitutes(value), substitutes, "{value:?}");
+    }
+}
+
+#[test]
+fn a_dollar_in_a_dotenv_value_is_refused_with_the_fix_and_single_quotes_keep_it() {
+    let dir = tmp();
+    let bare = Sources::new(dir.path());
+    let secret = "abc$def-long-enough-42";
+    write(
+        dir.path(),
+        ".env",
+        &format!("# comment\nMQTT_USERNAME=heat\nMQTT_PASSWORD={secret}\n"),
+        0o600,
+    );
+    let err = fail(&bare);
+    assert!(
+        matches!(&err, ConfigError::EnvFileDollar { line: 3, variable, .. } if variable == "MQTT_PASSWORD"),
+        "{err:?}"
+    );
+    says(&err, &["MQTT_PASSWORD", "line 3", "single quotes", "\\$"]);
+    assert!(!err.to_string().contains("def-long"), "{err}");
+
+    // Single quotes: the value is taken literally, as documented in .env.example.
+    write(
+        dir.path(),
+        ".env",
+        &format!("MQTT_USERNAME=heat\nMQTT_PASSWORD='{secret}'\nOTHER_TOOL=$HOME\n"),
+        0o600,
+    );
+    let settings = load(&bare);
+    assert_eq!(
+        settings.broker().credentials().password().expose_secret(),
+        secret
+    );
+    // `\$` works too.
+    write(
+        dir.path(),
+        ".env",
+        "MQTT_USERNAME=heat\nMQTT_PASSWORD=abc\\$def-long-enough-42\n",
+        0o600,
+    );
+    assert_eq!(
+        load(&bare)
+            .broker()
+            .credentials()
+            .password()
+            .expose_secret(),
+        secret
+    );
+}
+
+#[test]
+fn a_dotenv_holding_the_password_must_be_private_like_every_secret_file() {
+    let dir = tmp();
+    let bare = Sources::new(dir.path());
+    let text = format!("MQTT_USERNAME=heat\nMQTT_PASSWORD={PASSWORD}\n");
+    for mode in [0o644, 0o640, 0o604] {
+        write(dir.path(), ".env", &text, mode);
+        let err = fail(&bare);
+        assert!(
+            matches!(err, ConfigError::EnvFileTooOpen { mode: m, .. } if m == mode),
+            "{mode:o}: {err:?}"
+        );
+        says(&err, &[".env", &format!("{mode:03o}"), "chmod 600"]);
+    }
+    write(dir.path(), ".env", &text, 0o600);
+    load(&bare);
+    // Without the password, .env holds no secret: its mode is the owner's business.
+    write(dir.path(), ".env", "MQTT_USERNAME=heat\n", 0o644);
+    load(&bare.clone().with_var("MQTT_PASSWORD", PASSWORD));
+}
+
+#[test]
+fn unknown_mqtt_and_heat_names_warn_with_the_closest_known_variable() {
+    let dir = tmp();
+    write(dir.path(), ".env", "HEAT_DISCOVRY=false\nOTHER=1\n", 0o600);
+    let sources = valid(&dir)
+        .with_var("MQTT_PASWORD", "x")
+        .with_var("MQTT_C_CLIENT_TRACE_LEVEL", "ERROR")
+        .with_var("PATH", "/usr/bin")
+        .with_var("HEATING", "1");
+    let settings = load(&sources);
+    let warnings = settings.warnings().join("\n");
+    assert!(
+        warnings.contains(
+            "MQTT_PASWORD in the environment is not a variable heat-controller reads (ignored); did you mean MQTT_PASSWORD?"
+        ),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("HEAT_DISCOVRY in ") && warnings.contains("did you mean HEAT_DISCOVERY?"),
+        "{warnings}"
+    );
+    for quiet in ["MQTT_C_CLIENT", "PATH", "OTHER", "HEATING", "MQTT_USERNAME"] {
+        assert!(!warnings.contains(quiet), "{quiet}: {warnings}");
+    }
+    assert_eq!(settings.warnings().len(), 2, "{warnings}");
+}

@@ -52,9 +52,9 @@ fn every_config_has_the_required_fields() {
         for key in ["name", "model", "manufacturer"] {
             assert!(v["device"][key].is_string(), "{topic} device.{key}");
         }
-        assert_eq!(v["device"]["sw_version"], SW_VERSION);
+        assert_eq!(v["device"]["sw_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["o"]["name"], "heat-mqtt");
-        assert_eq!(v["o"]["sw"], SW_VERSION);
+        assert_eq!(v["o"]["sw"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["state_topic"], "solar_heating/state", "{topic}");
         assert!(
             v["value_template"]
@@ -155,7 +155,8 @@ fn removal_messages_are_empty_on_the_same_topics() {
 #[test]
 fn custom_device_and_prefixes() {
     let topics = Topics::new("home/solar", "ha").unwrap();
-    let device = Device::new("roof-1", "Roof", "v2", "Me")
+    let version = SwVersion::new("0.1.0 (1a2b3c4d5e6f-dirty)").unwrap();
+    let device = Device::new("roof-1", "Roof", "v2", "Me", version)
         .unwrap()
         .with_support_url(Some("https://example.org".into()));
     let all = discovery_messages(&topics, &device);
@@ -165,8 +166,22 @@ fn custom_device_and_prefixes() {
     );
     let v: Value = serde_json::from_str(&all[0].payload).unwrap();
     assert_eq!(v["o"]["url"], "https://example.org");
+    // The version passed in, not this crate's, on every config.
+    for m in &all {
+        let v: Value = serde_json::from_str(&m.payload).unwrap();
+        assert_eq!(
+            v["device"]["sw_version"], "0.1.0 (1a2b3c4d5e6f-dirty)",
+            "{}",
+            m.topic
+        );
+        assert_eq!(v["o"]["sw"], "0.1.0 (1a2b3c4d5e6f-dirty)", "{}", m.topic);
+    }
     assert_eq!(v["availability_topic"], "home/solar/availability");
     assert!(v["unique_id"].as_str().unwrap().starts_with("roof-1_"));
+}
+
+fn version() -> SwVersion {
+    SwVersion::new("0.1.0 (unknown commit)").unwrap()
 }
 
 #[test]
@@ -174,16 +189,23 @@ fn bad_device_settings_are_refused() {
     for id in ["", "a b", "a/b", "a.b", "é", &"x".repeat(65)] {
         assert!(
             matches!(
-                Device::new(id, "n", "m", "x"),
+                Device::new(id, "n", "m", "x", version()),
                 Err(DiscoveryError::BadNodeId(_))
             ),
             "{id:?}"
         );
     }
     assert_eq!(
-        Device::new("ok", " ", "m", "x"),
+        Device::new("ok", " ", "m", "x", version()),
         Err(DiscoveryError::BadText("device name"))
     );
+    for bad in ["", " ", &"9".repeat(101)] {
+        assert_eq!(
+            SwVersion::new(bad),
+            Err(DiscoveryError::BadText("sw_version")),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]
@@ -191,4 +213,32 @@ fn titles() {
     assert_eq!(title("dt_start"), "ΔT start");
     assert_eq!(title("eco_dt_stop"), "Eco ΔT stop");
     assert_eq!(title("heater_setpoint"), "Heater setpoint");
+}
+
+/// docs/home-assistant.md has a row `| <entity id> | <component> | `<object id>` | <name> |`
+/// for every entity, and no row for an entity that does not exist.
+#[test]
+fn every_discovered_entity_is_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/home-assistant.md"
+    ))
+    .unwrap();
+    let mut documented = 0;
+    for (topic, config) in configs() {
+        let parts: Vec<&str> = topic.split('/').collect();
+        let (component, object) = (parts[1], parts[3]);
+        let name = config["name"].as_str().unwrap();
+        let row = format!("| {component} | `{object}` | {name} |");
+        assert!(doc.contains(&row), "docs/home-assistant.md lacks {row:?}");
+        documented += 1;
+    }
+    let rows = doc
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.contains("solar_heating_"))
+        .count();
+    assert_eq!(
+        rows, documented,
+        "a documented entity that is not discovered"
+    );
 }

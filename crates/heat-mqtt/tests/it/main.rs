@@ -1,8 +1,9 @@
 //! Integration tests of heat-mqtt against a real Mosquitto on a random loopback port.
 //!
 //! Each test starts its own broker (test-mosquitto) with a password file and the ACL of the
-//! deployment: the controller user `ctl` may use `solar_heating/#`, write `homeassistant/#` and
-//! read `homeassistant/status`; the test user `tester` may do anything. The test client is
+//! deployment: the controller user `ctl` may use `solar_heating/#`, write only its own
+//! discovery configs `homeassistant/+/solar_heating/#` and read `homeassistant/status`; the test
+//! user `tester` may do anything. The test client is
 //! test-mqtt's `Watcher` as `tester`, which records every message it sees.
 
 mod proxy;
@@ -21,7 +22,7 @@ const TESTER_PASSWORD: &str = "tester-pw-Nb3Vc8Kd1Fs6";
 const ACL: &str = "\
 user ctl
 topic readwrite solar_heating/#
-topic write homeassistant/#
+topic write homeassistant/+/solar_heating/#
 topic read homeassistant/status
 
 user tester

@@ -1,6 +1,6 @@
 //! Unit tests of the config and ACL generators.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::*;
 
@@ -76,29 +76,189 @@ fn relative_paths_and_line_breaks_are_refused() {
     assert!(matches!(config_text(&cfg), Err(Error::Value(_))));
 }
 
+const TOPICS: ServiceTopics<'static> = ServiceTopics {
+    prefix: "solar",
+    discovery_prefix: "homeassistant",
+    node_id: "solar",
+};
+
 #[test]
 fn home_assistant_acl_grants_exactly_the_listed_topics() {
-    let text = acl_text(&home_assistant_acl("solar", "ctl", "ha", Some("viewer"))).unwrap();
+    let text =
+        acl_text(&home_assistant_acl(&TOPICS, "ctl", "ha", Some("viewer")).unwrap()).unwrap();
     let expected = "# Least-privilege ACL (generated): anything not listed is denied.\n\
-        \nuser ctl\ntopic readwrite solar/#\ntopic write homeassistant/#\ntopic read homeassistant/status\n\
+        \nuser ctl\ntopic readwrite solar/#\ntopic write homeassistant/+/solar/#\ntopic read homeassistant/status\n\
         \nuser ha\ntopic read solar/#\ntopic write solar/+/set\ntopic readwrite homeassistant/#\n\
         \nuser viewer\ntopic read solar/#\n";
     assert_eq!(text, expected);
     assert!(
-        !acl_text(&home_assistant_acl("solar", "ctl", "ha", None))
+        !acl_text(&home_assistant_acl(&TOPICS, "ctl", "ha", None).unwrap())
             .unwrap()
             .contains("viewer")
     );
 }
 
 #[test]
+fn the_service_never_gets_a_wildcard_of_its_own_making() {
+    for (prefix, discovery, node) in [
+        ("solar/#", "homeassistant", "solar"),
+        ("solar", "homeassistant", "+"),
+        ("solar", "homeassistant", "a/b"),
+        ("solar", "home+assistant", "solar"),
+        ("", "homeassistant", "solar"),
+        ("solar//x", "homeassistant", "solar"),
+    ] {
+        let topics = ServiceTopics {
+            prefix,
+            discovery_prefix: discovery,
+            node_id: node,
+        };
+        assert!(
+            matches!(topics.service_grants(), Err(Error::Topic(_))),
+            "{topics:?}"
+        );
+    }
+    let nested = ServiceTopics {
+        prefix: "house/solar",
+        discovery_prefix: "ha",
+        node_id: "house_solar",
+    };
+    let grants = nested.service_grants().unwrap();
+    assert_eq!(grants[1].topic, "ha/+/house_solar/#");
+}
+
+#[test]
 fn acl_refuses_bad_names_and_topics() {
-    let mut users = home_assistant_acl("p", "ctl", "ha", None);
+    let mut users = home_assistant_acl(&TOPICS, "ctl", "ha", None).unwrap();
     users[0].name = "a b".into();
     assert!(matches!(acl_text(&users), Err(Error::Username(_))));
-    let mut users = home_assistant_acl("p", "ctl", "ha", None);
+    let mut users = home_assistant_acl(&TOPICS, "ctl", "ha", None).unwrap();
     users[1]
         .grants
         .push(Grant::new(Access::Read, "x\ntopic readwrite #"));
     assert!(matches!(acl_text(&users), Err(Error::Value(_))));
+}
+
+fn ctl() -> AclUser {
+    AclUser {
+        name: "ctl".into(),
+        grants: TOPICS.service_grants().unwrap(),
+    }
+}
+
+const EXISTING: &str = "\
+# my broker
+topic read $SYS/broker/uptime
+
+user zigbee2mqtt
+topic readwrite zigbee2mqtt/#
+topic readwrite homeassistant/#
+user tasmota
+topic readwrite tasmota/#";
+
+#[test]
+fn merging_appends_the_block_and_keeps_every_other_line() {
+    let merged = merge_acl(EXISTING, &ctl(), BlockRule::Sole).unwrap();
+    assert!(!merged.replaced);
+    assert!(
+        merged.text.starts_with(&format!("{EXISTING}\n\n")),
+        "{}",
+        merged.text
+    );
+    assert!(
+        merged.text.ends_with(
+            "# BEGIN heat-diag block of user ctl\nuser ctl\ntopic readwrite solar/#\n\
+             topic write homeassistant/+/solar/#\ntopic read homeassistant/status\n\
+             # END heat-diag block of user ctl\n"
+        ),
+        "{}",
+        merged.text
+    );
+    assert_eq!(merged.other_users, ["zigbee2mqtt", "tasmota"]);
+    assert!(merged.patterns.is_empty());
+
+    // Again, with other grants: replaced in place, the rest still byte for byte.
+    let mut wider = ctl();
+    wider.grants.push(Grant::new(Access::Read, "extra/topic"));
+    let again = merge_acl(&merged.text, &wider, BlockRule::Sole).unwrap();
+    assert!(again.replaced);
+    assert_eq!(
+        again.text.matches("\nuser ctl\n").count(),
+        1,
+        "{}",
+        again.text
+    );
+    assert!(again.text.contains("topic read extra/topic\n# END"));
+    assert!(again.text.starts_with(&format!("{EXISTING}\n\n")));
+    // And back: the same text as the first merge.
+    assert_eq!(
+        merge_acl(&again.text, &ctl(), BlockRule::Sole)
+            .unwrap()
+            .text,
+        merged.text
+    );
+    assert_eq!(
+        merge_acl("", &ctl(), BlockRule::Sole).unwrap().text,
+        acl_block(&ctl()).unwrap()
+    );
+}
+
+#[test]
+fn merging_reports_patterns_and_refuses_a_hand_written_block() {
+    let with_pattern = format!("{EXISTING}\npattern readwrite devices/%u/#\n");
+    let merged = merge_acl(&with_pattern, &ctl(), BlockRule::Sole).unwrap();
+    assert_eq!(merged.patterns, ["pattern readwrite devices/%u/#"]);
+
+    let hand = format!("{EXISTING}\n\nuser ctl\ntopic readwrite #\n");
+    let err = merge_acl(&hand, &ctl(), BlockRule::Sole).unwrap_err();
+    assert!(matches!(err, Error::AclConflict { line: 10, .. }), "{err}");
+    assert!(err.to_string().contains("line 10"), "{err}");
+
+    // Home Assistant's extra grants sit next to its own block.
+    let ha = AclUser {
+        name: "zigbee2mqtt".into(),
+        grants: vec![Grant::new(Access::Read, "solar/#")],
+    };
+    let merged = merge_acl(EXISTING, &ha, BlockRule::Additional).unwrap();
+    assert!(merged.text.starts_with(EXISTING));
+    assert!(
+        merged
+            .text
+            .contains("\nuser zigbee2mqtt\ntopic read solar/#\n# END")
+    );
+    assert_eq!(merged.other_users, ["zigbee2mqtt", "tasmota"]);
+
+    let open = "# BEGIN heat-diag block of user ctl\nuser ctl\n";
+    assert!(matches!(
+        merge_acl(open, &ctl(), BlockRule::Sole),
+        Err(Error::AclConflict { .. })
+    ));
+}
+
+#[test]
+fn snippets_name_absolute_files_and_nothing_else() {
+    let conf = conf_d_text(
+        Path::new("/etc/mosquitto/passwd"),
+        Path::new("/etc/mosquitto/acl"),
+    )
+    .unwrap();
+    let active: Vec<&str> = conf
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(
+        active,
+        [
+            "allow_anonymous false",
+            "password_file /etc/mosquitto/passwd",
+            "acl_file /etc/mosquitto/acl"
+        ]
+    );
+    assert!(matches!(
+        conf_d_text(Path::new("passwd"), Path::new("/acl")),
+        Err(Error::NotAbsolute(_))
+    ));
+    let addon = addon_acl_conf_text(Path::new("/share/mosquitto/accesscontrollist")).unwrap();
+    let active: Vec<&str> = addon.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(active, ["acl_file /share/mosquitto/accesscontrollist"]);
 }

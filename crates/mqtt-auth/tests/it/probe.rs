@@ -60,8 +60,8 @@ fn probe_uses_throwaway_client_ids_and_audits_each_attempt() {
     let s = settings(broker.port(), mqtt_auth::Protocol::V311, "frank", &pw);
     probe(&s);
     let real_id = s.client_id().as_str();
-    let anon = logged_lines_with(&format!("client_id={real_id}-anon-"));
-    let badpw = logged_lines_with(&format!("client_id={real_id}-badpw-"));
+    let anon = logged_lines_with(&format!("client_id={real_id}-diag-anon-"));
+    let badpw = logged_lines_with(&format!("client_id={real_id}-diag-badpw-"));
     assert_eq!(anon.len(), 1, "{anon:?}");
     assert!(
         anon[0].contains("user=(anonymous)") && anon[0].contains("auth_rejected"),
