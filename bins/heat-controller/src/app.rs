@@ -4,7 +4,8 @@
 //! exit 2, before anything is touched); take the lock file; open the plant and put every relay
 //! in its safe state; start the MQTT session; probe the broker in the background; run the loop.
 //! On SIGTERM/SIGINT: relays to their safe state, `offline` published by the session's
-//! shutdown, lock released, exit 0.
+//! shutdown, lock released, exit 0. Under systemd: `READY=1` after the loop's first tick,
+//! `WATCHDOG=1` from the loop, `STOPPING=1` when it ends (see [`crate::notify`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ use crate::checks;
 use crate::cli::Cli;
 use crate::clock::LoopClock;
 use crate::control::{ControlLoop, Input, LoopSettings};
+use crate::notify::{Notice, Notifier, Systemd};
 use crate::plant::{self, SimOptions};
 
 /// Exit code of a usage or configuration error.
@@ -201,8 +203,23 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         heartbeat: ctl.heartbeat(),
         timing_report: TIMING_REPORT,
     };
-    let end = ControlLoop::new(&mut plant, controller, clock, settings, &session).run(&inputs);
+    let systemd = Systemd::from_env();
+    if systemd.active() {
+        match systemd.watchdog_interval() {
+            Some(every) => info!(
+                "systemd: READY=1 after the first tick, WATCHDOG=1 from the loop at least every {} ms",
+                every.as_millis()
+            ),
+            None => {
+                info!("systemd: READY=1 after the first tick; no watchdog (WATCHDOG_USEC unset)")
+            }
+        }
+    }
+    let end = ControlLoop::new(&mut plant, controller, clock, settings, &session)
+        .with_notifier(&systemd)
+        .run(&inputs);
 
+    systemd.notify(Notice::Stopping);
     info!("{}: stopping after {} ticks", end.reason, end.ticks);
     info!("{}", end.timing);
     match plant.relays.safe_state() {

@@ -6,7 +6,7 @@
 //! controller refuses is refused by check-config with the same message.
 
 use heat_config::{Backend, Settings, Sources};
-use heat_mqtt::{Device, Topics};
+use heat_mqtt::{Device, SwVersion, Topics};
 
 use crate::app::{ConfigFailure, node_id};
 
@@ -54,6 +54,7 @@ pub fn check(sources: &Sources, simulate: bool) -> Result<Checked, ConfigFailure
         ctl.device_name(),
         MODEL,
         MANUFACTURER,
+        SwVersion::new(build_version::VERSION).map_err(|e| failure(&e))?,
     )
     .map_err(|e| failure(&e))?;
     Ok(Checked {

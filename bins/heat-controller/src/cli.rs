@@ -11,24 +11,33 @@ use crate::sim_faults::FaultSchedule;
 ///
 /// Exit codes: 0 after SIGTERM/SIGINT, 1 a runtime failure (lock held, hardware), 2 a usage or
 /// configuration error (nothing was touched).
+///
+/// The flags under "Simulation" are for tests, demos and fault injection: they run a simulated
+/// plant and touch no hardware.
 #[derive(Debug, Clone, Parser)]
-#[command(version, about)]
+#[command(version = build_version::VERSION, about)]
 pub struct Cli {
     /// TOML settings file (default: $HEAT_CONFIG, if set).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// Run on the simulated plant instead of sensors and relays; no hardware is touched.
-    #[arg(long)]
+    #[arg(long, help_heading = SIMULATION)]
     pub simulate: bool,
 
     /// Seed of the simulated plant's weather and sensor noise (with --simulate).
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "simulate")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "simulate",
+        help_heading = SIMULATION
+    )]
     pub seed: u64,
 
     /// Simulated seconds per real second, 1–100000; overrides controller.time_scale
     /// (with --simulate).
-    #[arg(long, value_name = "X", requires = "simulate")]
+    #[arg(long, value_name = "X", requires = "simulate", help_heading = SIMULATION)]
     pub time_scale: Option<f64>,
 
     /// Initial collector, tank-bottom and tank-top temperatures of the simulated plant, °C
@@ -37,27 +46,47 @@ pub struct Cli {
         long,
         value_name = "C,B,T",
         value_delimiter = ',',
-        requires = "simulate"
+        requires = "simulate",
+        help_heading = SIMULATION
     )]
     pub sim_initial_c: Option<Vec<f64>>,
 
     /// Appends every write to a simulated relay to this file, one `<sim ms> <relay> ON|OFF`
     /// line each (with --simulate): evidence of what the plant did, for tests and demos.
-    #[arg(long, value_name = "PATH", requires = "simulate")]
+    #[arg(long, value_name = "PATH", requires = "simulate", help_heading = SIMULATION)]
     pub relay_journal: Option<PathBuf>,
 
     /// Faults to inject into the simulated plant (with --simulate), comma-separated
     /// `FAULT@START+DURATION` in simulated seconds, e.g. `relay:heater@600+300,crc:tank_top@900+60`
     /// (see `docs/reliability.md`). For fault-injection tests and `cargo xtask soak`.
-    #[arg(long, value_name = "SCHEDULE", requires = "simulate")]
+    #[arg(
+        long,
+        value_name = "SCHEDULE",
+        requires = "simulate",
+        help_heading = SIMULATION
+    )]
     pub sim_faults: Option<FaultSchedule>,
 
     /// First reconnect delay after the broker refused the connection (auth, certificate), in real
     /// seconds, instead of 5 min (with --simulate; the cap becomes 6 times this). Lets tests see
     /// the controller recover from a fixed password or certificate without waiting 5 minutes.
-    #[arg(long, value_name = "SECS", requires = "simulate", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(
+        long,
+        value_name = "SECS",
+        requires = "simulate",
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        help_heading = SIMULATION
+    )]
     pub sim_rejected_backoff_secs: Option<u64>,
+
+    /// Writes a man page or a shell completion script to stdout and exits, before any setting
+    /// is loaded (for packaging).
+    #[arg(long, value_name = "KIND", hide = true)]
+    pub generate: Option<cli_docs::Kind>,
 }
+
+/// The `--help` heading of the simulation-only flags, apart from the operator's.
+pub const SIMULATION: &str = "Simulation";
 
 /// The lowest and highest `--time-scale`, as for `controller.time_scale`.
 pub const TIME_SCALE_RANGE: (f64, f64) = (1.0, 100_000.0);

@@ -5,6 +5,11 @@
 //! a stop request ends the wait at once. It never waits on the network: the [`Link`] methods
 //! only fill a slot or a bounded queue.
 //!
+//! Under systemd the loop sends `READY=1` after its first tick has driven the relays and
+//! `WATCHDOG=1` after every tick, and it ends its wait early to ping when the watchdog interval
+//! is shorter than the period: every ping comes from this thread, so a loop stuck anywhere (a
+//! sweep that blocks, a deadlock) stops them and systemd's watchdog fires.
+//!
 //! After a relay write error every load is held OFF ([`SafeHold`]) until all relays read back
 //! OFF for the longest minimum OFF time, so the physical relays keep the anti short-cycling
 //! times even though the controller never saw them go OFF (the same rule as heat-sim's).
@@ -18,6 +23,7 @@ use heat_mqtt::{InboundCommand, SessionHandle};
 use log::{debug, error, info, trace, warn};
 
 use crate::clock::LoopClock;
+use crate::notify::{Notice, Notifier, Silent};
 use crate::plant::Plant;
 use crate::timing::{LoopTiming, TimingReport};
 
@@ -108,6 +114,7 @@ pub struct ControlLoop<'a> {
     clock: LoopClock,
     settings: LoopSettings,
     link: &'a dyn Link,
+    notifier: &'a dyn Notifier,
     hold: Option<SafeHold>,
     last_published: Option<(Status, Timestamp)>,
     last_plant_step: Timestamp,
@@ -144,12 +151,19 @@ impl<'a> ControlLoop<'a> {
             clock,
             settings,
             link,
+            notifier: &Silent,
             hold: None,
             last_published: None,
             last_plant_step: start,
             timing: LoopTiming::new(),
             ticks: 0,
         }
+    }
+
+    /// Sends `READY=1` and `WATCHDOG=1` to `notifier` (default: nothing).
+    pub fn with_notifier(mut self, notifier: &'a dyn Notifier) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// The controller (for tests and the final log line).
@@ -168,12 +182,22 @@ impl<'a> ControlLoop<'a> {
             .clock
             .real(self.settings.period)
             .max(Duration::from_micros(1));
+        let watchdog = self.notifier.watchdog_interval();
         let mut next = Instant::now();
         let mut last_report = next;
+        let mut next_ping = watchdog.map(|interval| next + interval);
         loop {
             let now = Instant::now();
+            if let (Some(interval), Some(at)) = (watchdog, next_ping)
+                && now >= at
+            {
+                // Between ticks when the period is longer than the watchdog interval.
+                self.notifier.notify(Notice::Watchdog);
+                next_ping = Some(now + interval);
+            }
             if now < next {
-                match inputs.recv_timeout(next - now) {
+                let wake = next_ping.map_or(next, |ping| ping.min(next));
+                match inputs.recv_timeout(wake.saturating_duration_since(now)) {
                     Ok(Input::Command(cmd)) => {
                         self.command(cmd);
                         continue;
@@ -182,6 +206,7 @@ impl<'a> ControlLoop<'a> {
                     Err(RecvTimeoutError::Disconnected) => {
                         return self.end("every input is gone".to_owned());
                     }
+                    Err(RecvTimeoutError::Timeout) if Instant::now() < next => continue,
                     Err(RecvTimeoutError::Timeout) => {}
                 }
             }
@@ -193,6 +218,13 @@ impl<'a> ControlLoop<'a> {
             };
             if let Some(why) = self.tick(inputs) {
                 return self.end(why);
+            }
+            if self.ticks == 1 {
+                self.notifier.notify(Notice::Ready);
+            }
+            if let Some(interval) = watchdog {
+                self.notifier.notify(Notice::Watchdog);
+                next_ping = Some(Instant::now() + interval);
             }
             let work = started.elapsed();
             self.timing.record(jitter, work);
@@ -246,6 +278,7 @@ impl<'a> ControlLoop<'a> {
     fn tick(&mut self, inputs: &Receiver<Input>) -> Option<String> {
         self.ticks += 1;
         let now = self.clock.now();
+        let mut hang = None;
         if let Some(sim) = &self.plant.sim {
             // Physics up to now: about one period of simulated time per tick, never more than
             // ten (after the process was stopped, for instance).
@@ -255,8 +288,12 @@ impl<'a> ControlLoop<'a> {
             sim.with(|p| p.step(dt));
             self.last_plant_step = now;
             if let Some(faults) = self.plant.sim_faults.as_mut() {
-                sim.with(|p| faults.apply(now, p));
+                hang = sim.with(|p| faults.apply(now, p));
             }
+        }
+        if let Some(left) = hang {
+            // `hang:sweep`: the sweep blocks, as on a wedged bus; nothing else runs meanwhile.
+            std::thread::sleep(self.clock.real(left));
         }
         let sweep = self.plant.sensors.sweep(&mut *self.plant.delay);
         let readings = sweep.to_readings();

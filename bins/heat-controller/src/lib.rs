@@ -12,6 +12,7 @@
 //! - [`clock`]: heat-core's monotonic [`heat_core::Timestamp`] from [`std::time::Instant`],
 //!   scaled under `--simulate`;
 //! - [`timing`]: the loop's measurement of its own period jitter;
+//! - [`notify`]: systemd's `READY=1`, `WATCHDOG=1` and `STOPPING=1`;
 //! - [`sim_faults`]: `--sim-faults`, a schedule of faults for the simulated plant.
 
 pub mod app;
@@ -19,6 +20,7 @@ pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod control;
+pub mod notify;
 pub mod plant;
 pub mod sim_faults;
 pub mod timing;

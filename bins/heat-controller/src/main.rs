@@ -4,24 +4,27 @@
 
 #![allow(clippy::print_stderr)]
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use heat_controller::app::{self, ConfigFailure, EXIT_CONFIG};
 use heat_controller::cli::Cli;
 
 fn main() -> ExitCode {
-    init_logging();
+    let journal = init_logging();
+    let cli = Cli::parse();
+    if let Some(kind) = cli.generate {
+        return generate(kind);
+    }
     if let Some(refusal) = mqtt_auth::logging::paho_c_trace_refusal() {
-        eprintln!("heat-controller: {refusal}");
+        print_error(journal, &format!("heat-controller: {refusal}"));
         return ExitCode::from(EXIT_CONFIG);
     }
     install_panic_hook();
-    let cli = Cli::parse();
     match app::run(&cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("heat-controller: {err:#}");
+            print_error(journal, &format!("heat-controller: {err:#}"));
             if err.is::<ConfigFailure>() {
                 ExitCode::from(EXIT_CONFIG)
             } else {
@@ -31,13 +34,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// What main prints itself is an error: in the journal, every line at priority 3.
+fn print_error(journal: bool, text: &str) {
+    if !journal {
+        eprintln!("{text}");
+        return;
+    }
+    let prefix = mqtt_auth::logging::journal_prefix(log::Level::Error);
+    for line in text.lines() {
+        eprintln!("{prefix}{line}");
+    }
+}
+
+/// `--generate KIND`: the man page or a completion script on stdout.
+fn generate(kind: cli_docs::Kind) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match cli_docs::generate(kind, Cli::command(), &mut stdout).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heat-controller: --generate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// env_logger, capped so that paho's debug output (which holds the password) never passes.
-/// Under systemd (`JOURNAL_STREAM` set) journald stamps the time itself.
-fn init_logging() {
+/// When stderr is the journal (`JOURNAL_STREAM` names it), every line starts with its syslog
+/// priority and carries no time (journald stamps it). Returns whether it is.
+fn init_logging() -> bool {
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.format_timestamp(None);
+    let journal = mqtt_auth::logging::stderr_is_journal();
+    if journal {
+        builder.format(|out, record| mqtt_auth::logging::write_journal_line(out, record));
     } else {
         builder.format_timestamp_millis();
     }
@@ -46,6 +75,7 @@ fn init_logging() {
     if let Err(e) = mqtt_auth::logging::install(logger, max) {
         eprintln!("heat-controller: logger not installed: {e}");
     }
+    journal
 }
 
 /// Logs a panic as one line before the default report. The relays go OFF as the stack unwinds

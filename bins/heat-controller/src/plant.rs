@@ -198,8 +198,14 @@ pub fn simulated(options: &SimOptions) -> anyhow::Result<Plant> {
 pub fn hardware(hw: &HardwareSettings) -> anyhow::Result<Plant> {
     let mut relays = Vec::new();
     for cfg in hw.relay_configs() {
-        let relay =
-            open_relay(&cfg).with_context(|| format!("cannot open the {} relay", cfg.role))?;
+        // The error names chip, line and the fix; the context names the heat.toml table.
+        let relay = open_relay(&cfg).with_context(|| {
+            format!(
+                "cannot open the {} relay ([hardware.relays.{}]; on a machine without GPIO, \
+                 use --simulate)",
+                cfg.role, cfg.role
+            )
+        })?;
         relays.push((cfg.role, relay));
     }
     let relays = SafeRelays::new(Box::new(GpioRelays::new(relays)));
@@ -217,13 +223,8 @@ pub fn hardware(hw: &HardwareSettings) -> anyhow::Result<Plant> {
             let bus = hw
                 .bus()
                 .context("[hardware] backend = \"gpio\" needs gpio_chip and gpio_line")?;
-            let pin = onewire_gpio::open_line(bus.chip(), bus.line()).with_context(|| {
-                format!(
-                    "cannot open the 1-Wire line {} on {}",
-                    bus.line(),
-                    bus.chip().display()
-                )
-            })?;
+            let pin = onewire_gpio::open_line(bus.chip(), bus.line())
+                .context("cannot open the 1-Wire bus ([hardware] gpio_chip and gpio_line)")?;
             let wire = Ds18b20Bus::new(pin)
                 .map_err(|e| anyhow::anyhow!("cannot start the 1-Wire bus: {e}"))?;
             (

@@ -5,8 +5,10 @@
 //! Syntax: comma-separated `FAULT@START+DURATION`, times in simulated seconds since the loop
 //! started, e.g. `relay:heater@600+300,disconnected:tank_top@1200+120`. Faults: `relay:ROLE`
 //! (writes to the relay fail, the load stays as it was), `disconnected:SENSOR` (−127 °C),
-//! `crc:SENSOR`, `missing:SENSOR`, `power_on:SENSOR` (85 °C). Each is injected at `START` and
-//! cleared at `START + DURATION`; both are logged.
+//! `crc:SENSOR`, `missing:SENSOR`, `power_on:SENSOR` (85 °C), and `hang:sweep` (the loop's next
+//! sensor sweep blocks until `START + DURATION`, as a wedged 1-Wire bus would: the loop stops
+//! ticking and stops pinging systemd's watchdog). Each is injected at `START` and cleared at
+//! `START + DURATION`; both are logged.
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,11 +19,20 @@ use heat_hw::sim::{SimFault, SimPlant};
 use heat_hw::{RelayRole, SensorRole};
 use log::warn;
 
+/// What a schedule entry breaks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// A fault of the simulated plant's sensors or relays.
+    Plant(SimFault),
+    /// `hang:sweep`: the sensor sweep blocks (in real time) until the entry's end.
+    HangSweep,
+}
+
 /// One scheduled fault.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scheduled {
     /// The fault.
-    pub fault: SimFault,
+    pub fault: Fault,
     /// Injected at this simulated time since the start.
     pub start: Duration,
     /// Cleared after this long.
@@ -40,24 +51,28 @@ pub struct FaultSchedule {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "--sim-faults entry {0:?}: expected FAULT@START+DURATION (simulated seconds), FAULT one of \
-     relay:pump|heater, disconnected|crc|missing|power_on:collector|tank_bottom|tank_top|ambient"
+     relay:pump|heater, disconnected|crc|missing|power_on:collector|tank_bottom|tank_top|ambient, \
+     hang:sweep"
 )]
 pub struct ScheduleError(pub String);
 
-fn parse_fault(text: &str) -> Option<SimFault> {
+fn parse_fault(text: &str) -> Option<Fault> {
     let (kind, role) = text.split_once(':')?;
+    if (kind, role) == ("hang", "sweep") {
+        return Some(Fault::HangSweep);
+    }
     if kind == "relay" {
         let role = RelayRole::ALL.into_iter().find(|r| r.as_str() == role)?;
-        return Some(SimFault::RelayWrite(role));
+        return Some(Fault::Plant(SimFault::RelayWrite(role)));
     }
     let sensor = SensorRole::from_str(role).ok()?;
-    Some(match kind {
+    Some(Fault::Plant(match kind {
         "disconnected" => SimFault::Disconnected(sensor),
         "crc" => SimFault::Crc(sensor),
         "missing" => SimFault::Missing(sensor),
         "power_on" => SimFault::PowerOnValue(sensor),
         _ => return None,
-    })
+    }))
 }
 
 fn parse_entry(text: &str) -> Option<Scheduled> {
@@ -86,11 +101,14 @@ impl FromStr for FaultSchedule {
     }
 }
 
-struct FaultName(SimFault);
+struct FaultName(Fault);
 
 impl fmt::Display for FaultName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
+        let Fault::Plant(fault) = self.0 else {
+            return write!(f, "hang:sweep");
+        };
+        match fault {
             SimFault::RelayWrite(r) => write!(f, "relay:{r}"),
             SimFault::Disconnected(s) => write!(f, "disconnected:{s}"),
             SimFault::Crc(s) => write!(f, "crc:{s}"),
@@ -108,21 +126,33 @@ impl FaultSchedule {
     }
 
     /// Injects the faults due at `now` (time since the loop's start) and clears the expired.
-    pub fn apply(&mut self, now: Timestamp, plant: &mut SimPlant) {
+    /// Returns how much longer (simulated time) the sweep must block when a `hang:sweep` is
+    /// active.
+    pub fn apply(&mut self, now: Timestamp, plant: &mut SimPlant) -> Option<Duration> {
         let now = Duration::from_millis(now.as_millis());
+        let mut hang = None;
         for e in &mut self.entries {
+            let end = e.start.saturating_add(e.duration);
             if !e.active && !e.done && now >= e.start {
-                plant.inject(e.fault);
+                if let Fault::Plant(fault) = e.fault {
+                    plant.inject(fault);
+                }
                 e.active = true;
                 warn!("simulated fault injected: {}", FaultName(e.fault));
             }
-            if e.active && now >= e.start.saturating_add(e.duration) {
-                plant.clear_fault(e.fault);
+            if e.active && now >= end {
+                if let Fault::Plant(fault) = e.fault {
+                    plant.clear_fault(fault);
+                }
                 e.active = false;
                 e.done = true;
                 warn!("simulated fault cleared: {}", FaultName(e.fault));
             }
+            if e.active && e.fault == Fault::HangSweep {
+                hang = hang.max(Some(end - now));
+            }
         }
+        hang
     }
 }
 

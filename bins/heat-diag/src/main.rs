@@ -13,20 +13,25 @@ mod provision;
 mod relay;
 mod sensors;
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{io::Write, path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use heat_config::{Settings, Sources};
 
 /// Diagnostics for the solar heating controller.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version = build_version::VERSION, about)]
 struct Cli {
     /// TOML settings file (default: $HEAT_CONFIG, if set).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Writes a man page (every subcommand in one page) or a shell completion script to stdout
+    /// and exits, before any setting is loaded (for packaging).
+    #[arg(long, value_name = "KIND", hide = true)]
+    generate: Option<cli_docs::Kind>,
+    /// Optional only for `--generate`; every other use names a subcommand.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,11 +76,24 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
+    if let Some(kind) = cli.generate {
+        return generate(kind);
+    }
+    let Some(command) = cli.command else {
+        let mut cmd = Cli::command();
+        let names: Vec<_> = cmd
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        let message = format!("name a subcommand: {}", names.join(", "));
+        cmd.error(clap::error::ErrorKind::MissingSubcommand, message)
+            .exit()
+    };
     if let Some(refusal) = mqtt_auth::logging::paho_c_trace_refusal() {
         eprintln!("heat-diag: {refusal}");
         return ExitCode::from(EXIT_CONFIG);
     }
-    let outcome = match &cli.command {
+    let outcome = match &command {
         Command::Provision(args) => Some(provision::run(args)),
         Command::Passwd(args) => Some(passwd::run(args)),
         _ => None,
@@ -88,7 +106,7 @@ fn main() -> ExitCode {
     }
     let sources = Sources::from_process(cli.config.clone());
     // Local hardware only: no MQTT setting is read, so none is needed.
-    match &cli.command {
+    match &command {
         Command::Sensors(args) => {
             return match load_local(&sources) {
                 Ok(local) => sensors::run(&local.hardware_or_unconfigured(), args),
@@ -114,7 +132,7 @@ fn main() -> ExitCode {
     for warning in settings.warnings() {
         log::warn!("{warning}");
     }
-    match cli.command {
+    match command {
         Command::Connect(args) => connect::run(&settings, &args),
         Command::Audit(args) => audit::run(&settings, &args),
         Command::CheckConfig(_)
@@ -122,6 +140,18 @@ fn main() -> ExitCode {
         | Command::Passwd(_)
         | Command::Sensors(_)
         | Command::Relay(_) => ExitCode::SUCCESS,
+    }
+}
+
+/// `--generate KIND`: the man page or a completion script on stdout.
+fn generate(kind: cli_docs::Kind) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match cli_docs::generate(kind, Cli::command(), &mut stdout).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heat-diag: --generate: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -164,12 +194,17 @@ fn load_local(sources: &Sources) -> Result<heat_config::LocalSettings, ExitCode>
     Ok(local)
 }
 
+/// env_logger, capped: paho-mqtt's debug output carries the password. When stderr is the
+/// journal (run under systemd), every line starts with its syslog priority.
 fn init_logging() {
-    let logger =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-            .format_timestamp_millis()
-            .build();
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if mqtt_auth::logging::stderr_is_journal() {
+        builder.format(|out, record| mqtt_auth::logging::write_journal_line(out, record));
+    } else {
+        builder.format_timestamp_millis();
+    }
+    let logger = builder.build();
     let max = logger.filter();
-    // Capped: paho-mqtt's debug output carries the password.
     mqtt_auth::logging::install(logger, max).expect("the logger is installed once, first thing");
 }

@@ -13,6 +13,7 @@
 
 pub mod adapter;
 pub mod clock;
+pub mod gpio;
 pub mod onewire_gpio;
 pub mod relay;
 pub mod relay_lock;
@@ -22,6 +23,7 @@ pub mod w1;
 
 pub use adapter::apply_output;
 pub use clock::VirtualClock;
+pub use gpio::{GpioError, GpioFailure};
 pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};
 pub use relay_lock::{RelayLock, RelayLockError};
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
 use linux_embedded_hal::CdevPin;
-use linux_embedded_hal::gpio_cdev::{self, Chip, LineRequestFlags};
+use linux_embedded_hal::gpio_cdev::LineRequestFlags;
 use one_wire_bus::{Address, OneWire, OneWireError};
 
 pub mod compat;
@@ -23,6 +23,7 @@ mod tests;
 
 use compat::{Eh02Delay, Eh02Pin};
 
+use crate::gpio::{GpioError, GpioFailure, request_line};
 use crate::sensor::{SensorBank, SensorError, SensorRole, Sweep, classify_celsius};
 
 pub use one_wire_bus::Address as RomAddress;
@@ -360,13 +361,23 @@ where
 /// Opens a GPIO character-device line as an open-drain output, released (high) from the start,
 /// ready for [`Ds18b20Bus::new`]. The line needs the usual 4.7 kΩ pull-up to 3.3 V; reading an
 /// open-drain output returns the real bus level on the Raspberry Pi's controller.
-pub fn open_line(chip: &Path, line: u32) -> Result<CdevPin, gpio_cdev::Error> {
-    let handle = Chip::new(chip)?.get_line(line)?.request(
+/// A failure names the chip, the line and the fix ([`GpioError`]).
+pub fn open_line(chip: &Path, line: u32) -> Result<CdevPin, GpioError> {
+    let handle = request_line(
+        chip,
+        line,
         LineRequestFlags::OUTPUT | LineRequestFlags::OPEN_DRAIN,
         1,
         "heat-hw-1wire",
     )?;
-    CdevPin::new(handle)
+    CdevPin::new(handle).map_err(|e| {
+        GpioError::new(
+            chip,
+            line,
+            GpioFailure::Other(e.to_string()),
+            std::io::ErrorKind::Other,
+        )
+    })
 }
 
 /// A busy-waiting [`DelayNs`]: microsecond slots need it, since a sleeping thread wakes far too

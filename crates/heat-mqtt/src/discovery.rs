@@ -10,8 +10,6 @@ use serde_json::{Map, Value, json};
 
 use crate::topics::{CommandTopic, OFFLINE, ONLINE, Topics};
 
-/// This crate's version, published as the device's `sw_version` and the origin's `sw`.
-pub const SW_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The origin name.
 pub const ORIGIN_NAME: &str = env!("CARGO_PKG_NAME");
 
@@ -48,7 +46,26 @@ pub struct Device {
     name: String,
     model: String,
     manufacturer: String,
+    sw_version: SwVersion,
     support_url: Option<String>,
+}
+
+/// The software version Home Assistant shows as the device's firmware (`sw_version`) and the
+/// origin's `sw`: the binary's own `--version` string, e.g. `0.1.0 (1a2b3c4d5e6f)`, so the two
+/// always agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwVersion(String);
+
+impl SwVersion {
+    /// A version text of 1 to 100 characters.
+    pub fn new(version: &str) -> Result<Self, DiscoveryError> {
+        text("sw_version", version).map(Self)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 fn text(what: &'static str, value: &str) -> Result<String, DiscoveryError> {
@@ -60,12 +77,14 @@ fn text(what: &'static str, value: &str) -> Result<String, DiscoveryError> {
 }
 
 impl Device {
-    /// A device with `node_id` (also its identifier and the stem of every `unique_id`).
+    /// A device with `node_id` (also its identifier and the stem of every `unique_id`), running
+    /// `sw_version`.
     pub fn new(
         node_id: &str,
         name: &str,
         model: &str,
         manufacturer: &str,
+        sw_version: SwVersion,
     ) -> Result<Self, DiscoveryError> {
         if !is_valid_id(node_id) || node_id.len() > MAX_NODE_ID_LEN {
             return Err(DiscoveryError::BadNodeId(
@@ -77,6 +96,7 @@ impl Device {
             name: text("device name", name)?,
             model: text("model", model)?,
             manufacturer: text("manufacturer", manufacturer)?,
+            sw_version,
             support_url: None,
         })
     }
@@ -91,16 +111,23 @@ impl Device {
     pub fn node_id(&self) -> &str {
         &self.node_id
     }
+
+    /// The software version published for the device and the origin.
+    pub fn sw_version(&self) -> &SwVersion {
+        &self.sw_version
+    }
 }
 
 impl Default for Device {
-    /// `solar_heating`, "Solar heating", model `heat-controller`, manufacturer "DIY".
+    /// `solar_heating`, "Solar heating", model `heat-controller`, manufacturer "DIY", and this
+    /// crate's package version (a binary passes its own `--version` string to [`Device::new`]).
     fn default() -> Self {
         Self {
             node_id: "solar_heating".to_owned(),
             name: "Solar heating".to_owned(),
             model: "heat-controller".to_owned(),
             manufacturer: "DIY".to_owned(),
+            sw_version: SwVersion(env!("CARGO_PKG_VERSION").to_owned()),
             support_url: None,
         }
     }
@@ -314,9 +341,9 @@ pub fn discovery_messages(topics: &Topics, device: &Device) -> Vec<DiscoveryMess
         "name": device.name,
         "model": device.model,
         "manufacturer": device.manufacturer,
-        "sw_version": SW_VERSION,
+        "sw_version": device.sw_version.as_str(),
     });
-    let mut origin = json!({ "name": ORIGIN_NAME, "sw": SW_VERSION });
+    let mut origin = json!({ "name": ORIGIN_NAME, "sw": device.sw_version.as_str() });
     if let (Some(url), Value::Object(o)) = (&device.support_url, &mut origin) {
         o.insert("url".into(), json!(url));
     }

@@ -16,7 +16,7 @@ pub mod state;
 pub mod topics;
 
 pub use command::{CommandRejection, RateLimit, RateLimiter, parse, render_payload};
-pub use discovery::{Device, DiscoveryMessage, discovery_messages, removal_messages};
+pub use discovery::{Device, DiscoveryMessage, SwVersion, discovery_messages, removal_messages};
 pub use session::{
     Answer, InboundCommand, LinkState, Session, SessionConfig, SessionError, SessionHandle,
 };

@@ -1,10 +1,20 @@
-//! Keeps paho-mqtt's own debug output out of the log, whatever `RUST_LOG` says.
+//! Keeps paho-mqtt's own debug output out of the log, whatever `RUST_LOG` says, and formats log
+//! lines for the journal.
 //!
 //! paho-mqtt logs `Connect options: {:?}` at debug level, and that `Debug` includes the password
 //! bytes; its C library traces through the `paho_mqtt_c` target and asks `log_enabled!` which
 //! level to trace at. [`CappedLogger`] answers "no" for both targets above `Info`, so neither the
 //! Rust nor the C side produces those records. A filter directive would not do: a longer
 //! directive like `RUST_LOG=paho_mqtt::async_client=trace` would win over it.
+//!
+//! Under systemd with stderr going to the journal, [`stderr_is_journal`] is true and
+//! [`write_journal_line`] starts every line with its syslog priority, `<3>` error, `<4>` warn,
+//! `<6>` info, `<7>` debug and trace (sd-daemon(3)), so `journalctl -p warning` shows exactly the
+//! warnings and errors. journald stamps the time itself, so the line carries none.
+
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
 
 use log::{Level, LevelFilter, Log, Metadata, Record, SetLoggerError};
 
@@ -67,52 +77,68 @@ pub fn paho_c_trace_refusal() -> Option<String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
+/// The variable systemd sets to `<device>:<inode>` of the stream it connected to the journal
+/// (systemd.exec(5)).
+pub const JOURNAL_STREAM_VAR: &str = "JOURNAL_STREAM";
 
-    use super::*;
-
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<String>>);
-
-    impl Log for Recorder {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn log(&self, record: &Record<'_>) {
-            self.0
-                .lock()
-                .unwrap()
-                .push(format!("{} {}", record.target(), record.args()));
-        }
-        fn flush(&self) {}
-    }
-
-    #[test]
-    fn paho_debug_and_trace_are_dropped_other_targets_pass() {
-        let logger = CappedLogger::new(Recorder::default());
-        let cases = [
-            ("paho_mqtt::async_client", Level::Debug, false),
-            ("paho_mqtt::async_client", Level::Trace, false),
-            ("paho_mqtt_c", Level::Trace, false),
-            ("paho_mqtt_c", Level::Debug, false),
-            ("paho_mqtt", Level::Info, true),
-            ("paho_mqtt_c", Level::Error, true),
-            ("mqtt_auth::audit", Level::Trace, true),
-            ("heat_controller", Level::Debug, true),
-        ];
-        for (target, level, passes) in cases {
-            let meta = Metadata::builder().target(target).level(level).build();
-            assert_eq!(logger.enabled(&meta), passes, "{target} at {level}");
-            logger.log(
-                &Record::builder()
-                    .metadata(meta)
-                    .args(format_args!("x"))
-                    .build(),
-            );
-        }
-        let seen = logger.inner.0.lock().unwrap().len();
-        assert_eq!(seen, cases.iter().filter(|c| c.2).count());
+/// The syslog priority prefix journald reads at the start of a line: `<3>` error, `<4>` warn,
+/// `<6>` info, `<7>` debug and trace.
+pub fn journal_prefix(level: Level) -> &'static str {
+    match level {
+        Level::Error => "<3>",
+        Level::Warn => "<4>",
+        Level::Info => "<6>",
+        Level::Debug | Level::Trace => "<7>",
     }
 }
+
+/// Whether a `JOURNAL_STREAM` value names the file with `dev` and `ino`. A value that does not
+/// parse matches nothing.
+pub fn journal_stream_matches(value: &str, dev: u64, ino: u64) -> bool {
+    let Some((d, i)) = value.split_once(':') else {
+        return false;
+    };
+    d.parse::<u64>().ok() == Some(dev) && i.parse::<u64>().ok() == Some(ino)
+}
+
+/// True when stderr is the stream systemd connected to the journal: `JOURNAL_STREAM` is set and
+/// names stderr's device and inode, as sd-daemon(3) asks. A redirected stderr (a child's, a
+/// pipe, a file) keeps the variable but not the match, so it gets plain lines.
+pub fn stderr_is_journal() -> bool {
+    let Some(value) = std::env::var_os(JOURNAL_STREAM_VAR) else {
+        return false;
+    };
+    let Some(value) = value.to_str() else {
+        return false;
+    };
+    // fstat(2) of fd 2 through a duplicate, which the `File` closes again.
+    let Ok(fd) = io::stderr().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match std::fs::File::from(fd).metadata() {
+        Ok(meta) => journal_stream_matches(value, meta.dev(), meta.ino()),
+        Err(_) => false,
+    }
+}
+
+/// Writes `record` as `<N>[LEVEL target] message`, every line of a multi-line message with the
+/// prefix again (journald reads each line as its own entry).
+pub fn write_journal_line(out: &mut dyn Write, record: &Record<'_>) -> io::Result<()> {
+    let prefix = journal_prefix(record.level());
+    let message = record.args().to_string();
+    let mut lines = message.lines();
+    let first = lines.next().unwrap_or("");
+    writeln!(
+        out,
+        "{prefix}[{:<5} {}] {first}",
+        record.level(),
+        record.target()
+    )?;
+    for line in lines {
+        writeln!(out, "{prefix}{line}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

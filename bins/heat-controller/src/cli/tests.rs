@@ -75,3 +75,54 @@ fn sim_initial_needs_three_values() {
     assert_eq!(two.validate(), Err(UsageError::InitialCount(2)));
     assert!(parse(&["--simulate", "--sim-initial-c", "a,b,c"]).is_err());
 }
+
+/// The help text's sections: heading → the flags listed under it.
+fn sections(help: &str) -> Vec<(String, Vec<String>)> {
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for line in help.lines() {
+        if let Some(heading) = line.strip_suffix(':').filter(|l| !l.starts_with(' ')) {
+            sections.push((heading.to_owned(), Vec::new()));
+        } else if line.starts_with("  ") && line.trim_start().starts_with('-') {
+            // A flag line (`  -h, --help  Print help`), not a description line below one.
+            let flag = line.split([' ', ',']).find(|w| w.starts_with("--"));
+            if let (Some(flag), Some((_, flags))) = (flag, sections.last_mut()) {
+                flags.push(flag.to_owned());
+            }
+        }
+    }
+    sections
+}
+
+#[test]
+fn help_lists_the_simulation_flags_under_their_own_heading() {
+    use clap::CommandFactory;
+    let simulation = [
+        "--simulate",
+        "--seed",
+        "--time-scale",
+        "--sim-initial-c",
+        "--relay-journal",
+        "--sim-faults",
+        "--sim-rejected-backoff-secs",
+    ];
+    for help in [
+        Cli::command().render_help().to_string(),
+        Cli::command().render_long_help().to_string(),
+    ] {
+        let sections = sections(&help);
+        let flags_of = |heading: &str| {
+            sections
+                .iter()
+                .find(|(h, _)| h == heading)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_else(|| panic!("no {heading:?} section:\n{help}"))
+        };
+        assert_eq!(
+            flags_of("Options"),
+            ["--config", "--help", "--version"],
+            "{help}"
+        );
+        assert_eq!(flags_of(super::SIMULATION), simulation, "{help}");
+        assert!(!help.contains("--generate"), "hidden: {help}");
+    }
+}

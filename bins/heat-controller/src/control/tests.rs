@@ -14,6 +14,7 @@ use heat_mqtt::InboundCommand;
 
 use super::{ControlLoop, Input, Link, LoopSettings, SafeHold};
 use crate::clock::LoopClock;
+use crate::notify::{Notice, Notifier};
 use crate::plant::{SimOptions, simulated};
 
 /// Records what the loop hands over; asks it to stop after `stop_after` states.
@@ -174,4 +175,120 @@ fn the_loop_ends_when_every_input_is_gone_and_leaves_relays_to_the_guard() {
     drop(plant);
     let s = sim.with(|p| p.state());
     assert!(!s.pump && !s.heater);
+}
+
+/// Records notices; asks the loop to stop after `stop_after` watchdog pings. `states` is how many
+/// states the link had been handed when each notice came.
+struct Recorder<'a> {
+    notices: RefCell<Vec<(Notice, usize)>>,
+    interval: Option<Duration>,
+    link: &'a FakeLink,
+    stop_after: usize,
+}
+
+impl Notifier for Recorder<'_> {
+    fn notify(&self, notice: Notice) {
+        let mut notices = self.notices.borrow_mut();
+        notices.push((notice, self.link.states.borrow().len()));
+        let pings = notices
+            .iter()
+            .filter(|(n, _)| *n == Notice::Watchdog)
+            .count();
+        if notice == Notice::Watchdog && pings == self.stop_after {
+            self.link
+                .stop
+                .try_send(Input::Stop("pinged".into()))
+                .unwrap();
+        }
+    }
+
+    fn watchdog_interval(&self) -> Option<Duration> {
+        self.interval
+    }
+}
+
+#[test]
+fn ready_follows_the_first_tick_and_every_tick_pings_the_watchdog() {
+    let mut plant = simulated(&SimOptions::default()).unwrap();
+    let (link, _tx, rx) = setup(usize::MAX);
+    let recorder = Recorder {
+        notices: RefCell::default(),
+        // Longer than the test: every ping here comes from a tick.
+        interval: Some(Duration::from_secs(3600)),
+        link: &link,
+        stop_after: 10,
+    };
+    let clock = LoopClock::new(1000.0);
+    let controller = Controller::new(Params::default(), clock.now());
+    let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link)
+        .with_notifier(&recorder)
+        .run(&rx);
+    assert_eq!(end.reason, "pinged");
+    let notices = recorder.notices.borrow();
+    // READY=1 once, first, after the first tick had handed over its state (relays driven).
+    assert_eq!(notices[0], (Notice::Ready, 1), "{notices:?}");
+    assert!(
+        notices[1..].iter().all(|(n, _)| *n == Notice::Watchdog),
+        "{notices:?}"
+    );
+    assert_eq!(notices.len() - 1, 10);
+    // One ping per finished tick; an 11th tick may start and find the stop request first.
+    assert!((10..=11).contains(&end.ticks), "{end:?}");
+}
+
+#[test]
+fn a_period_longer_than_the_watchdog_interval_still_pings_in_time() {
+    let mut plant = simulated(&SimOptions::default()).unwrap();
+    let (link, _tx, rx) = setup(usize::MAX);
+    let recorder = Recorder {
+        notices: RefCell::default(),
+        interval: Some(Duration::from_millis(10)),
+        link: &link,
+        stop_after: 5,
+    };
+    // A 60 s period in real time: without the early wake-ups only the first tick would ping
+    // within the test.
+    let clock = LoopClock::new(1.0);
+    let controller = Controller::new(Params::default(), clock.now());
+    let slow = LoopSettings {
+        period: Duration::from_secs(60),
+        ..settings()
+    };
+    let end = ControlLoop::new(&mut plant, controller, clock, slow, &link)
+        .with_notifier(&recorder)
+        .run(&rx);
+    assert_eq!(end.reason, "pinged");
+    assert_eq!(end.ticks, 1, "pings between ticks, not extra ticks");
+    let notices: Vec<Notice> = recorder.notices.borrow().iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        notices,
+        [
+            Notice::Ready,
+            Notice::Watchdog,
+            Notice::Watchdog,
+            Notice::Watchdog,
+            Notice::Watchdog,
+            Notice::Watchdog
+        ]
+    );
+}
+
+#[test]
+fn without_a_watchdog_only_ready_is_sent() {
+    let mut plant = simulated(&SimOptions::default()).unwrap();
+    let (link, _tx, rx) = setup(20);
+    let recorder = Recorder {
+        notices: RefCell::default(),
+        interval: None,
+        link: &link,
+        stop_after: usize::MAX,
+    };
+    let clock = LoopClock::new(1000.0);
+    let controller = Controller::new(Params::default(), clock.now());
+    let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link)
+        .with_notifier(&recorder)
+        .run(&rx);
+    assert_eq!(end.reason, "enough");
+    assert!(end.ticks >= 2, "{end:?}");
+    assert_eq!(*recorder.notices.borrow(), [(Notice::Ready, 1)]);
 }

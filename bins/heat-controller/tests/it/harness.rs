@@ -2,6 +2,7 @@
 //! `Watcher`).
 
 use std::{
+    fs::File,
     io::{BufRead, BufReader, Read},
     path::PathBuf,
     process::{Child, Command, ExitStatus, Stdio},
@@ -49,6 +50,13 @@ pub(crate) struct Spec {
     pub(crate) toml: String,
     pub(crate) args: Vec<String>,
     pub(crate) rust_log: &'static str,
+    /// More environment variables (`NOTIFY_SOCKET`, `JOURNAL_STREAM`, ...).
+    pub(crate) env: Vec<(&'static str, String)>,
+    /// The relay journal, when a test must know its path before the start (default: in the
+    /// controller's temp dir).
+    pub(crate) journal: Option<PathBuf>,
+    /// A file for stderr instead of the collected pipe (then `output()` holds stdout only).
+    pub(crate) stderr: Option<PathBuf>,
 }
 
 impl Spec {
@@ -63,6 +71,9 @@ impl Spec {
                 .to_owned(),
             args: vec!["--time-scale".into(), "50".into()],
             rust_log: "info",
+            env: Vec::new(),
+            journal: None,
+            stderr: None,
         }
     }
 }
@@ -99,7 +110,10 @@ impl Controller {
         );
         let config = dir.path().join("heat.toml");
         std::fs::write(&config, toml).unwrap();
-        let journal = dir.path().join("relays.journal");
+        let journal = spec
+            .journal
+            .clone()
+            .unwrap_or_else(|| dir.path().join("relays.journal"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_heat-controller"));
         cmd.env_clear()
             .current_dir(dir.path())
@@ -115,7 +129,11 @@ impl Controller {
             .args(&spec.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(match &spec.stderr {
+                Some(path) => Stdio::from(File::create(path).unwrap()),
+                None => Stdio::piped(),
+            });
+        cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
         if let Some(u) = spec.username {
             cmd.env("MQTT_USERNAME", u);
         }
@@ -125,7 +143,9 @@ impl Controller {
         let mut child = cmd.spawn().unwrap();
         let output = Arc::new(Mutex::new(String::new()));
         collect(child.stdout.take().unwrap(), Arc::clone(&output));
-        collect(child.stderr.take().unwrap(), Arc::clone(&output));
+        if let Some(stderr) = child.stderr.take() {
+            collect(stderr, Arc::clone(&output));
+        }
         Self {
             child: Some(child),
             output,

@@ -13,8 +13,13 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod faults;
+mod generate;
+mod gpio;
 mod harness;
+mod journal;
 mod load;
 mod resilience;
 mod run;
 mod startup;
+mod version;
+mod watchdog;

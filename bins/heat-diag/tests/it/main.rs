@@ -6,11 +6,13 @@
 mod audit;
 mod check_config;
 mod connect;
+mod generate;
 mod passwd;
 mod provision;
 mod relay;
 mod secrets;
 mod sensors;
+mod version;
 
 use std::{
     fs,

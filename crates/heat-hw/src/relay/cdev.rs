@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use linux_embedded_hal::CdevPin;
-use linux_embedded_hal::gpio_cdev::{Chip, LineRequestFlags};
+use linux_embedded_hal::gpio_cdev::LineRequestFlags;
 
 use super::{Polarity, Relay, RelayRole};
+use crate::gpio::{GpioError, GpioFailure, request_line};
 
 /// Where one relay is wired.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,16 +24,9 @@ pub struct CdevRelayConfig {
 /// Opening a relay line failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CdevError {
-    /// The chip or line could not be opened or requested.
-    #[error("GPIO {chip} line {line}: {source}")]
-    Open {
-        /// The chip path.
-        chip: String,
-        /// The line offset.
-        line: u32,
-        /// What the kernel said.
-        source: linux_embedded_hal::gpio_cdev::errors::Error,
-    },
+    /// The chip or line could not be opened or requested: which, why, and the fix.
+    #[error(transparent)]
+    Open(#[from] GpioError),
     /// The line opened but could not be driven OFF.
     #[error("GPIO {chip} line {line}: could not switch OFF: {source}")]
     Off {
@@ -48,13 +42,7 @@ pub enum CdevError {
 /// Requests the line as an output whose initial level is already OFF, so the load never
 /// glitches ON while the program starts.
 pub fn open_relay(config: &CdevRelayConfig) -> Result<Relay<CdevPin>, CdevError> {
-    let open_err = |source| CdevError::Open {
-        chip: config.chip.display().to_string(),
-        line: config.line,
-        source,
-    };
-    let pin = request_output(&config.chip, config.line, config.polarity.level(false))
-        .map_err(open_err)?;
+    let pin = request_output(&config.chip, config.line, config.polarity.level(false))?;
     Relay::new(pin, config.polarity).map_err(|super::Error::Bus(source)| CdevError::Off {
         chip: config.chip.display().to_string(),
         line: config.line,
@@ -62,15 +50,20 @@ pub fn open_relay(config: &CdevRelayConfig) -> Result<Relay<CdevPin>, CdevError>
     })
 }
 
-fn request_output(
-    chip: &Path,
-    line: u32,
-    high: bool,
-) -> Result<CdevPin, linux_embedded_hal::gpio_cdev::errors::Error> {
-    let handle = Chip::new(chip)?.get_line(line)?.request(
+fn request_output(chip: &Path, line: u32, high: bool) -> Result<CdevPin, GpioError> {
+    let handle = request_line(
+        chip,
+        line,
         LineRequestFlags::OUTPUT,
         u8::from(high),
         "heat-hw",
     )?;
-    CdevPin::new(handle)
+    CdevPin::new(handle).map_err(|e| {
+        GpioError::new(
+            chip,
+            line,
+            GpioFailure::Other(e.to_string()),
+            std::io::ErrorKind::Other,
+        )
+    })
 }

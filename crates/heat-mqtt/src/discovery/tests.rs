@@ -52,9 +52,9 @@ fn every_config_has_the_required_fields() {
         for key in ["name", "model", "manufacturer"] {
             assert!(v["device"][key].is_string(), "{topic} device.{key}");
         }
-        assert_eq!(v["device"]["sw_version"], SW_VERSION);
+        assert_eq!(v["device"]["sw_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["o"]["name"], "heat-mqtt");
-        assert_eq!(v["o"]["sw"], SW_VERSION);
+        assert_eq!(v["o"]["sw"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["state_topic"], "solar_heating/state", "{topic}");
         assert!(
             v["value_template"]
@@ -155,7 +155,8 @@ fn removal_messages_are_empty_on_the_same_topics() {
 #[test]
 fn custom_device_and_prefixes() {
     let topics = Topics::new("home/solar", "ha").unwrap();
-    let device = Device::new("roof-1", "Roof", "v2", "Me")
+    let version = SwVersion::new("0.1.0 (1a2b3c4d5e6f-dirty)").unwrap();
+    let device = Device::new("roof-1", "Roof", "v2", "Me", version)
         .unwrap()
         .with_support_url(Some("https://example.org".into()));
     let all = discovery_messages(&topics, &device);
@@ -165,8 +166,22 @@ fn custom_device_and_prefixes() {
     );
     let v: Value = serde_json::from_str(&all[0].payload).unwrap();
     assert_eq!(v["o"]["url"], "https://example.org");
+    // The version passed in, not this crate's, on every config.
+    for m in &all {
+        let v: Value = serde_json::from_str(&m.payload).unwrap();
+        assert_eq!(
+            v["device"]["sw_version"], "0.1.0 (1a2b3c4d5e6f-dirty)",
+            "{}",
+            m.topic
+        );
+        assert_eq!(v["o"]["sw"], "0.1.0 (1a2b3c4d5e6f-dirty)", "{}", m.topic);
+    }
     assert_eq!(v["availability_topic"], "home/solar/availability");
     assert!(v["unique_id"].as_str().unwrap().starts_with("roof-1_"));
+}
+
+fn version() -> SwVersion {
+    SwVersion::new("0.1.0 (unknown commit)").unwrap()
 }
 
 #[test]
@@ -174,16 +189,23 @@ fn bad_device_settings_are_refused() {
     for id in ["", "a b", "a/b", "a.b", "é", &"x".repeat(65)] {
         assert!(
             matches!(
-                Device::new(id, "n", "m", "x"),
+                Device::new(id, "n", "m", "x", version()),
                 Err(DiscoveryError::BadNodeId(_))
             ),
             "{id:?}"
         );
     }
     assert_eq!(
-        Device::new("ok", " ", "m", "x"),
+        Device::new("ok", " ", "m", "x", version()),
         Err(DiscoveryError::BadText("device name"))
     );
+    for bad in ["", " ", &"9".repeat(101)] {
+        assert_eq!(
+            SwVersion::new(bad),
+            Err(DiscoveryError::BadText("sw_version")),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]
