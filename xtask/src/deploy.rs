@@ -76,10 +76,7 @@ const BOARD_MARK: &str = "heat-deploy-board";
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(15);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// Reads a package's control fields on this machine.
-const DPKG_DEB: Requirement = Requirement {
-    program: "dpkg-deb",
-    package: "dpkg",
-};
+const DPKG_DEB: Requirement = Requirement::new("dpkg-deb", "dpkg");
 
 /// What `cargo xtask deploy` was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
