@@ -58,9 +58,12 @@ simulated plant connected to it, and a live status until Ctrl-C.
   --seed N            the simulated weather (default 1)
 ";
 
-/// What the demo needs beyond the Rust toolchain: cmake builds Paho C for the controller.
-const PACKAGES: [Requirement; 4] = [
+/// What the demo needs beyond the Rust toolchain: cmake, pkg-config and OpenSSL build Paho C and
+/// openssl-sys for the controller and heat-diag; the broker and its clients run the demo.
+const PACKAGES: [Requirement; 6] = [
     system::CMAKE,
+    system::PKG_CONFIG,
+    system::LIBSSL_DEV,
     system::MOSQUITTO,
     system::MOSQUITTO_SUB,
     system::MOSQUITTO_PUB,

@@ -238,19 +238,6 @@ fn reads_the_package_fields_and_refuses_what_it_cannot_deploy() {
 }
 
 #[test]
-fn maps_rust_targets_to_debian_architectures() {
-    for (triple, arch) in [
-        ("x86_64-unknown-linux-gnu", "amd64"),
-        ("aarch64-unknown-linux-gnu", "arm64"),
-        ("armv7-unknown-linux-gnueabihf", "armhf"),
-    ] {
-        assert_eq!(debian_arch(triple).unwrap(), arch, "{triple}");
-    }
-    let err = debian_arch("riscv64gc-unknown-linux-gnu").unwrap_err();
-    assert!(format!("{err}").contains("riscv64gc"), "{err}");
-}
-
-#[test]
 fn parses_the_board_s_answer_and_ignores_what_a_login_shell_prints() {
     let board = BoardState::parse(
         "Welcome to Raspberry Pi OS\n\
