@@ -500,8 +500,11 @@ fn dry_run_without_a_deb_plans_the_release_build() {
     let mut transcript = Vec::new();
     assert_eq!(deploy(&opts, &mut transcript).unwrap(), Outcome::DryRun);
     assert!(transcript[0].contains("[1/7 build]"), "{transcript:?}");
+    // The package dist would write, named by dist itself: version, revision, architecture.
+    let version = env!("CARGO_PKG_VERSION");
     assert!(
-        transcript[1].contains("heat-controller_VERSION_"),
+        transcript[1].contains(&format!("/dist/heat-controller_{version}-1_"))
+            && transcript[1].ends_with(".deb"),
         "{transcript:?}"
     );
 }
