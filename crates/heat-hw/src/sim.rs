@@ -181,7 +181,8 @@ pub enum SimFault {
 }
 
 impl SimFault {
-    fn sensor(&self) -> Option<SensorRole> {
+    /// The sensor this fault affects; `None` for a relay fault.
+    pub fn sensor(&self) -> Option<SensorRole> {
         match *self {
             Self::Stuck(r, _)
             | Self::PowerOnValue(r)
