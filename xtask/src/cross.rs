@@ -23,6 +23,9 @@ pub(crate) struct Target {
     /// Runs its binaries on another architecture (`qemu-user-static`).
     pub(crate) qemu: Requirement,
     pub(crate) cross_gcc: Requirement,
+    /// The target's C start files and libc for the cross gcc's links (Paho C's cmake checks
+    /// them). Only a Recommends of the gcc package, which `--no-install-recommends` leaves out.
+    pub(crate) cross_libc: Requirement,
     pub(crate) libssl_dev: Requirement,
     pub(crate) rust_target: Requirement,
 }
@@ -36,6 +39,7 @@ pub(crate) const AARCH64: Target = Target {
     elf_class: 2,
     qemu: system::QEMU_AARCH64,
     cross_gcc: Requirement::new("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+    cross_libc: Requirement::package("libc6-dev-arm64-cross"),
     libssl_dev: Requirement::package("libssl-dev:arm64"),
     rust_target: Requirement::RustTarget {
         triple: "aarch64-unknown-linux-gnu",
@@ -51,6 +55,7 @@ pub(crate) const ARMV7: Target = Target {
     elf_class: 1,
     qemu: system::QEMU_ARM,
     cross_gcc: Requirement::new("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf"),
+    cross_libc: Requirement::package("libc6-dev-armhf-cross"),
     libssl_dev: Requirement::package("libssl-dev:armhf"),
     rust_target: Requirement::RustTarget {
         triple: "armv7-unknown-linux-gnueabihf",
@@ -66,6 +71,7 @@ pub(crate) const X86_64: Target = Target {
     elf_class: 2,
     qemu: Requirement::new("qemu-x86_64-static", "qemu-user-static"),
     cross_gcc: Requirement::new("x86_64-linux-gnu-gcc", "gcc-x86-64-linux-gnu"),
+    cross_libc: Requirement::package("libc6-dev-amd64-cross"),
     libssl_dev: Requirement::package("libssl-dev:amd64"),
     rust_target: Requirement::RustTarget {
         triple: "x86_64-unknown-linux-gnu",
@@ -99,7 +105,12 @@ impl Target {
         if self.triple == host {
             Vec::new()
         } else {
-            vec![self.rust_target, self.cross_gcc, self.libssl_dev]
+            vec![
+                self.rust_target,
+                self.cross_gcc,
+                self.cross_libc,
+                self.libssl_dev,
+            ]
         }
     }
 

@@ -199,6 +199,8 @@ fn install_rustup(dir: &Path) -> Result<()> {
 fn in_root(dir: &Path, script: &str) -> Result<()> {
     let mounts = r#"set -eu
 R=$1; shift
+# A machine's / is a mount point; `ip netns exec` remounts it (--make-rslave /).
+mount --bind "$R" "$R"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys"
 mount --rbind /dev "$R/dev"

@@ -93,7 +93,7 @@ pub(crate) const QEMU_ARM: Requirement = Requirement::new("qemu-arm-static", "qe
 /// the network with `ip`; xtask's own tests score the systemd unit, deploy over ssh to a private
 /// sshd on 127.0.0.1, and build the Debian packages for the host, arm64 and armhf (cross
 /// toolchains, cargo-deb), check them with lintian and run the arm ones under qemu.
-pub(crate) const TEST_PACKAGES: [Requirement; 23] = [
+pub(crate) const TEST_PACKAGES: [Requirement; 25] = [
     CMAKE,
     PKG_CONFIG,
     LIBSSL_DEV,
@@ -113,9 +113,11 @@ pub(crate) const TEST_PACKAGES: [Requirement; 23] = [
     QEMU_ARM,
     crate::cross::AARCH64.rust_target,
     crate::cross::AARCH64.cross_gcc,
+    crate::cross::AARCH64.cross_libc,
     crate::cross::AARCH64.libssl_dev,
     crate::cross::ARMV7.rust_target,
     crate::cross::ARMV7.cross_gcc,
+    crate::cross::ARMV7.cross_libc,
     crate::cross::ARMV7.libssl_dev,
 ];
 

@@ -64,7 +64,7 @@ fn a_native_build_needs_no_cross_environment_and_nothing_extra() {
 }
 
 #[test]
-fn a_cross_build_requires_the_target_its_gcc_and_its_openssl() {
+fn a_cross_build_requires_the_target_its_gcc_its_libc_and_its_openssl() {
     assert_eq!(
         ARMV7.requirements(HOST),
         [
@@ -72,6 +72,8 @@ fn a_cross_build_requires_the_target_its_gcc_and_its_openssl() {
                 triple: "armv7-unknown-linux-gnueabihf"
             },
             Requirement::new("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf"),
+            // Without it the cross gcc finds no Scrt1.o (seen in a minbase root).
+            Requirement::package("libc6-dev-armhf-cross"),
             Requirement::package("libssl-dev:armhf"),
         ]
     );
