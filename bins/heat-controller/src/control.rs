@@ -21,7 +21,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use heat_core::{CommandError, CommandOutcome, Controller, Status, Timestamp};
+use heat_core::{CommandError, CommandOutcome, Controller, Pending, Status, Timestamp};
 use heat_loop::{LoopEvent, Machine, RelayCommand, StopReason};
 use heat_mqtt::{InboundCommand, SessionHandle};
 use log::{debug, error, info, trace, warn};
@@ -39,8 +39,14 @@ use crate::timing::{LoopTiming, TimingReport};
 pub trait Link {
     /// The latest status, to publish.
     fn publish_state(&self, status: Status);
-    /// The verdict on a command, to answer on the result topic.
-    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>);
+    /// The verdict on a command, to answer on the result topic, with what a minimum ON/OFF
+    /// time still holds back after it.
+    fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        pending: &Pending,
+    );
 }
 
 impl Link for SessionHandle {
@@ -48,8 +54,13 @@ impl Link for SessionHandle {
         SessionHandle::publish_state(self, status);
     }
 
-    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
-        SessionHandle::report(self, command, result);
+    fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        pending: &Pending,
+    ) {
+        SessionHandle::report(self, command, result, pending);
     }
 }
 
@@ -219,8 +230,25 @@ impl<'a> ControlLoop<'a> {
                 self.notifier.notify(Notice::Watchdog);
                 next_ping = Some(now + interval);
             }
+            if let Some(due) = self.machine.due()
+                && self.clock.now() >= due
+            {
+                // A switch a minimum time held back is allowed now: act before the next tick.
+                let at = self.clock.now();
+                if let Some(relays) = self.machine.wake(at) {
+                    self.drive(at, relays);
+                }
+                self.publish(at);
+                continue;
+            }
             if now < next {
-                let wake = next_ping.map_or(next, |ping| ping.min(next));
+                let mut wake = next_ping.map_or(next, |ping| ping.min(next));
+                if let Some(due) = self.machine.due() {
+                    let left = due.saturating_duration_since(self.clock.now());
+                    // Rounded up to a millisecond, so the wake is never before the timestamp.
+                    let real = self.clock.real(left) + Duration::from_millis(1);
+                    wake = wake.min(now + real);
+                }
                 match inputs.recv_timeout(wake.saturating_duration_since(now)) {
                     Ok(Input::Command(cmd)) => {
                         self.command(cmd);
@@ -293,7 +321,8 @@ impl<'a> ControlLoop<'a> {
             self.drive(now, relays);
         }
         self.publish(now);
-        self.link.report(&cmd, &result);
+        let pending = self.machine.controller().status().pending;
+        self.link.report(&cmd, &result, &pending);
     }
 
     /// One period's work; `Some(reason)` when a stop request was found among the inputs.

@@ -6,7 +6,8 @@
 //! the safe state, to execute and report in turn), then publishes [`Machine::status`] when it is
 //! `Some` and logs [`Machine::take_events`]. A command goes through [`Machine::command`], which
 //! applies it and runs a control step on the latest readings in the same call (no new sweep),
-//! so the relays follow at once, limited only by the minimum ON/OFF times.
+//! so the relays follow at once, limited only by the minimum ON/OFF times; a switch those hold
+//! back is [`Machine::due`] at a time when the driver calls [`Machine::wake`].
 
 use std::time::Duration;
 
@@ -124,6 +125,8 @@ pub struct Machine {
     throttle: Throttle,
     events: Vec<LoopEvent>,
     ticks: u64,
+    // When the earliest held-back switch becomes allowed.
+    due: Option<Timestamp>,
 }
 
 impl Machine {
@@ -137,6 +140,7 @@ impl Machine {
             throttle: Throttle::new(heartbeat),
             events: Vec::new(),
             ticks: 0,
+            due: None,
         }
     }
 
@@ -203,8 +207,26 @@ impl Machine {
         (result, relays)
     }
 
+    /// When a switch that a minimum time holds back becomes allowed: a driver wakes then and
+    /// calls [`Machine::wake`], so the relay follows as soon as the minimum time has passed
+    /// rather than at the next tick.
+    pub fn due(&self) -> Option<Timestamp> {
+        self.due
+    }
+
+    /// At or after [`Machine::due`]: a control step on the latest readings (no new sweep).
+    pub fn wake(&mut self, now: Timestamp) -> Option<RelayCommand> {
+        self.readings.map(|r| self.step(now, r))
+    }
+
     fn step(&mut self, now: Timestamp, readings: Readings) -> RelayCommand {
         let out = self.controller.step(now, &readings);
+        let pending = self.controller.status().pending;
+        self.due = [pending.pump, pending.heater]
+            .into_iter()
+            .flatten()
+            .map(|p| now + Duration::from_millis(p.in_ms))
+            .min();
         self.events
             .extend(out.events.iter().map(LoopEvent::from_core));
         let command = if self.hold.is_some() {

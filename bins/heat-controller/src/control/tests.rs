@@ -36,7 +36,12 @@ impl Link for FakeLink {
         }
     }
 
-    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
+    fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        _pending: &heat_core::Pending,
+    ) {
         self.reports
             .borrow_mut()
             .push((command.topic.clone(), result.clone()));

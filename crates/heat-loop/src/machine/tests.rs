@@ -80,8 +80,10 @@ fn a_command_inside_the_minimum_time_is_pending_with_the_time_left() {
             in_ms: 42_000
         })
     );
-    // The tick after the minimum time switches it, and the pending state clears.
-    assert_eq!(m.tick(at(62), mild()), off());
+    // Due when the minimum time has passed; waking then switches it on the last readings.
+    assert_eq!(m.due(), Some(at(62)));
+    assert_eq!(m.wake(at(62)), Some(off()));
+    assert_eq!(m.due(), None);
     let status = m.status(at(62)).expect("changed");
     assert!(!status.pump);
     assert_eq!(status.pending.pump, None);
