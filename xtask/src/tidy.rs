@@ -165,3 +165,46 @@ fn xtask_builds_without_c_libraries() {
         "xtask must build before it has installed anything; it reaches {native:?}"
     );
 }
+
+/// Acceptance c of issue 13: the safety hold and the status throttle are defined once, in
+/// heat-loop, and heat-sim and heat-controller both run heat-loop's machine (docs/ARCHITECTURE.md:
+/// "heat-sim and heat-controller run the same loop").
+#[test]
+fn the_hold_and_the_throttle_have_one_definition_in_heat_loop() {
+    // Split, so this file does not count as a definition.
+    for def in [
+        concat!("struct ", "SafeHold"),
+        concat!("struct ", "Throttle"),
+    ] {
+        let defined: Vec<String> = rust_files()
+            .into_iter()
+            .filter(|p| {
+                fs::read_to_string(p)
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| !l.trim_start().starts_with("//") && l.contains(def))
+            })
+            .map(|p| relative(&p))
+            .collect();
+        assert_eq!(
+            defined,
+            ["crates/heat-loop/src/machine.rs"],
+            "`{def}` must be defined once, in heat-loop"
+        );
+    }
+    // Both bins drive the one machine (and so its hold and throttle).
+    for driver in [
+        "bins/heat-sim/src/lib.rs",
+        "bins/heat-controller/src/control.rs",
+    ] {
+        let text = fs::read_to_string(project_root().join(driver)).unwrap_or_default();
+        assert!(
+            text.contains("Machine::new(") && text.contains("heat_loop::"),
+            "{driver} must run heat_loop::Machine"
+        );
+        // Neither keeps its own copy of the rules: no hold timer, no heartbeat comparison.
+        for copy in ["off_since", ">= self.settings.heartbeat", "last_published"] {
+            assert!(!text.contains(copy), "{driver} holds a copy: {copy}");
+        }
+    }
+}

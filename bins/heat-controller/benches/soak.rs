@@ -29,7 +29,9 @@ use bench_report::{
     proc::{Memory, memory_csv},
     trend::Trend,
 };
+use heat_controller::control::EVENT_TARGET;
 use heat_controller::sim_faults::FaultSchedule;
+use heat_loop::LoopEvent;
 use test_mosquitto::BrokerBuilder;
 
 /// Restarts when `SOAK_RESTARTS` is not set.
@@ -193,10 +195,15 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     let attempts = broker.connection_attempts();
     let bound = 1 + elapsed.as_secs() as usize;
     let out = log();
-    let injected = out.matches("simulated fault injected").count();
-    let cleared = out.matches("simulated fault cleared").count();
-    let relay_failures = out.matches("relay write failed").count();
-    let resumed = out.matches("control resumes").count();
+    let events = event_counts(&out);
+    let count = |kind: &str| {
+        assert!(LoopEvent::KINDS.contains(&kind), "{kind} is no event kind");
+        events.get(kind).copied().unwrap_or(0)
+    };
+    let injected = count("sim_fault_injected");
+    let cleared = count("sim_fault_cleared");
+    let relay_failures = count("relay_write_failed");
+    let resumed = count("hold_ended");
     let journal_text = fs::read_to_string(&journal).unwrap_or_default();
 
     Command::new("kill")
@@ -263,4 +270,23 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     }
     ensure!(status.success(), "the controller exited with {status}");
     Ok(())
+}
+
+/// The plant events by kind, from the controller's `heat::event` log target (one JSON object
+/// per line, after env_logger's `[... LEVEL heat::event] ` prefix): counted by their typed
+/// `kind`, never by matching the human-readable text.
+fn event_counts(log: &str) -> std::collections::BTreeMap<String, usize> {
+    let marker = format!("{EVENT_TARGET}] ");
+    let mut counts = std::collections::BTreeMap::new();
+    for line in log.lines() {
+        let Some((_, json)) = line.split_once(&marker) else {
+            continue;
+        };
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(json)
+            && let Some(kind) = event["kind"].as_str()
+        {
+            *counts.entry(kind.to_owned()).or_default() += 1;
+        }
+    }
+    counts
 }

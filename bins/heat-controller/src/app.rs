@@ -17,6 +17,7 @@ use anyhow::Context;
 use heat_config::{DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
 use heat_hw::{RelayLock, RelayOutputs};
+use heat_loop::StopReason;
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
@@ -110,7 +111,7 @@ fn watch_signals(inputs: SyncSender<Input>) -> anyhow::Result<()> {
         .spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
-                let _ = inputs.send(Input::Stop(format!("{name} received")));
+                let _ = inputs.send(Input::Stop(StopReason::Signal(name)));
             }
         })
         .context("cannot start the signal thread")?;

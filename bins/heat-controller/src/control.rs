@@ -1,26 +1,33 @@
-//! The control loop. Every period: advance the simulated plant (under `--simulate`), sweep the
-//! sensors, apply pending commands, step heat-core, drive the relays, hand the status to the
-//! MQTT session when it changed or the heartbeat is due. Between ticks it waits on its input
-//! channel, so a command is applied (and its new state handed over) as soon as it arrives, and
-//! a stop request ends the wait at once. It never waits on the network: the [`Link`] methods
-//! only fill a slot or a bounded queue.
+//! The control loop's real-time driver around heat-loop's pure [`Machine`]. Every period:
+//! advance the simulated plant (under `--simulate`), sweep the sensors, feed the readings to
+//! the machine, drive the relays it commands, hand over the status when the machine's throttle
+//! says so, log the machine's events. Between ticks it waits on its input channel, so a command
+//! is applied, acted on (the relays follow in the same call, limited only by the minimum
+//! ON/OFF times) and its new state handed over as soon as it arrives; a stop request ends the
+//! wait at once. It never waits on the network: the [`Link`] methods only fill a slot or a
+//! bounded queue. Everything decided (hold, throttle, events) is the machine's.
 //!
 //! Under systemd the loop sends `READY=1` after its first tick has driven the relays and
 //! `WATCHDOG=1` after every tick, and it ends its wait early to ping when the watchdog interval
 //! is shorter than the period: every ping comes from this thread, so a loop stuck anywhere (a
 //! sweep that blocks, a deadlock) stops them and systemd's watchdog fires.
 //!
-//! After a relay write error every load is held OFF ([`SafeHold`]) until all relays read back
-//! OFF for the longest minimum OFF time, so the physical relays keep the anti short-cycling
-//! times even though the controller never saw them go OFF (the same rule as heat-sim's).
+//! After a relay write error every load is held OFF (heat-loop's [`heat_loop::SafeHold`]) until
+//! all relays read back OFF for the longest minimum OFF time; heat-sim runs the same machine.
+//!
+//! Events go to the log target [`EVENT_TARGET`] as one JSON object per line (`kind` first),
+//! besides the human-readable line on this module's target.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use heat_core::{CommandError, CommandOutcome, Controller, EventKind, Output, Status, Timestamp};
-use heat_hw::{RelayOutputs, RelayRole, apply_output};
+use heat_core::{CommandError, CommandOutcome, Controller, Pending, Status, Timestamp};
+use heat_loop::{LoopEvent, Machine, RelayCommand, StopReason};
 use heat_mqtt::{InboundCommand, SessionHandle};
 use log::{debug, error, info, trace, warn};
+
+/// The log target of plant events: one JSON object per line, `{"kind": ..., ...}`.
+pub const EVENT_TARGET: &str = "heat::event";
 
 use crate::clock::LoopClock;
 use crate::notify::{Notice, Notifier, Silent};
@@ -32,8 +39,14 @@ use crate::timing::{LoopTiming, TimingReport};
 pub trait Link {
     /// The latest status, to publish.
     fn publish_state(&self, status: Status);
-    /// The verdict on a command, to answer on the result topic.
-    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>);
+    /// The verdict on a command, to answer on the result topic, with what a minimum ON/OFF
+    /// time still holds back after it.
+    fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        pending: &Pending,
+    );
 }
 
 impl Link for SessionHandle {
@@ -41,8 +54,13 @@ impl Link for SessionHandle {
         SessionHandle::publish_state(self, status);
     }
 
-    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
-        SessionHandle::report(self, command, result);
+    fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        pending: &Pending,
+    ) {
+        SessionHandle::report(self, command, result, pending);
     }
 }
 
@@ -51,8 +69,8 @@ impl Link for SessionHandle {
 pub enum Input {
     /// A validated command from MQTT.
     Command(InboundCommand),
-    /// Stop (a signal), with the reason for the log.
-    Stop(String),
+    /// Stop (a signal), with the reason.
+    Stop(StopReason),
 }
 
 impl From<InboundCommand> for Input {
@@ -73,34 +91,11 @@ pub struct LoopSettings {
     pub timing_report: Duration,
 }
 
-/// After a relay error: every load OFF until all relays read back OFF for `min_off`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SafeHold {
-    off_since: Option<Timestamp>,
-}
-
-impl SafeHold {
-    /// A hold that starts now.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Whether the hold is over at `now`, given whether every relay read back OFF.
-    pub fn update(&mut self, now: Timestamp, all_off: bool, min_off: Duration) -> bool {
-        if !all_off {
-            self.off_since = None;
-            return false;
-        }
-        let since = *self.off_since.get_or_insert(now);
-        now.saturating_duration_since(since) >= min_off
-    }
-}
-
 /// Why and how the loop ended.
 #[derive(Debug, Clone)]
 pub struct LoopEnd {
     /// The stop reason.
-    pub reason: String,
+    pub reason: StopReason,
     /// Ticks run.
     pub ticks: u64,
     /// The last timing window.
@@ -110,13 +105,11 @@ pub struct LoopEnd {
 /// The loop's state.
 pub struct ControlLoop<'a> {
     plant: &'a mut Plant,
-    controller: Controller,
+    machine: Machine,
     clock: LoopClock,
     settings: LoopSettings,
     link: &'a dyn Link,
     notifier: &'a dyn Notifier,
-    hold: Option<SafeHold>,
-    last_published: Option<(Status, Timestamp)>,
     last_plant_step: Timestamp,
     timing: LoopTiming,
     ticks: u64,
@@ -126,13 +119,57 @@ impl std::fmt::Debug for ControlLoop<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ControlLoop")
             .field("ticks", &self.ticks)
-            .field("hold", &self.hold)
+            .field("hold", &self.machine.hold())
             .finish_non_exhaustive()
     }
 }
 
 fn on_off(on: bool) -> &'static str {
     if on { "ON" } else { "OFF" }
+}
+
+/// Logs `event` as JSON on [`EVENT_TARGET`], and as a sentence for people on this target.
+fn log_event(event: &LoopEvent) {
+    let level = if event.is_warning() {
+        log::Level::Warn
+    } else {
+        log::Level::Info
+    };
+    match serde_json::to_string(event) {
+        Ok(json) => log::log!(target: EVENT_TARGET, level, "{json}"),
+        Err(e) => error!("event {} not serialised: {e}", event.kind()),
+    }
+    match event {
+        LoopEvent::PumpSwitched { reason, .. }
+        | LoopEvent::HeaterSwitched { reason, .. }
+        | LoopEvent::InterlockReleased { reason, .. } => info!("{reason}"),
+        LoopEvent::InterlockActivated { reason, .. } => warn!("{reason}"),
+        LoopEvent::StateChanged { from, to } => info!("state {from} -> {to}"),
+        LoopEvent::ModeChanged { from, to } => info!("mode changed from {from} to {to} by command"),
+        LoopEvent::ParameterChanged { parameter, value } => {
+            info!("{parameter} set to {value} by command")
+        }
+        LoopEvent::ManualRequest { load, on } => info!("manual {load} {} requested", on_off(*on)),
+        LoopEvent::CommandAccepted { command, .. } => debug!("command accepted: {command}"),
+        LoopEvent::CommandRefused { command, error } => {
+            warn!("command {command} refused by the controller: {error}")
+        }
+        LoopEvent::RelayWriteFailed { error } => {
+            error!("relay write failed: {error}; every load OFF and held OFF")
+        }
+        LoopEvent::HoldStarted => {}
+        LoopEvent::HoldEnded {
+            min_off_s,
+            pump,
+            heater,
+        } => info!(
+            "relays read back OFF for {min_off_s} s: control resumes (pump {}, heater {} wanted)",
+            on_off(*pump),
+            on_off(*heater)
+        ),
+        LoopEvent::SimFaultInjected { fault } => warn!("simulated fault injected: {fault}"),
+        LoopEvent::SimFaultCleared { fault } => warn!("simulated fault cleared: {fault}"),
+    }
 }
 
 impl<'a> ControlLoop<'a> {
@@ -147,13 +184,11 @@ impl<'a> ControlLoop<'a> {
         let start = clock.now();
         Self {
             plant,
-            controller,
+            machine: Machine::new(controller, settings.heartbeat),
             clock,
             settings,
             link,
             notifier: &Silent,
-            hold: None,
-            last_published: None,
             last_plant_step: start,
             timing: LoopTiming::new(),
             ticks: 0,
@@ -168,12 +203,12 @@ impl<'a> ControlLoop<'a> {
 
     /// The controller (for tests and the final log line).
     pub fn controller(&self) -> &Controller {
-        &self.controller
+        self.machine.controller()
     }
 
     /// Whether relays are being held OFF after a relay error.
     pub fn holding(&self) -> bool {
-        self.hold.is_some()
+        self.machine.holding()
     }
 
     /// Runs until a [`Input::Stop`] arrives or every sender is gone. The first tick is at once.
@@ -195,8 +230,25 @@ impl<'a> ControlLoop<'a> {
                 self.notifier.notify(Notice::Watchdog);
                 next_ping = Some(now + interval);
             }
+            if let Some(due) = self.machine.due()
+                && self.clock.now() >= due
+            {
+                // A switch a minimum time held back is allowed now: act before the next tick.
+                let at = self.clock.now();
+                if let Some(relays) = self.machine.wake(at) {
+                    self.drive(at, relays);
+                }
+                self.publish(at);
+                continue;
+            }
             if now < next {
-                let wake = next_ping.map_or(next, |ping| ping.min(next));
+                let mut wake = next_ping.map_or(next, |ping| ping.min(next));
+                if let Some(due) = self.machine.due() {
+                    let left = due.saturating_duration_since(self.clock.now());
+                    // Rounded up to a millisecond, so the wake is never before the timestamp.
+                    let real = self.clock.real(left) + Duration::from_millis(1);
+                    wake = wake.min(now + real);
+                }
                 match inputs.recv_timeout(wake.saturating_duration_since(now)) {
                     Ok(Input::Command(cmd)) => {
                         self.command(cmd);
@@ -204,7 +256,7 @@ impl<'a> ControlLoop<'a> {
                     }
                     Ok(Input::Stop(why)) => return self.end(why),
                     Err(RecvTimeoutError::Disconnected) => {
-                        return self.end("every input is gone".to_owned());
+                        return self.end(StopReason::InputsGone);
                     }
                     Err(RecvTimeoutError::Timeout) if Instant::now() < next => continue,
                     Err(RecvTimeoutError::Timeout) => {}
@@ -251,7 +303,7 @@ impl<'a> ControlLoop<'a> {
         }
     }
 
-    fn end(&mut self, reason: String) -> LoopEnd {
+    fn end(&mut self, reason: StopReason) -> LoopEnd {
         LoopEnd {
             reason,
             ticks: self.ticks,
@@ -259,23 +311,22 @@ impl<'a> ControlLoop<'a> {
         }
     }
 
-    /// Applies one command now, hands over the new status, then reports the verdict (in that
-    /// order, so the state is ready when the answer goes out).
+    /// Applies one command now and acts on it at once (a control step on the latest readings,
+    /// relays driven), hands over the new status, then reports the verdict (in that order, so
+    /// the state is ready when the answer goes out).
     pub fn command(&mut self, cmd: InboundCommand) {
         let now = self.clock.now();
-        let result = self.controller.command(now, cmd.command);
-        match &result {
-            Ok(outcome) => debug!("command on {} accepted: {outcome:?}", cmd.topic),
-            Err(e) => warn!("command on {} refused by the controller: {e}", cmd.topic),
+        let (result, relays) = self.machine.command(now, cmd.command);
+        if let Some(relays) = relays {
+            self.drive(now, relays);
         }
-        // The state shows the new mode, request or parameter at once; relays follow at the
-        // next tick.
         self.publish(now);
-        self.link.report(&cmd, &result);
+        let pending = self.machine.controller().status().pending;
+        self.link.report(&cmd, &result, &pending);
     }
 
     /// One period's work; `Some(reason)` when a stop request was found among the inputs.
-    fn tick(&mut self, inputs: &Receiver<Input>) -> Option<String> {
+    fn tick(&mut self, inputs: &Receiver<Input>) -> Option<StopReason> {
         self.ticks += 1;
         let now = self.clock.now();
         let mut hang = None;
@@ -288,11 +339,18 @@ impl<'a> ControlLoop<'a> {
             sim.with(|p| p.step(dt));
             self.last_plant_step = now;
             if let Some(faults) = self.plant.sim_faults.as_mut() {
-                hang = sim.with(|p| faults.apply(now, p));
+                let (left, events) = sim.with(|p| faults.apply(now, p));
+                hang = left;
+                for e in events {
+                    self.machine.note(e);
+                }
             }
         }
         if let Some(left) = hang {
             // `hang:sweep`: the sweep blocks, as on a wedged bus; nothing else runs meanwhile.
+            for e in self.machine.take_events() {
+                log_event(&e);
+            }
             std::thread::sleep(self.clock.real(left));
         }
         let sweep = self.plant.sensors.sweep(&mut *self.plant.delay);
@@ -304,74 +362,24 @@ impl<'a> ControlLoop<'a> {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let out = self.controller.step(now, &readings);
-        for e in &out.events {
-            match e.kind {
-                EventKind::InterlockActivated(_) => warn!("{}", e.reason),
-                _ => info!("{}", e.reason),
-            }
-        }
-        self.drive_relays(now, &out);
+        let relays = self.machine.tick(now, readings);
+        self.drive(now, relays);
         self.publish(now);
         None
     }
 
-    fn drive_relays(&mut self, now: Timestamp, out: &Output) {
-        let held_off = Output {
-            pump: false,
-            heater: false,
-            state: out.state,
-            pump_interlock: None,
-            heater_interlock: None,
-            events: Vec::new(),
-        };
-        let commanded = if self.hold.is_some() { &held_off } else { out };
-        let errors = apply_output(&mut self.plant.relays, commanded);
-        if !errors.is_empty() {
-            if self.hold.is_none() {
-                for e in &errors {
-                    error!("relay write failed: {e}; every load OFF and held OFF");
-                }
-            } else {
-                for e in &errors {
-                    debug!("relay write failed again while held OFF: {e}");
-                }
-            }
-            if let Err(e) = self.plant.relays.safe_state() {
-                debug!("safe state incomplete: {e}");
-            }
-            self.hold = Some(SafeHold::new());
-        }
-        if let Some(hold) = self.hold.as_mut() {
-            let all_off = RelayRole::ALL
-                .into_iter()
-                .all(|r| self.plant.relays.get(r) == Some(false));
-            let raw = self.controller.params().raw();
-            let min_off = Duration::from_secs(raw.pump_min_off_s.max(raw.heater_min_off_s));
-            if hold.update(now, all_off, min_off) {
-                info!(
-                    "relays read back OFF for {} s: control resumes (pump {}, heater {} wanted)",
-                    min_off.as_secs(),
-                    on_off(out.pump),
-                    on_off(out.heater)
-                );
-                self.hold = None;
-            }
-        }
+    fn drive(&mut self, now: Timestamp, relays: RelayCommand) {
+        heat_hw::drive(&mut self.machine, &mut self.plant.relays, now, relays);
     }
 
-    /// Hands the status over when it changed or the heartbeat is due.
+    /// Logs the machine's events, and hands the status over when the machine's throttle says
+    /// it is due (changed, or the heartbeat).
     fn publish(&mut self, now: Timestamp) {
-        let status = self.controller.status();
-        let due = match &self.last_published {
-            None => true,
-            Some((last, at)) => {
-                *last != status || now.saturating_duration_since(*at) >= self.settings.heartbeat
-            }
-        };
-        if due {
-            self.link.publish_state(status.clone());
-            self.last_published = Some((status, now));
+        for e in self.machine.take_events() {
+            log_event(&e);
+        }
+        if let Some(status) = self.machine.status(now) {
+            self.link.publish_state(status);
         }
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use heat_core::Timestamp;
 use heat_hw::sim::{SimFault, SimPlant};
 use heat_hw::{RelayRole, SensorRole};
-use log::warn;
+use heat_loop::LoopEvent;
 
 /// What a schedule entry breaks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,10 +127,15 @@ impl FaultSchedule {
 
     /// Injects the faults due at `now` (time since the loop's start) and clears the expired.
     /// Returns how much longer (simulated time) the sweep must block when a `hang:sweep` is
-    /// active.
-    pub fn apply(&mut self, now: Timestamp, plant: &mut SimPlant) -> Option<Duration> {
+    /// active, and the events of what was injected and cleared.
+    pub fn apply(
+        &mut self,
+        now: Timestamp,
+        plant: &mut SimPlant,
+    ) -> (Option<Duration>, Vec<LoopEvent>) {
         let now = Duration::from_millis(now.as_millis());
         let mut hang = None;
+        let mut events = Vec::new();
         for e in &mut self.entries {
             let end = e.start.saturating_add(e.duration);
             if !e.active && !e.done && now >= e.start {
@@ -138,7 +143,9 @@ impl FaultSchedule {
                     plant.inject(fault);
                 }
                 e.active = true;
-                warn!("simulated fault injected: {}", FaultName(e.fault));
+                events.push(LoopEvent::SimFaultInjected {
+                    fault: FaultName(e.fault).to_string(),
+                });
             }
             if e.active && now >= end {
                 if let Fault::Plant(fault) = e.fault {
@@ -146,13 +153,15 @@ impl FaultSchedule {
                 }
                 e.active = false;
                 e.done = true;
-                warn!("simulated fault cleared: {}", FaultName(e.fault));
+                events.push(LoopEvent::SimFaultCleared {
+                    fault: FaultName(e.fault).to_string(),
+                });
             }
             if e.active && e.fault == Fault::HangSweep {
                 hang = hang.max(Some(end - now));
             }
         }
-        hang
+        (hang, events)
     }
 }
 

@@ -2,19 +2,20 @@
 //! of seeded random weather, injected faults and adversarial commands, as fast as the machine
 //! allows (simulated time, no sleeping), judged by an independent [`check::SafetyChecker`].
 //!
-//! The loop is the daemon's loop without MQTT: sweep → `Sweep::to_readings` → `Controller::step`
-//! → `apply_output`; on a relay error the plant goes to its safe state and stays OFF until every
-//! relay has been confirmed OFF for the longest minimum OFF time (see [`SafeHold`]).
+//! The loop is the daemon's loop without MQTT and without real time: the same heat-loop
+//! [`Machine`] (hold after a relay error, commands acted on at once, events) fed with sweeps
+//! through `Sweep::to_readings`, its relay commands executed by heat-hw's [`heat_hw::drive`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use heat_core::{
-    Command, CommandError, Controller, EventKind, Interlock, Mode, Output, ParamError, Parameter,
-    Params, SensorFault, SensorStatus, Timestamp,
+    Command, CommandError, Controller, Interlock, Mode, ParamError, Parameter, Params,
+    SensorFault, SensorStatus, Timestamp,
 };
 use heat_hw::sim::{SimConfig, SimFault, SimPlant, Weather};
-use heat_hw::{RelayOutputs, RelayRole, SensorBank, SensorRole, VirtualClock, apply_output};
+use heat_hw::{RelayRole, SensorBank, SensorRole, VirtualClock};
+use heat_loop::{LoopEvent, Machine};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -94,7 +95,7 @@ pub struct Summary {
     pub faults: BTreeMap<String, u64>,
     /// How the DS18B20 85 °C question was answered (docs/hardware.md).
     pub power_on: PowerOnCheck,
-    /// Steps with a relay write error (the plant went safe).
+    /// Relay write errors that put the plant in its safe state (holds started).
     pub relay_errors: u64,
     /// Safety violations by rule (must be empty).
     pub violations: BTreeMap<String, u64>,
@@ -142,26 +143,6 @@ impl PowerOnCheck {
         if !injected && *reading == Ok(85.0) && after.value == Some(85.0) {
             self.real_85_used += 1;
         }
-    }
-}
-
-/// After a relay error: every load OFF until all relays have been confirmed OFF for the longest
-/// minimum OFF time, so the physical relays keep the anti short-cycling times even though the
-/// controller never saw them go OFF.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SafeHold {
-    off_since_ms: Option<u64>,
-}
-
-impl SafeHold {
-    /// Whether the hold is over at `now_ms`, given whether both relays read back OFF.
-    fn update(&mut self, now_ms: u64, all_off: bool, min_off_ms: u64) -> bool {
-        if !all_off {
-            self.off_since_ms = None;
-            return false;
-        }
-        let since = *self.off_since_ms.get_or_insert(now_ms);
-        now_ms.saturating_sub(since) >= min_off_ms
     }
 }
 
@@ -290,8 +271,10 @@ pub fn run(options: &Options) -> Summary {
         .max(1);
     let steps_per_day = (SECONDS_PER_DAY * 1000).div_ceil(period_ms);
     let total_steps = steps_per_day * u64::from(options.days);
-    let mut controller = Controller::new(Params::default(), Timestamp::from_millis(0));
+    let controller = Controller::new(Params::default(), Timestamp::from_millis(0));
     let mut checker = SafetyChecker::new(Limits::from_params(controller.params().raw()));
+    // The status throttle is unused here (nothing publishes); any heartbeat does.
+    let mut machine = Machine::new(controller, Duration::from_secs(60));
     let p_fault = per_step(options.period, options.mean_fault_interval);
     let p_clear = per_step(options.period, options.mean_fault_duration);
     let p_command = per_step(options.period, options.mean_command_interval);
@@ -303,7 +286,6 @@ pub fn run(options: &Options) -> Summary {
     let mut commands = 0;
     let mut relay_errors = 0;
     let mut power_on = PowerOnCheck::default();
-    let mut hold: Option<SafeHold> = None;
     let (mut into_tank_j, mut out_of_tank_j) = (0.0, 0.0);
 
     for step in 0..total_steps {
@@ -330,12 +312,17 @@ pub fn run(options: &Options) -> Summary {
         if rng.random_bool(p_command) {
             commands += 1;
             let cmd = random_command(&mut rng);
-            match controller.command(now, cmd) {
+            // Acted on at once, as in the daemon: a step on the last sweep, relays driven.
+            let (result, relays) = machine.command(now, cmd);
+            if let Some(relays) = relays {
+                heat_hw::drive(&mut machine, &mut plant, now, relays);
+            }
+            match result {
                 Ok(_) => {
                     if let Command::SetParameter(..) = cmd {
                         checker.set_limits(Limits {
                             margin_k: checker.limits().margin_k,
-                            ..Limits::from_params(controller.params().raw())
+                            ..Limits::from_params(machine.controller().params().raw())
                         });
                     }
                 }
@@ -345,9 +332,9 @@ pub fn run(options: &Options) -> Summary {
 
         // The daemon's loop.
         let sweep = plant.sweep(&mut clock);
-        let before = controller.status();
-        let out = controller.step(now, &sweep.to_readings());
-        let after = controller.status();
+        let before = machine.controller().status();
+        let relays = machine.tick(now, sweep.to_readings());
+        let after = machine.controller().status();
         for (role, was, is) in [
             (SensorRole::Collector, before.collector, after.collector),
             (
@@ -362,37 +349,20 @@ pub fn run(options: &Options) -> Summary {
             let injected = matches!(effective, Some(SimFault::PowerOnValue(_)));
             power_on.observe(injected, &sweep.get(role), was, is);
         }
-        for e in &out.events {
-            if let EventKind::InterlockActivated(i) = e.kind {
-                *interlocks.entry(interlock_name(i)).or_default() += 1;
+        heat_hw::drive(&mut machine, &mut plant, now, relays);
+        for e in machine.take_events() {
+            match e {
+                LoopEvent::InterlockActivated { interlock, .. } => {
+                    *interlocks.entry(interlock_name(interlock)).or_default() += 1;
+                }
+                LoopEvent::HoldStarted => {
+                    relay_errors += 1;
+                    log::debug!("step {step}: relay write error; going safe");
+                }
+                _ => {}
             }
         }
-        let held_off = Output {
-            pump: false,
-            heater: false,
-            events: Vec::new(),
-            ..out.clone()
-        };
-        let commanded = if hold.is_some() { &held_off } else { &out };
-        let errors = apply_output(&mut plant, commanded);
-        if !errors.is_empty() {
-            relay_errors += 1;
-            for e in &errors {
-                log::debug!("step {step}: {e}; going safe");
-            }
-            // A relay that cannot be written stays where it was; the others go OFF.
-            let _ = plant.safe_state();
-            hold = Some(SafeHold { off_since_ms: None });
-        }
-        if let Some(h) = hold.as_mut() {
-            let all_off = RelayRole::ALL
-                .into_iter()
-                .all(|r| plant.get(r) == Some(false));
-            let l = checker.limits();
-            if h.update(now_ms, all_off, l.pump_min_off_ms.max(l.heater_min_off_ms)) {
-                hold = None;
-            }
-        }
+        let controller = machine.controller();
 
         // Judge the step on the truth.
         let truth = plant.state();
@@ -421,8 +391,8 @@ pub fn run(options: &Options) -> Summary {
         for v in found {
             log::warn!(
                 "day {:.3}: {} — truth collector {:.2} °C, tank top {:.2} °C, pump {}, heater {}; \
-                 readings {:?}; controller: mode {}, state {}, pump {} ({:?}), heater {} ({:?}), \
-                 boil stop latched {}; faults {:?}; hold {:?}; events {:?}",
+                 readings {:?}; controller: mode {}, boil stop latched {}, last step {:?}; \
+                 faults {:?}; hold {:?}",
                 now_ms as f64 / 86_400_000.0,
                 v.as_str(),
                 truth.collector_c,
@@ -431,21 +401,13 @@ pub fn run(options: &Options) -> Summary {
                 truth.heater,
                 sweep.to_readings(),
                 controller.mode(),
-                out.state,
-                out.pump,
-                out.pump_interlock,
-                out.heater,
-                out.heater_interlock,
                 controller.boil_stop_latched(),
+                machine.last_output(),
                 active,
-                hold,
-                out.events
-                    .iter()
-                    .map(|e| e.reason.as_str())
-                    .collect::<Vec<_>>(),
+                machine.hold(),
             );
         }
-        *state_ms.entry(out.state.as_str()).or_default() += period_ms;
+        *state_ms.entry(controller.state().as_str()).or_default() += period_ms;
         let before = plant.ledger().delivered_to_tank_j;
         plant.step(options.period);
         let moved = plant.ledger().delivered_to_tank_j - before;
@@ -458,7 +420,7 @@ pub fn run(options: &Options) -> Summary {
 
     let total_ms = (total_steps * period_ms).max(1) as f64;
     let ledger = plant.ledger();
-    let energy = controller.energy();
+    let energy = machine.controller().energy();
     Summary {
         days: options.days,
         seed: options.seed,

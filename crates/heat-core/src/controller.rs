@@ -171,6 +171,26 @@ pub struct Status {
     pub params: RawParams,
     /// Energy counters.
     pub energy: Energy,
+    /// Loads that the rules want switched but a minimum ON/OFF time holds back.
+    pub pending: Pending,
+}
+
+/// A switch the rules want but a minimum ON/OFF time (anti short-cycling) holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PendingSwitch {
+    /// The relay state the load will switch to.
+    pub to: bool,
+    /// Time left until the minimum time allows it, from the last step.
+    pub in_ms: u64,
+}
+
+/// Held-back switches per load; `None` where the relay is where the rules want it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Pending {
+    /// The pump.
+    pub pump: Option<PendingSwitch>,
+    /// The heater.
+    pub heater: Option<PendingSwitch>,
 }
 
 /// A relay with anti short-cycling.
@@ -179,6 +199,8 @@ struct Relay {
     on: bool,
     // None until the first switch, so the plant may start at once after boot.
     since: Option<Timestamp>,
+    // What the last step wanted and the minimum time refused, with the time left (ms).
+    held_back: Option<PendingSwitch>,
 }
 
 impl Relay {
@@ -191,18 +213,24 @@ impl Relay {
         min_on: u64,
         min_off: u64,
     ) -> bool {
+        self.held_back = None;
         if want == self.on {
             return false;
         }
         let allowed = match self.since {
             None => true,
             Some(since) => {
-                let held = now.saturating_duration_since(since).as_millis();
-                if self.on {
-                    safety_off || held >= u128::from(min_on)
-                } else {
-                    held >= u128::from(min_off)
+                let held = u64::try_from(now.saturating_duration_since(since).as_millis())
+                    .unwrap_or(u64::MAX);
+                let min = if self.on { min_on } else { min_off };
+                let allowed = (self.on && safety_off) || held >= min;
+                if !allowed {
+                    self.held_back = Some(PendingSwitch {
+                        to: want,
+                        in_ms: min - held,
+                    });
                 }
+                allowed
             }
         };
         if allowed {
@@ -781,6 +809,10 @@ impl Controller {
             interlocks: self.interlocks(),
             params: self.params.raw().clone(),
             energy: self.energy,
+            pending: Pending {
+                pump: self.pump.held_back,
+                heater: self.heater.held_back,
+            },
         }
     }
 }

@@ -18,7 +18,8 @@ pub mod sensor;
 pub mod time;
 
 pub use controller::{
-    Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Status,
+    Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Pending,
+    PendingSwitch, Status,
 };
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
 pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};

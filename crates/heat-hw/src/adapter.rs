@@ -1,10 +1,12 @@
 //! The join between this crate and `heat-core`: sensor errors become [`SensorFault`]s, a
-//! [`Sweep`] becomes [`Readings`], and an [`Output`] drives the [`RelayOutputs`].
+//! [`Sweep`] becomes [`Readings`], and an [`Output`] or heat-loop's [`RelayCommand`] drives the
+//! [`RelayOutputs`] ([`drive`]).
 //!
 //! Kept in one small module so the mapping documented on [`SensorError`] lives next to the code
 //! that implements it, and the control loop (daemon or simulator) stays glue.
 
-use heat_core::{Output, Reading, Readings, SensorFault};
+use heat_core::{Output, Reading, Readings, SensorFault, Timestamp};
+use heat_loop::{Machine, RelayCommand, RelayFailure, RelayReport};
 
 use crate::relay::{RelayError, RelayOutputs, RelayRole};
 use crate::sensor::{Provenance, SensorError, SensorRole, Sweep};
@@ -76,4 +78,50 @@ pub fn apply_output(relays: &mut dyn RelayOutputs, output: &Output) -> Vec<Relay
         .into_iter()
         .filter_map(|(role, on)| relays.set(role, on).err())
         .collect()
+}
+
+/// Executes `command` on `relays` and reports what happened (OFF writes first, as
+/// [`apply_output`]); the safe state's own failure is logged at debug, since the read-back
+/// tells the machine what it needs.
+pub fn execute(relays: &mut dyn RelayOutputs, command: RelayCommand) -> RelayReport {
+    let mut failures = Vec::new();
+    match command {
+        RelayCommand::Set { pump, heater } => {
+            let mut wanted = [(RelayRole::Pump, pump), (RelayRole::Heater, heater)];
+            wanted.sort_by_key(|(_, on)| *on);
+            for (role, on) in wanted {
+                if let Err(e) = relays.set(role, on) {
+                    failures.push(RelayFailure {
+                        error: e.to_string(),
+                    });
+                }
+            }
+        }
+        RelayCommand::SafeState => {
+            if let Err(e) = relays.safe_state() {
+                log::debug!("safe state incomplete: {e}");
+            }
+        }
+    }
+    RelayReport {
+        failures,
+        pump: relays.get(RelayRole::Pump),
+        heater: relays.get(RelayRole::Heater),
+    }
+}
+
+/// The relay half of heat-loop's driver: executes `command`, hands the report to `machine`,
+/// and executes the follow-up it asks for (the safe state after a failed write), until done.
+/// heat-controller's loop, heat-sim and the benches all drive the relays through this.
+pub fn drive(
+    machine: &mut Machine,
+    relays: &mut dyn RelayOutputs,
+    now: Timestamp,
+    command: RelayCommand,
+) {
+    let mut next = Some(command);
+    while let Some(command) = next {
+        let report = execute(relays, command);
+        next = machine.relays_done(now, command, &report);
+    }
 }

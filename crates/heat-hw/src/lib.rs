@@ -21,7 +21,7 @@ pub mod sensor;
 pub mod sim;
 pub mod w1;
 
-pub use adapter::apply_output;
+pub use adapter::{apply_output, drive, execute};
 pub use clock::VirtualClock;
 pub use gpio::{GpioError, GpioFailure};
 pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};

@@ -18,8 +18,8 @@
 //! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
 //! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
 //! subscriptions), and publishes discovery and the latest state. Home Assistant announcing
-//! `online` triggers discovery and state again. The state is also republished when it changes
-//! and every heartbeat.
+//! `online` triggers discovery and state again. Otherwise it publishes every state the loop
+//! hands over, once: the one throttle (changed, or the heartbeat) is the loop's (heat-loop).
 
 use std::{
     sync::{
@@ -32,7 +32,7 @@ use std::{
 };
 
 use crossbeam_channel::{self as channel, select};
-use heat_core::{Command, CommandError, CommandOutcome, Status};
+use heat_core::{Command, CommandError, CommandOutcome, Pending, Status};
 use log::{debug, error, info, warn};
 use mqtt_auth::{
     BrokerSettings, Class, RetryPolicy, RetrySchedule,
@@ -41,10 +41,12 @@ use mqtt_auth::{
 use paho_mqtt as paho;
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use crate::{
     command::{CommandRejection, RateDecision, RateLimit, RateLimiter, parse_for, render_payload},
     discovery::{Device, discovery_messages},
-    state::{LinkInfo, StateJson},
+    state::{LinkInfo, PendingJson, StateJson, pending_json},
     topics::{CommandTopic, OFFLINE, ONLINE, Topics},
 };
 
@@ -93,7 +95,9 @@ impl SessionConfig {
         self
     }
 
-    /// Republishes an unchanged state this often (at least every second).
+    /// The longest the session thread sleeps without a wake-up (at least a second). It no
+    /// longer republishes on its own: the control loop's throttle hands the state over when it
+    /// changed or its heartbeat is due, and the session publishes each one handed over.
     pub fn with_heartbeat(mut self, heartbeat: Duration) -> Self {
         self.heartbeat = heartbeat.max(Duration::from_secs(1));
         self
@@ -181,6 +185,9 @@ pub struct Answer {
     pub accepted: bool,
     /// Why, in words.
     pub reason: String,
+    /// Switches a minimum ON/OFF time holds back after the command, by load, as in the state.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<&'static str, PendingJson>,
 }
 
 impl Answer {
@@ -189,7 +196,19 @@ impl Answer {
             topic: topic.chars().take(MAX_ANSWER_TOPIC).collect(),
             accepted,
             reason: reason.into(),
+            pending: BTreeMap::new(),
         }
+    }
+
+    /// The answer with the switches still held back after the command (an accepted command's
+    /// effect that a minimum ON/OFF time delays), also said in words.
+    pub fn with_pending(mut self, pending: &Pending) -> Self {
+        self.pending = pending_json(pending);
+        for (load, p) in &self.pending {
+            self.reason
+                .push_str(&format!("; {load} switches {} in {} s", p.to, p.in_s));
+        }
+        self
     }
 
     /// The answer to a command the controller applied or refused.
@@ -215,6 +234,8 @@ impl Answer {
 struct Snapshot {
     status: Status,
     time: SystemTime,
+    // Not yet published: the loop's throttle already decided it is due.
+    fresh: bool,
 }
 
 #[derive(Debug)]
@@ -312,6 +333,7 @@ impl SessionHandle {
         let snapshot = Snapshot {
             status,
             time: SystemTime::now(),
+            fresh: true,
         };
         *self
             .shared
@@ -328,8 +350,14 @@ impl SessionHandle {
 
     /// Answers `command` on the result topic with the controller's verdict. Dropped (and logged)
     /// when the answer queue is full.
-    pub fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
-        let answer = Answer::from_outcome(&command.topic, result);
+    /// `pending` is what a minimum ON/OFF time still holds back after the command.
+    pub fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        pending: &Pending,
+    ) {
+        let answer = Answer::from_outcome(&command.topic, result).with_pending(pending);
         if let Err(channel::TrySendError::Full(a) | channel::TrySendError::Disconnected(a)) =
             self.answers.try_send(answer)
         {
@@ -555,24 +583,26 @@ impl<T: From<InboundCommand>> Runner<T> {
         Ok(())
     }
 
-    /// Publishes the latest state if it changed, the heartbeat is due, or `force`.
+    /// Publishes the latest state if the loop handed over a new one since, or `force` (after a
+    /// connect, or Home Assistant coming online). No throttle here: the loop's (heat-loop's
+    /// `Throttle`) already decided that a handed-over state is due (changed, or its heartbeat).
     fn publish_state(&mut self, client: &MqttClient, force: bool) -> Result<(), paho::Error> {
-        let latest = self
-            .shared
-            .latest
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let latest = {
+            let mut slot = self
+                .shared
+                .latest
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let latest = slot.clone();
+            if let Some(s) = slot.as_mut() {
+                s.fresh = false;
+            }
+            latest
+        };
         let Some(snapshot) = latest else {
             return Ok(());
         };
-        let due = match &self.last_published {
-            None => true,
-            Some((status, at)) => {
-                force || *status != snapshot.status || at.elapsed() >= self.config.heartbeat
-            }
-        };
-        if !due {
+        if !(force || snapshot.fresh) {
             return Ok(());
         }
         let json = StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json();

@@ -7,7 +7,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use heat_core::{Alarm, Parameter, SensorStatus, Status};
+use heat_core::{Alarm, Parameter, Pending, SensorStatus, Status};
 use serde::Serialize;
 
 /// `"ON"` or `"OFF"`, Home Assistant's default switch and binary-sensor payloads.
@@ -55,6 +55,31 @@ pub struct EnergyJson {
     pub heater_kwh: f64,
 }
 
+/// A switch a minimum ON/OFF time holds back: `{"to": "ON", "in_s": 42}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingJson {
+    /// The relay state the load will switch to, `ON`/`OFF`.
+    pub to: &'static str,
+    /// Seconds left (rounded up) until the minimum time allows it.
+    pub in_s: u64,
+}
+
+/// The held-back switches by load (`pump`, `heater`); empty when none.
+pub fn pending_json(pending: &Pending) -> BTreeMap<&'static str, PendingJson> {
+    [("pump", pending.pump), ("heater", pending.heater)]
+        .into_iter()
+        .filter_map(|(load, p)| {
+            p.map(|p| {
+                let json = PendingJson {
+                    to: on_off(p.to),
+                    in_s: p.in_ms.div_ceil(1000),
+                };
+                (load, json)
+            })
+        })
+        .collect()
+}
+
 /// The state document. Field order is the serialised order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StateJson {
@@ -84,6 +109,8 @@ pub struct StateJson {
     pub parameters: BTreeMap<&'static str, f64>,
     /// Energy counters.
     pub energy: EnergyJson,
+    /// Switches the rules want but a minimum ON/OFF time holds back, by load.
+    pub pending: BTreeMap<&'static str, PendingJson>,
     /// The MQTT link.
     pub link: LinkInfo,
 }
@@ -149,6 +176,7 @@ impl StateJson {
                 collected_kwh: round(status.energy.collected_kwh, 3),
                 heater_kwh: round(status.energy.heater_kwh, 3),
             },
+            pending: pending_json(&status.pending),
             link,
         }
     }

@@ -181,11 +181,15 @@ fn controller_log_lines_are_classified() {
             LogLine::Audit,
         ),
         (
-            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank maximum: tank 90.0 °C >= 90 °C",
+            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":"tank_max","reason":"tank maximum: tank 90.0 °C >= 90 °C"}"#,
             LogLine::Interlock,
         ),
         (
-            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] command on solar_heating/pump/set refused by the controller: x",
+            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank maximum: tank 90.0 °C >= 90 °C",
+            LogLine::Other,
+        ),
+        (
+            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"command_refused","command":"SetPump(true)","error":"x"}"#,
             LogLine::Warning,
         ),
         (
@@ -198,15 +202,15 @@ fn controller_log_lines_are_classified() {
     }
     assert_eq!(
         check::interlock_kind(
-            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank_top sensor faulted: crc"
+            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":{"sensor_fault":"tank_top"},"reason":"r"}"#
         ),
-        "sensor fault"
+        "sensor_fault"
     );
     assert_eq!(
         check::interlock_kind(
-            "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank maximum: tank 90.0 °C >= 90 °C"
+            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":"tank_max","reason":"r"}"#
         ),
-        "tank maximum"
+        "tank_max"
     );
     assert_eq!(
         short_log("[2026-01-01T12:34:56.789Z INFO  heat_mqtt::session] connected"),

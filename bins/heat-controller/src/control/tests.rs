@@ -5,14 +5,14 @@ use std::cell::RefCell;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::Duration;
 
-use heat_core::{
-    Command, CommandError, CommandOutcome, Controller, Mode, Params, Status, Timestamp,
-};
+use heat_core::{Command, CommandError, CommandOutcome, Controller, Mode, Params, Status};
 use heat_hw::sim::SimFault;
 use heat_hw::{RelayOutputs, RelayRole};
 use heat_mqtt::InboundCommand;
 
-use super::{ControlLoop, Input, Link, LoopSettings, SafeHold};
+use heat_loop::StopReason;
+
+use super::{ControlLoop, Input, Link, LoopSettings};
 use crate::clock::LoopClock;
 use crate::notify::{Notice, Notifier};
 use crate::plant::{SimOptions, simulated};
@@ -30,11 +30,18 @@ impl Link for FakeLink {
         let mut states = self.states.borrow_mut();
         states.push(status);
         if states.len() == self.stop_after {
-            self.stop.try_send(Input::Stop("enough".into())).unwrap();
+            self.stop
+                .try_send(Input::Stop(StopReason::Signal("SIGTERM")))
+                .unwrap();
         }
     }
 
-    fn report(&self, command: &InboundCommand, result: &Result<CommandOutcome, CommandError>) {
+    fn report(
+        &self,
+        command: &InboundCommand,
+        result: &Result<CommandOutcome, CommandError>,
+        _pending: &heat_core::Pending,
+    ) {
         self.reports
             .borrow_mut()
             .push((command.topic.clone(), result.clone()));
@@ -68,26 +75,6 @@ fn command(topic: &str, command: Command) -> Input {
 }
 
 #[test]
-fn safe_hold_table() {
-    let min = Duration::from_secs(60);
-    let t = Timestamp::from_secs;
-    let mut hold = SafeHold::new();
-    // (now, all relays read OFF, hold over?)
-    let table = [
-        (0, false, false),
-        (10, true, false),
-        (69, true, false),
-        (70, true, true),
-        (71, false, false),
-        (100, true, false),
-        (160, true, true),
-    ];
-    for (now, all_off, over) in table {
-        assert_eq!(hold.update(t(now), all_off, min), over, "at {now} s");
-    }
-}
-
-#[test]
 fn commands_are_applied_reported_and_shown_before_the_next_tick() {
     let mut plant = simulated(&SimOptions::default()).unwrap();
     let (link, tx, rx) = setup(40);
@@ -107,7 +94,7 @@ fn commands_are_applied_reported_and_shown_before_the_next_tick() {
     let clock = LoopClock::new(1000.0);
     let controller = Controller::new(Params::default(), clock.now());
     let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link).run(&rx);
-    assert_eq!(end.reason, "enough");
+    assert_eq!(end.reason, StopReason::Signal("SIGTERM"));
     assert!(end.ticks >= 2, "{end:?}");
 
     let reports = link.reports.borrow();
@@ -169,7 +156,7 @@ fn the_loop_ends_when_every_input_is_gone_and_leaves_relays_to_the_guard() {
     let clock = LoopClock::new(1000.0);
     let controller = Controller::new(Params::default(), clock.now());
     let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link).run(&rx);
-    assert_eq!(end.reason, "every input is gone");
+    assert_eq!(end.reason, StopReason::InputsGone);
     assert_eq!(end.ticks, 1, "the first tick is at once");
     plant.relays.set(RelayRole::Pump, true).unwrap();
     drop(plant);
@@ -197,7 +184,7 @@ impl Notifier for Recorder<'_> {
         if notice == Notice::Watchdog && pings == self.stop_after {
             self.link
                 .stop
-                .try_send(Input::Stop("pinged".into()))
+                .try_send(Input::Stop(StopReason::Signal("SIGINT")))
                 .unwrap();
         }
     }
@@ -223,7 +210,7 @@ fn ready_follows_the_first_tick_and_every_tick_pings_the_watchdog() {
     let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link)
         .with_notifier(&recorder)
         .run(&rx);
-    assert_eq!(end.reason, "pinged");
+    assert_eq!(end.reason, StopReason::Signal("SIGINT"));
     let notices = recorder.notices.borrow();
     // READY=1 once, first, after the first tick had handed over its state (relays driven).
     assert_eq!(notices[0], (Notice::Ready, 1), "{notices:?}");
@@ -257,7 +244,7 @@ fn a_period_longer_than_the_watchdog_interval_still_pings_in_time() {
     let end = ControlLoop::new(&mut plant, controller, clock, slow, &link)
         .with_notifier(&recorder)
         .run(&rx);
-    assert_eq!(end.reason, "pinged");
+    assert_eq!(end.reason, StopReason::Signal("SIGINT"));
     assert_eq!(end.ticks, 1, "pings between ticks, not extra ticks");
     let notices: Vec<Notice> = recorder.notices.borrow().iter().map(|(n, _)| *n).collect();
     assert_eq!(
@@ -288,7 +275,29 @@ fn without_a_watchdog_only_ready_is_sent() {
     let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link)
         .with_notifier(&recorder)
         .run(&rx);
-    assert_eq!(end.reason, "enough");
+    assert_eq!(end.reason, StopReason::Signal("SIGTERM"));
     assert!(end.ticks >= 2, "{end:?}");
     assert_eq!(*recorder.notices.borrow(), [(Notice::Ready, 1)]);
+}
+
+/// xtask's demo (which cannot depend on this crate) parses event lines by this target and
+/// these JSON shapes (`xtask/src/demo/check.rs`): keep both sides in step.
+#[test]
+fn the_event_lines_have_the_shape_the_demo_parses() {
+    assert_eq!(super::EVENT_TARGET, "heat::event");
+    let event = heat_loop::LoopEvent::InterlockActivated {
+        interlock: heat_core::Interlock::SensorFault(heat_core::Sensor::TankTop),
+        reason: "r".to_owned(),
+    };
+    let json: serde_json::Value = serde_json::to_value(&event).expect("serialises");
+    assert_eq!(json["kind"], "interlock_activated");
+    assert_eq!(json["interlock"]["sensor_fault"], "tank_top", "{json}");
+    let boil = heat_loop::LoopEvent::InterlockActivated {
+        interlock: heat_core::Interlock::BoilStop,
+        reason: "r".to_owned(),
+    };
+    assert_eq!(
+        serde_json::to_value(&boil).expect("serialises")["interlock"],
+        "boil_stop"
+    );
 }

@@ -72,7 +72,7 @@ fn a_hang_blocks_the_sweep_until_its_end_and_touches_no_plant_fault() {
     ];
     for (now, blocks) in table {
         assert_eq!(
-            s.apply(at(now), &mut plant),
+            s.apply(at(now), &mut plant).0,
             blocks.map(Duration::from_secs),
             "at {now} s"
         );

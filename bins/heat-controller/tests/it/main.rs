@@ -12,6 +12,7 @@
 // Tests print the figures they measure (shutdown time, attempts, jitter, memory) for the test log.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod at_once;
 mod faults;
 mod generate;
 mod gpio;

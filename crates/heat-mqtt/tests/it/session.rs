@@ -143,7 +143,11 @@ fn commands_arrive_validated_and_every_one_is_answered() {
         let cmd = next_command(&rx);
         assert_eq!(cmd.topic, topic);
         assert_eq!(cmd.command, expected);
-        handle.report(&cmd, &Ok(CommandOutcome::Accepted));
+        handle.report(
+            &cmd,
+            &Ok(CommandOutcome::Accepted),
+            &heat_core::Pending::default(),
+        );
     }
     wait_for("four accepted answers", || {
         answers(&w).iter().filter(|a| a["accepted"] == true).count() == 4

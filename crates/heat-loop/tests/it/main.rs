@@ -1,0 +1,3 @@
+//! Integration tests of heat-loop: its purity.
+
+mod purity;
