@@ -5,7 +5,8 @@
 //!
 //! 1. the heater is ON while the true tank top is at or above the tank maximum;
 //! 2. the pump is ON while the boil stop should be latched (true collector reached the boil stop
-//!    and has not since fallen below boil stop − hysteresis);
+//!    and has not since fallen below boil stop − hysteresis; at start-up a collector inside that
+//!    band counts as latched, as in heat-core: docs/control.md);
 //! 3. a relay switches ON sooner than its minimum OFF time after switching OFF (switching OFF is
 //!    always allowed: a safety OFF is never delayed);
 //! 4. the heater is ON while the tank-top sensor is faulted (a non-transient error, or transient
@@ -17,7 +18,11 @@
 //! A rule broken while the controller *could not know or could not act* is an [`Exposure`], not
 //! a violation: a stuck sensor looks healthy, a failed relay write leaves the load where it was,
 //! and a transient sensor fault lets the last good value stand for the stale timeout by design
-//! (docs/control.md). Exposures are counted and reported, never hidden.
+//! (docs/control.md). The same holds after the blindness ends: a boil-stop crossing that happened
+//! while the collector read stuck or held leaves the collector inside the hysteresis band with no
+//! reading that could have latched the controller, so a pump ON there is an exposure too (found
+//! by `heat-sim --days 17600 --seed 1`, day 17593.53). Exposures are counted and reported, never
+//! hidden.
 
 use std::collections::BTreeMap;
 
@@ -145,7 +150,10 @@ struct SwitchTrack {
 #[derive(Debug, Clone)]
 pub struct SafetyChecker {
     limits: Limits,
-    boil_latched: bool,
+    // None before the first step (the start-up rule decides it then).
+    boil_latched: Option<bool>,
+    // The latest boil-stop crossing happened while the controller could not see the collector.
+    boil_unseen: bool,
     relays: [SwitchTrack; 2],
     collector_last_good_ms: Option<u64>,
     tank_top_last_good_ms: Option<u64>,
@@ -169,7 +177,8 @@ impl SafetyChecker {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
-            boil_latched: false,
+            boil_latched: None,
+            boil_unseen: false,
             relays: [SwitchTrack::default(); 2],
             collector_last_good_ms: None,
             tank_top_last_good_ms: None,
@@ -256,18 +265,28 @@ impl SafetyChecker {
         }
 
         // Rule 2, with the margin in the controller's favour at both ends.
-        if o.collector_c >= l.boil_stop + l.margin_k {
-            self.boil_latched = true;
-        } else if o.collector_c < l.boil_stop - l.boil_stop_hysteresis + l.margin_k {
-            self.boil_latched = false;
-        }
-        if o.pump && self.boil_latched {
+        let band_low = l.boil_stop - l.boil_stop_hysteresis + l.margin_k;
+        let collector_blind = o.blind.collector_stuck || collector_held;
+        let latched = if o.collector_c >= l.boil_stop + l.margin_k {
+            self.boil_unseen = collector_blind;
+            true
+        } else if o.collector_c < band_low {
+            self.boil_unseen = false;
+            false
+        } else {
+            // Inside the band: hold; at start-up the band counts as latched.
+            self.boil_latched.unwrap_or(true)
+        };
+        self.boil_latched = Some(latched);
+        if o.pump && latched {
             let excuse = if o.blind.pump_relay_failed {
                 Some("pump relay write failure")
             } else if o.blind.collector_stuck {
                 Some("collector sensor stuck")
             } else if collector_held {
                 Some("collector value held through a transient fault")
+            } else if self.boil_unseen {
+                Some("boil-stop crossing hidden by a stuck or held collector value")
             } else {
                 None
             };

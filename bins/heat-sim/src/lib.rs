@@ -21,6 +21,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 pub mod check;
+pub mod sweep;
 
 use check::{Blind, Limits, Observation, SafetyChecker};
 
@@ -260,6 +261,11 @@ fn per_step(period: Duration, mean: Duration) -> f64 {
 
 /// Runs the simulation and returns its summary.
 pub fn run(options: &Options) -> Summary {
+    run_with_progress(options, &|| {})
+}
+
+/// [`run`], calling `day_done` after each simulated day (for a progress line across threads).
+pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Summary {
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut plant = SimPlant::new(SimConfig {
         seed: options.seed,
@@ -292,6 +298,9 @@ pub fn run(options: &Options) -> Summary {
         let now_ms = step * period_ms;
         let now = Timestamp::from_millis(now_ms);
         if step % steps_per_day == 0 {
+            if step > 0 {
+                day_done();
+            }
             let day = u32::try_from(step / steps_per_day).unwrap_or(u32::MAX);
             plant.set_weather(weather(day, &mut rng));
         }
@@ -418,6 +427,9 @@ pub fn run(options: &Options) -> Summary {
         }
     }
 
+    if total_steps > 0 {
+        day_done();
+    }
     let total_ms = (total_steps * period_ms).max(1) as f64;
     let ledger = plant.ledger();
     let energy = machine.controller().energy();

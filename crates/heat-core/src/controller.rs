@@ -245,7 +245,8 @@ impl Relay {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Latches {
     boil_stop: bool,
-    // The collector had a fault since its last usable value (the boil-stop band is then latched).
+    // No trusted collector history: at start-up, or a fault since the last usable value. The
+    // first value inside the boil-stop band then counts as latched.
     collector_lost: bool,
     tank_max: bool,
     collector_cooling: bool,
@@ -320,7 +321,12 @@ impl Controller {
             manual_pump: false,
             manual_heater: false,
             sensors: [Track::default(); 3],
-            latches: Latches::default(),
+            // Fail-safe at start-up: the collector may be inside the boil-stop band after a
+            // restart during a stagnation day, and nothing says it has cooled from above.
+            latches: Latches {
+                collector_lost: true,
+                ..Latches::default()
+            },
             pump: Relay::default(),
             heater: Relay::default(),
             // Nothing is known before the first readings.
@@ -472,9 +478,9 @@ impl Controller {
         let l = &mut self.latches;
         if let Some(c) = c {
             if l.collector_lost {
-                // First value after a collector fault: the collector may have passed the boil
-                // stop unseen, so a value inside the hysteresis band counts as latched (found by
-                // heat-sim). Start-up is unchanged: see docs/control.md.
+                // First value at start-up or after a collector fault: the collector may have
+                // passed the boil stop unseen, so a value inside the hysteresis band counts as
+                // latched (found by heat-sim; docs/control.md).
                 l.boil_stop = c >= r.boil_stop - r.boil_stop_hysteresis;
                 l.collector_lost = false;
             } else {
@@ -492,7 +498,7 @@ impl Controller {
         } else {
             // Boil stop stays latched while blind; the automatic functions reset.
             l.collector_cooling = false;
-            // Only a loss after a value was seen: before the first reading nothing was missed.
+            // Still set from start-up if no value was ever seen; set again by a fault.
             l.collector_lost |= self.sensors[0].status().fault.is_some();
         }
         let tank_hot = match (b, t) {

@@ -17,7 +17,7 @@ pub(crate) struct Target {
 }
 
 /// Every target, in the order of the table.
-pub(crate) const TARGETS: [Target; 5] = [
+pub(crate) const TARGETS: [Target; 6] = [
     Target {
         package: "heat-core",
         bench: "step",
@@ -31,6 +31,11 @@ pub(crate) const TARGETS: [Target; 5] = [
     Target {
         package: "mqtt-auth",
         bench: "connect",
+        background: false,
+    },
+    Target {
+        package: "heat-sim",
+        bench: "sim",
         background: false,
     },
     Target {

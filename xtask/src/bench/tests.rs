@@ -14,7 +14,7 @@ fn args(a: &[&str]) -> Vec<String> {
 #[test]
 fn select_names_benches_or_packages_in_table_order() {
     let all: Vec<&str> = select(&[]).unwrap().iter().map(|t| t.bench).collect();
-    assert_eq!(all, ["step", "sweep", "connect", "e2e", "outage"]);
+    assert_eq!(all, ["step", "sweep", "connect", "sim", "e2e", "outage"]);
     let some: Vec<&str> = select(&args(&["outage", "step"]))
         .unwrap()
         .iter()

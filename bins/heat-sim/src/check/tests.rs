@@ -140,3 +140,126 @@ fn breaks_the_controller_could_not_prevent_are_exposures() {
         Some(&1)
     );
 }
+
+/// The limits of the day-17593 run (`heat-sim --days 17600 --seed 1`): boil stop 120 °C,
+/// hysteresis 11 K (both set by earlier commands), so the band is 109..120 °C.
+fn day_17593_limits() -> Limits {
+    Limits {
+        boil_stop: 120.0,
+        boil_stop_hysteresis: 11.0,
+        ..limits()
+    }
+}
+
+/// The collector sensor reads a frozen 59.5625 °C while the truth climbs to 126.94 °C; the fault
+/// clears at a true 119.36 °C, inside the band. The controller saw 59.5625 then 119.3125: nothing
+/// it saw crossed 120, so it runs collector cooling. That is an exposure of the stuck sensor, not
+/// a violation (the 2 violations of day 17593.53 were this).
+#[test]
+fn a_boil_stop_crossing_hidden_by_a_stuck_collector_is_an_exposure_after_it_clears() {
+    let stuck = Blind {
+        collector_stuck: true,
+        ..Blind::default()
+    };
+    let step = |t: u64, truth: f64, pump: bool, blind: Blind| Observation {
+        collector_c: truth,
+        pump,
+        collector_reading: Ok(if blind.collector_stuck {
+            59.5625
+        } else {
+            truth
+        }),
+        blind,
+        ..calm(t)
+    };
+    let run = |blind: Blind| {
+        let mut c = SafetyChecker::new(day_17593_limits());
+        // Seen below the band first, then the hidden climb and cooling.
+        assert!(
+            c.observe(&step(0, 60.0, false, Blind::default()))
+                .is_empty()
+        );
+        for (i, truth) in [100.0, 118.0, 126.94, 123.04, 120.27]
+            .into_iter()
+            .enumerate()
+        {
+            assert!(
+                c.observe(&step(30 * (i as u64 + 1), truth, false, blind))
+                    .is_empty()
+            );
+        }
+        // The fault clears (or never was); the pump starts: true 119.36, then 113.73, 108.69.
+        let a = c.observe(&step(180, 119.36, true, Blind::default()));
+        let b = c.observe(&step(210, 113.73, true, Blind::default()));
+        let released = c.observe(&step(240, 108.69, true, Blind::default()));
+        assert!(released.is_empty(), "below 109 + margin: released");
+        (c, [a, b].concat())
+    };
+
+    let (c, found) = run(stuck);
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(
+        c.exposures().get(&Exposure {
+            rule: Violation::PumpDuringBoilStop,
+            cause: "boil-stop crossing hidden by a stuck or held collector value"
+        }),
+        Some(&2)
+    );
+
+    // The same temperatures with a sensor that saw the crossing: both steps are violations.
+    let (c, found) = run(Blind::default());
+    assert_eq!(
+        found,
+        [Violation::PumpDuringBoilStop, Violation::PumpDuringBoilStop]
+    );
+    assert!(c.exposures().is_empty());
+}
+
+/// A stuck sensor that clears while the truth is still above the boil stop hides nothing: the
+/// controller sees that value and must latch.
+#[test]
+fn a_stuck_collector_clearing_above_the_boil_stop_is_still_judged() {
+    let mut c = SafetyChecker::new(day_17593_limits());
+    let stuck = Blind {
+        collector_stuck: true,
+        ..Blind::default()
+    };
+    assert!(c.observe(&calm(0)).is_empty());
+    let hidden = Observation {
+        collector_c: 126.0,
+        blind: stuck,
+        ..calm(30)
+    };
+    assert!(c.observe(&hidden).is_empty());
+    let seen = Observation {
+        collector_c: 125.0,
+        collector_reading: Ok(125.0),
+        ..calm(60)
+    };
+    assert!(c.observe(&seen).is_empty());
+    let pump_in_band = Observation {
+        collector_c: 115.0,
+        collector_reading: Ok(115.0),
+        pump: true,
+        ..calm(90)
+    };
+    assert_eq!(c.observe(&pump_in_band), [Violation::PumpDuringBoilStop]);
+}
+
+/// Start-up inside the band counts as latched (heat-core does the same: docs/control.md).
+#[test]
+fn start_up_inside_the_boil_stop_band_counts_as_latched() {
+    let boot = |collector_c: f64| Observation {
+        collector_c,
+        collector_reading: Ok(collector_c),
+        pump: true,
+        ..calm(0)
+    };
+    let mut c = SafetyChecker::new(limits());
+    assert_eq!(c.observe(&boot(149.0)), [Violation::PumpDuringBoilStop]);
+    let mut c = SafetyChecker::new(limits());
+    // 140 + margin is the checker's lower edge of the band.
+    assert!(c.observe(&boot(140.4)).is_empty());
+    // Once seen below the band, a climb back into it does not latch.
+    assert!(c.observe(&boot(149.0)).is_empty());
+}

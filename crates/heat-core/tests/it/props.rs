@@ -225,3 +225,66 @@ proptest! {
         prop_assert_eq!(run(&params, &ops), run(&params, &ops));
     }
 }
+
+/// Steps after a start-up inside the boil-stop band: the collector stays in or above the band
+/// (or faults), the tanks read anything, and any mode or manual request may arrive.
+fn band_ops(band_low: f64) -> impl Strategy<Value = Vec<Op>> {
+    let collector = prop_oneof![
+        4 => (band_low..band_low + 60.0).prop_map(Reading::Value),
+        1 => fault().prop_map(Reading::Fault),
+    ];
+    let step = (0..120_000u64, collector, reading(), reading()).prop_map(
+        |(dt_ms, collector, tank_bottom, tank_top)| Op::Step {
+            dt_ms,
+            readings: Readings {
+                collector,
+                tank_bottom,
+                tank_top,
+            },
+        },
+    );
+    let cmd = prop_oneof![
+        prop::sample::select(Mode::ALL.to_vec()).prop_map(Command::SetMode),
+        any::<bool>().prop_map(Command::SetPump),
+        any::<bool>().prop_map(Command::SetHeater),
+    ]
+    .prop_map(Op::Cmd);
+    prop::collection::vec(prop_oneof![4 => step, 1 => cmd], 1..100)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Fail-safe at start-up (docs/control.md): a first collector value inside the boil-stop
+    /// band counts as latched, so while the collector never reads below boil stop − hysteresis
+    /// the pump never runs, whatever the mode, the requests and the tank readings.
+    #[test]
+    fn boot_inside_the_boil_stop_band_is_latched(
+        (params, first, ops) in config().prop_flat_map(|p| {
+            let low = p.raw().boil_stop - p.raw().boil_stop_hysteresis;
+            (Just(p), low..low + 60.0, band_ops(low))
+        }),
+        bottom in 0.0..95.0f64,
+        top in 0.0..95.0f64,
+    ) {
+        let mut ctl = Controller::new(params, Timestamp::from_millis(0));
+        let out = ctl.step(Timestamp::from_millis(30_000), &Readings::celsius(first, bottom, top));
+        prop_assert!(!out.pump, "pump ON at start-up with collector {first}");
+        prop_assert!(ctl.boil_stop_latched(), "not latched at start-up with collector {first}");
+        let mut now = 30_000;
+        for op in ops {
+            match op {
+                Op::Cmd(cmd) => {
+                    let _ = ctl.command(Timestamp::from_millis(now), cmd);
+                }
+                Op::Step { dt_ms, readings } => {
+                    now += dt_ms;
+                    let out = ctl.step(Timestamp::from_millis(now), &readings);
+                    prop_assert!(!out.pump, "pump ON in the band after start-up: {readings:?}");
+                }
+            }
+            // A command's answer may switch at once in the future loop: judge the state too.
+            prop_assert!(ctl.boil_stop_latched());
+        }
+    }
+}

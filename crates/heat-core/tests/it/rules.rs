@@ -67,11 +67,12 @@ fn boil_stop_150_latched_until_below_140() {
         params(|_| {}),
         Mode::Auto,
         &[
-            (149.0, 60.0, TOP, true, false),  // differential and cooling
+            (120.0, 60.0, TOP, true, false), // seen below the band first (start-up rule)
+            (149.0, 60.0, TOP, true, false), // differential and cooling
             (150.0, 60.0, TOP, false, false), // ≥ 150: OFF, latched
             (141.0, 60.0, TOP, false, false), // latched
             (140.0, 60.0, TOP, false, false), // 140 is not below 140
-            (139.9, 60.0, TOP, true, false),  // released; cooling runs again
+            (139.9, 60.0, TOP, true, false), // released; cooling runs again
         ],
     );
 }
@@ -372,4 +373,40 @@ fn boil_stop_band_is_latched_after_a_collector_fault() {
     assert!(c.boil_stop_latched());
     // Released below 140 as usual.
     assert!(step(&mut c, Reading::Value(139.0)).pump);
+}
+
+/// Fail-safe at start-up: a collector first read inside the boil-stop band (≥ 140 °C) may be
+/// cooling from above 150 °C, so it counts as latched until it reads below 140 °C.
+#[test]
+fn boil_stop_band_is_latched_at_start_up() {
+    table(
+        "boil stop at start-up",
+        params(|_| {}),
+        Mode::Auto,
+        &[
+            (149.0, 60.0, TOP, false, false), // first value, inside 140..150: latched
+            (145.0, 60.0, TOP, false, false), // still latched
+            (140.0, 60.0, TOP, false, false), // 140 is not below 140
+            (139.9, 60.0, TOP, true, false),  // released; cooling runs
+            (149.0, 60.0, TOP, true, false),  // history known now: below 150 runs
+        ],
+    );
+    // Below the band at start-up nothing is latched.
+    table(
+        "boil stop below the band at start-up",
+        params(|_| {}),
+        Mode::Auto,
+        &[(139.9, 60.0, TOP, true, false)],
+    );
+    // A collector fault at start-up, then a first value in the band: latched as well.
+    let mut rig = Rig::new(params(|_| {}), Mode::Auto);
+    let fault = Readings {
+        collector: Reading::Fault(SensorFault::Missing),
+        tank_bottom: Reading::Value(60.0),
+        tank_top: Reading::Value(TOP),
+    };
+    assert!(!rig.step(fault).pump);
+    let out = rig.temps(141.0, 60.0, TOP);
+    assert!(!out.pump, "{out:?}");
+    assert!(rig.ctl.boil_stop_latched());
 }
