@@ -35,7 +35,7 @@ use crossbeam_channel::{self as channel, select};
 use heat_core::{Command, CommandError, CommandOutcome, Status};
 use log::{debug, error, info, warn};
 use mqtt_auth::{
-    BrokerSettings, Class, RetryPolicy, RetrySchedule,
+    BrokerSettings, Class, QoS, RetryPolicy, RetrySchedule,
     connect::{Identity, LastWill, MqttClient, connect, create_client},
 };
 use paho_mqtt as paho;
@@ -54,8 +54,10 @@ pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
 /// Capacity of the queue of answers from [`SessionHandle::report`].
 const ANSWER_CAPACITY: usize = 64;
-/// QoS of availability, state, discovery and subscriptions.
-const QOS: i32 = 1;
+/// QoS of availability, state, discovery, subscriptions and the discovered entities.
+pub(crate) const QOS: QoS = QoS::AtLeastOnce;
+/// QoS of command answers: a lost answer is harmless, the state shows the outcome.
+const ANSWER_QOS: QoS = QoS::AtMostOnce;
 /// Longest topic echoed in an answer.
 const MAX_ANSWER_TOPIC: usize = 128;
 
@@ -540,7 +542,7 @@ impl<T: From<InboundCommand>> Runner<T> {
         publish(client, &topics.availability(), ONLINE, true, QOS)?;
         // One filter for every command topic, so that an unknown one is answered too.
         let filters = [topics.command_filter(), topics.ha_status()];
-        client.subscribe_many(&filters, &[QOS, QOS])?;
+        client.subscribe_many(&filters, &[QOS.paho(), QOS.paho()])?;
         self.publish_discovery(client)?;
         self.publish_state(client, true)
     }
@@ -724,7 +726,7 @@ impl<T: From<InboundCommand>> Runner<T> {
             &self.config.topics.result(),
             &answer.to_json(),
             false,
-            0,
+            ANSWER_QOS,
         )
     }
 
@@ -767,12 +769,12 @@ fn publish(
     topic: &str,
     payload: &str,
     retained: bool,
-    qos: i32,
+    qos: QoS,
 ) -> Result<(), paho::Error> {
     let msg = if retained {
-        paho::Message::new_retained(topic, payload, qos)
+        paho::Message::new_retained(topic, payload, qos.paho())
     } else {
-        paho::Message::new(topic, payload, qos)
+        paho::Message::new(topic, payload, qos.paho())
     };
     client.publish(msg)
 }

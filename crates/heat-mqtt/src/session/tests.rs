@@ -1,7 +1,7 @@
 //! Unit tests of the session's pure pieces: answers and configuration. The session itself is
 //! tested against a real Mosquitto in `tests/it`.
 
-use heat_core::{Interlock, Mode, ParamError, Parameter};
+use heat_core::{Interlock, Load, Mode, ParamError, Parameter};
 
 use super::*;
 
@@ -27,7 +27,7 @@ fn answers_render_the_controller_verdict() {
     let refused = Answer::from_outcome(
         "p/pump/set",
         &Err(CommandError::NotManual {
-            load: "pump",
+            load: Load::Pump,
             mode: Mode::Auto,
         }),
     );
