@@ -207,9 +207,9 @@ impl Answer {
         }
     }
 
-    /// The answer JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    /// The answer JSON. An error is serde_json's, returned rather than replaced by `{}`.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 }
 
@@ -577,8 +577,15 @@ impl<T: From<InboundCommand>> Runner<T> {
         if !due {
             return Ok(());
         }
-        let json = StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json();
-        publish(client, &self.config.topics.state(), &json, true, QOS)?;
+        let topic = self.config.topics.state();
+        match StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json() {
+            Ok(json) => publish(client, &topic, &json, true, QOS)?,
+            // Not a link failure: reconnecting would not help. The retained state stays the last
+            // good one, and the next change or heartbeat tries again.
+            Err(e) => {
+                error!("MQTT: the state for {topic} cannot be serialised, not published: {e}")
+            }
+        }
         self.last_published = Some((snapshot.status, Instant::now()));
         Ok(())
     }
@@ -721,13 +728,17 @@ impl<T: From<InboundCommand>> Runner<T> {
     }
 
     fn answer(&self, client: &MqttClient, answer: &Answer) -> Result<(), paho::Error> {
-        publish(
-            client,
-            &self.config.topics.result(),
-            &answer.to_json(),
-            false,
-            ANSWER_QOS,
-        )
+        let topic = self.config.topics.result();
+        match answer.to_json() {
+            Ok(json) => publish(client, &topic, &json, false, ANSWER_QOS),
+            Err(e) => {
+                error!(
+                    "MQTT: the answer to {} cannot be serialised, not published on {topic}: {e}",
+                    answer.topic
+                );
+                Ok(())
+            }
+        }
     }
 
     fn go_offline(&self, client: &MqttClient) {

@@ -21,13 +21,19 @@ fn a_thousand_days_without_a_safety_violation() {
     let solar = summary["solar_kwh"].as_f64().expect("solar_kwh");
     assert!(solar > 0.0, "no solar energy collected: {stdout}");
     // The run was adversarial, not a quiet one.
-    assert!(summary["commands"].as_u64().unwrap_or(0) > 1000, "{stdout}");
+    assert!(
+        summary["commands"].as_u64().expect("commands count") > 1000,
+        "{stdout}"
+    );
     assert!(
         summary["faults"].as_object().is_some_and(|f| !f.is_empty()),
         "{stdout}"
     );
     assert!(
-        summary["interlocks"]["boil_stop"].as_u64().unwrap_or(0) > 0,
+        summary["interlocks"]["boil_stop"]
+            .as_u64()
+            .expect("interlocks.boil_stop count")
+            > 0,
         "{stdout}"
     );
 }
