@@ -1,5 +1,7 @@
 #!/bin/sh
 # Installs (or rolls back) the solar heating controller from this bundle. POSIX sh, idempotent.
+# For boards without dpkg: on Debian and Raspberry Pi OS install the .deb instead
+# (apt install ./heat-controller_<version>_<arch>.deb), which this script must not be mixed with.
 #
 #   sudo sh install.sh            install or upgrade; keeps the replaced binary as *.previous
 #   sudo sh install.sh rollback   put heat-controller.previous back (the failed one is kept
@@ -10,7 +12,7 @@
 #   SERVICE_MANAGER  command used for daemon-reload/enable (default `systemctl`; with DESTDIR
 #                    set, service manager calls are skipped unless SERVICE_MANAGER is given)
 #
-# Never overwrites /etc/heat-controller/heat.env or /etc/heat-controller/mqtt_password.
+# Never overwrites /etc/heat-controller/heat.toml, heat.env or mqtt_password.
 set -eu
 
 NAME=heat-controller
@@ -83,11 +85,18 @@ install_config() {
         say "kept the existing $CONF/heat.env"
     else
         # The password comes from the systemd credential, never from this file.
-        sed -e 's/^MQTT_PASSWORD=/# MQTT_PASSWORD=/' "$HERE/.env.example" >"$CONF/heat.env.new" \
+        cp "$HERE/heat.env" "$CONF/heat.env.new" \
             && chmod 0640 "$CONF/heat.env.new" && mv "$CONF/heat.env.new" "$CONF/heat.env" \
             || die "cannot write $CONF/heat.env"
         [ -n "$DESTDIR" ] || chown "root:$NAME" "$CONF/heat.env"
-        say "wrote $CONF/heat.env from .env.example: edit MQTT_BROKER and MQTT_USERNAME"
+        say "wrote $CONF/heat.env: edit MQTT_BROKER and MQTT_USERNAME"
+    fi
+    if [ -e "$CONF/heat.toml" ]; then
+        say "kept the existing $CONF/heat.toml"
+    else
+        cp "$HERE/heat.toml" "$CONF/heat.toml.new" && chmod 0644 "$CONF/heat.toml.new" \
+            && mv "$CONF/heat.toml.new" "$CONF/heat.toml" || die "cannot write $CONF/heat.toml"
+        say "wrote $CONF/heat.toml: fill in the [hardware] mapping (heat-diag sensors --watch)"
     fi
     if [ -e "$CONF/mqtt_password" ]; then
         say "kept the existing $CONF/mqtt_password"
@@ -104,7 +113,10 @@ install_all() {
     for exe in "$HERE"/bin/*; do
         install_binary "$(basename "$exe")" "$exe"
     done
-    cp "$HERE/$SERVICE" "$UNIT_DIR/$SERVICE.new" && chmod 0644 "$UNIT_DIR/$SERVICE.new" \
+    # The unit names the package's /usr/bin; this bundle installs to /usr/local/bin.
+    sed -e "s|^ExecStart=/usr/bin/|ExecStart=/usr/local/bin/|" \
+        -e "s|^Documentation=file:/usr/share/doc/|Documentation=file:/usr/local/share/doc/|" \
+        "$HERE/$SERVICE" >"$UNIT_DIR/$SERVICE.new" && chmod 0644 "$UNIT_DIR/$SERVICE.new" \
         && mv -f "$UNIT_DIR/$SERVICE.new" "$UNIT_DIR/$SERVICE" || die "cannot install the unit"
     say "installed $UNIT_DIR/$SERVICE"
     for doc in README.board.md .env.example; do

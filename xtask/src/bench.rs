@@ -32,7 +32,13 @@ use crate::system::{self, Requirement, cargo, project_root};
 
 /// What the benchmarks need beyond the toolchain: cmake builds Paho C; a real Mosquitto and its
 /// clients.
-const PACKAGES: [Requirement; 3] = [system::CMAKE, system::MOSQUITTO, system::MOSQUITTO_PUB];
+const PACKAGES: [Requirement; 5] = [
+    system::CMAKE,
+    system::PKG_CONFIG,
+    system::LIBSSL_DEV,
+    system::MOSQUITTO,
+    system::MOSQUITTO_PUB,
+];
 
 /// What a background target prints once it is idle (`outage.rs`: the broker is about to stop).
 const IDLE_MARKER: &str = "outage: broker down for";

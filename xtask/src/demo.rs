@@ -18,7 +18,7 @@
 //! 7. A summary with machine-checkable lines; exit non-zero when the controller never came online
 //!    over TLS, a safety rule was broken, or a provisioned password appeared in any output.
 
-mod check;
+pub(crate) mod check;
 #[cfg(test)]
 mod tests;
 
@@ -58,16 +58,19 @@ simulated plant connected to it, and a live status until Ctrl-C.
   --seed N            the simulated weather (default 1)
 ";
 
-/// What the demo needs beyond the Rust toolchain: cmake builds Paho C for the controller.
-const PACKAGES: [Requirement; 4] = [
+/// What the demo needs beyond the Rust toolchain: cmake, pkg-config and OpenSSL build Paho C and
+/// openssl-sys for the controller and heat-diag; the broker and its clients run the demo.
+const PACKAGES: [Requirement; 6] = [
     system::CMAKE,
+    system::PKG_CONFIG,
+    system::LIBSSL_DEV,
     system::MOSQUITTO,
     system::MOSQUITTO_SUB,
     system::MOSQUITTO_PUB,
 ];
 
 /// The topic prefix `heat-diag provision` sets up.
-const PREFIX: &str = "solar_heating";
+pub(crate) const PREFIX: &str = "solar_heating";
 /// The simulated plant at start: collector, tank bottom, tank top (°C). A warm tank, so that
 /// one simulated day drives it into the tank maximum and the interlock shows.
 const SIM_INITIAL_C: &str = "20,78,84";
@@ -264,12 +267,12 @@ impl Out {
 }
 
 /// A process the demo started, in its own process group.
-struct Proc {
-    child: Child,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
 }
 
 impl Proc {
-    fn spawn(name: &'static str, cmd: &mut Command) -> Result<Self> {
+    pub(crate) fn spawn(name: &'static str, cmd: &mut Command) -> Result<Self> {
         let child = cmd
             .process_group(0)
             .spawn()
@@ -277,17 +280,17 @@ impl Proc {
         Ok(Self { child })
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    fn exited(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
 
     /// SIGTERM, then waits up to `grace`; SIGKILL after that. Returns the exit status and
     /// whether it had to be killed.
-    fn terminate(&mut self, grace: Duration) -> (Option<ExitStatus>, bool) {
+    pub(crate) fn terminate(&mut self, grace: Duration) -> (Option<ExitStatus>, bool) {
         if let Some(status) = self.exited() {
             return (Some(status), false);
         }
@@ -478,7 +481,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// `KEY=VALUE` lines of an env file (comments and blank lines skipped).
-fn env_file(text: &str) -> Vec<(String, String)> {
+pub(crate) fn env_file(text: &str) -> Vec<(String, String)> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -488,7 +491,10 @@ fn env_file(text: &str) -> Vec<(String, String)> {
 }
 
 /// Reads `stream` line by line on a thread: each line into `log` (if any) and down the channel.
-fn lines_of(stream: impl Read + Send + 'static, mut log: Option<File>) -> Receiver<String> {
+pub(crate) fn lines_of(
+    stream: impl Read + Send + 'static,
+    mut log: Option<File>,
+) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut reader = BufReader::new(stream);
@@ -519,7 +525,13 @@ fn lines_of(stream: impl Read + Send + 'static, mut log: Option<File>) -> Receiv
 
 /// The Home Assistant user's client options (mosquitto_sub and mosquitto_pub read
 /// `$XDG_CONFIG_HOME/<program>`), in a directory only we may enter.
-fn client_options(dir: &Path, port: u16, user: &str, password: &str, ca: &Path) -> Result<PathBuf> {
+pub(crate) fn client_options(
+    dir: &Path,
+    port: u16,
+    user: &str,
+    password: &str,
+    ca: &Path,
+) -> Result<PathBuf> {
     let home = dir.join("homeassistant-client");
     DirBuilder::new()
         .mode(0o700)
@@ -972,7 +984,7 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
 }
 
 /// The retained state and availability, as a newcomer (Home Assistant restarting) sees them.
-fn read_retained(ha_home: &Path) -> Vec<Message> {
+pub(crate) fn read_retained(ha_home: &Path) -> Vec<Message> {
     let output = Command::new("mosquitto_sub")
         .args([
             "-C",

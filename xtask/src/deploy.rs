@@ -76,10 +76,7 @@ const BOARD_MARK: &str = "heat-deploy-board";
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(15);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// Reads a package's control fields on this machine.
-const DPKG_DEB: Requirement = Requirement {
-    program: "dpkg-deb",
-    package: "dpkg",
-};
+const DPKG_DEB: Requirement = Requirement::new("dpkg-deb", "dpkg");
 
 /// What `cargo xtask deploy` was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,17 +304,6 @@ pub(crate) fn cache_file_name(version: &str, architecture: &str) -> String {
     )
 }
 
-/// The Debian architecture of a Rust target triple.
-pub(crate) fn debian_arch(triple: &str) -> Result<&'static str> {
-    Ok(match triple.split('-').next().unwrap_or_default() {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "armv7" if triple.ends_with("gnueabihf") => "armhf",
-        "i686" => "i386",
-        _ => bail!("no Debian architecture is known for the target {triple:?}"),
-    })
-}
-
 /// The heat-controller package as the board's dpkg reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Installed {
@@ -497,48 +483,18 @@ pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// The .deb `cargo xtask dist` builds for `opts.target`.
-///
-/// `dist` names it `target/dist/heat-controller_<version>_<arch>.deb`; this takes the newest
-/// such file written by this build. When `dist::build` returns the path itself, use that.
+/// The .deb `cargo xtask dist` builds for `opts.target` (in a dry run, the name it would have).
 fn dist_deb(opts: &DeployOptions) -> Result<PathBuf> {
-    let arch = match &opts.target {
-        Some(triple) => debian_arch(triple)?,
-        None => debian_arch(&format!("{}-unknown-linux-gnu", env::consts::ARCH))?,
-    };
-    let started = SystemTime::now();
     let dist_opts = DistOptions {
         target: opts.target.clone(),
     };
     let bundle = dist::build(&dist_opts, opts.dry_run)?;
-    let out = bundle
-        .dir
-        .parent()
-        .context("dist returned a bundle outside target/dist")?
-        .to_path_buf();
-    let suffix = format!("_{arch}.deb");
-    if opts.dry_run {
-        return Ok(out.join(format!("{PACKAGE}_VERSION{suffix}")));
-    }
-    let newest = fs::read_dir(&out)
-        .with_context(|| format!("cannot list {}", out.display()))?
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(&format!("{PACKAGE}_")) && n.ends_with(&suffix))
-        })
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .filter(|(modified, _)| *modified >= started)
-        .max();
-    match newest {
-        Some((_, path)) => Ok(path),
-        None => bail!(
-            "`cargo xtask dist` wrote no {}/{PACKAGE}_<version>{suffix}: build the package, \
-             then pass it with --deb FILE",
-            out.display()
-        ),
-    }
+    bundle.deb.with_context(|| {
+        format!(
+            "`cargo xtask dist` built no package next to {}: build one, then pass it with --deb FILE",
+            bundle.dir.display()
+        )
+    })
 }
 
 struct Deployer<'a> {

@@ -1,26 +1,37 @@
-//! `cargo xtask dist [--target TRIPLE]`: a release build and the bundle a board needs, in
+//! `cargo xtask dist [--target TRIPLE]`: a release build (cross-compiled for an arm board, see
+//! [`crate::cross`]), the Debian package `target/dist/heat-controller_<version>_<arch>.deb`
+//! ([`crate::deb`]), and the plain bundle for boards without dpkg in
 //! `target/dist/heat-controller-<triple>/` and `target/dist/heat-controller-<triple>.tar.gz`.
 //!
 //! The bundle: `bin/heat-controller`, `bin/heat-diag`, the hardened systemd unit, `install.sh`,
-//! `.env.example`, `README.board.md` and `mosquitto/README`. The templates live in `dist/` at the
-//! workspace root and are compiled in, so the bundle always matches this xtask.
+//! `heat.toml`, `heat.env`, `.env.example`, `README.board.md` and `mosquitto/README`. The
+//! templates live in `dist/` at the workspace root and are compiled in, so the bundle always
+//! matches this xtask.
 
 use std::{
     fs,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::Command,
+    time::Instant,
 };
 
 use anyhow::{Context, Result, bail};
+use serde_json::Value;
 
-use crate::system::{cargo, project_root, run};
+use crate::{
+    cross::{self, Target},
+    deb, demo,
+    system::{self, cargo, project_root, run},
+};
 
 /// The systemd unit shipped in every bundle.
 pub(crate) const UNIT: &str = include_str!("../../dist/heat-controller.service");
 /// The unit's file name.
 pub(crate) const UNIT_NAME: &str = "heat-controller.service";
 const INSTALL_SH: &str = include_str!("../../dist/install.sh");
+/// `/etc/heat-controller/heat.toml` as shipped.
+pub(crate) const HEAT_TOML: &str = include_str!("../../dist/heat.toml");
 const README_BOARD: &str = include_str!("../../dist/README.board.md");
 const MOSQUITTO_README: &str = include_str!("../../dist/mosquitto/README");
 const ENV_EXAMPLE: &str = include_str!("../../.env.example");
@@ -72,6 +83,8 @@ pub(crate) struct Bundle {
     pub(crate) archive: PathBuf,
     /// The binaries in `bin/`.
     pub(crate) binaries: Vec<String>,
+    /// `.../dist/heat-controller_<version>_<arch>.deb`; `None` for a bundle assembled alone.
+    pub(crate) deb: Option<PathBuf>,
 }
 
 /// `cargo xtask dist`.
@@ -79,7 +92,12 @@ pub(crate) fn dist(args: &[String]) -> Result<()> {
     let opts = DistOptions::parse(args)?;
     let bundle = build(&opts, false)?;
     println!(
-        "==> bundle ready: {}\n    archive:      {}\n    binaries:     {}",
+        "==> ready: {}\n    bundle:   {}\n    archive:  {}\n    binaries: {}",
+        bundle
+            .deb
+            .as_deref()
+            .unwrap_or(Path::new("(no package)"))
+            .display(),
         bundle.dir.display(),
         bundle.archive.display(),
         bundle.binaries.join(", ")
@@ -103,27 +121,30 @@ fn available_binaries(root: &Path) -> Vec<&'static str> {
         .collect()
 }
 
-/// Builds the release binaries and assembles the bundle; with `dry_run`, only says what it would do.
+/// Builds the release binaries and assembles the bundle and the .deb; with `dry_run`, only
+/// says what it would do.
 pub(crate) fn build(opts: &DistOptions, dry_run: bool) -> Result<Bundle> {
     let root = project_root();
     let packages = available_binaries(&root);
     if packages.is_empty() {
         bail!("none of {BINARIES:?} is in the workspace: nothing to bundle");
     }
+    let host = host_triple()?;
+    let triple = opts.target.clone().unwrap_or_else(|| host.clone());
+    let target = Target::of(&triple)?;
+    let native = triple == host;
     let mut build = cargo();
     build
         .current_dir(&root)
-        .args(["build", "--release", "--locked"]);
+        .args(["build", "--release", "--locked"])
+        .envs(target.build_env(&host));
     for package in &packages {
         build.args(["-p", package]);
     }
-    if let Some(target) = &opts.target {
-        build.args(["--target", target]);
+    // A native build without --target keeps cargo's usual target/release.
+    if opts.target.is_some() {
+        build.args(["--target", &triple]);
     }
-    let triple = match &opts.target {
-        Some(t) => t.clone(),
-        None => host_triple()?,
-    };
     let target_dir = target_dir(&root)?;
     let release = match &opts.target {
         Some(t) => target_dir.join(t).join("release"),
@@ -131,33 +152,124 @@ pub(crate) fn build(opts: &DistOptions, dry_run: bool) -> Result<Bundle> {
     };
     let out = target_dir.join("dist");
     let name = format!("heat-controller-{triple}");
+    let version = workspace_version(&root)?;
+    let deb_path = out.join(deb::deb_name(&version, &target));
+    let mut required = cross::HOST_BUILD.to_vec();
+    required.extend(target.requirements(&host));
+    required.extend([system::CARGO_DEB, system::DPKG_SHLIBDEPS]);
     if dry_run {
+        let todo = system::plan(&required, &system::Machine);
+        for command in todo.commands("") {
+            println!("[dry-run] install: {command}");
+        }
         println!("[dry-run] build: {build:?}");
         println!(
-            "[dry-run] assemble {} and its .tar.gz",
-            out.join(&name).display()
+            "[dry-run] assemble {} and its .tar.gz, and {}",
+            out.join(&name).display(),
+            deb_path.display()
         );
         return Ok(Bundle {
             dir: out.join(&name),
             archive: out.join(format!("{name}.tar.gz")),
             binaries: packages.iter().map(|s| (*s).to_owned()).collect(),
+            deb: Some(deb_path),
         });
     }
+    system::ensure_packages(&required).context("step 'install build requirements' failed")?;
     println!(
         "==> building {} (release, {triple}); the first build takes a few minutes",
         packages.join(", ")
     );
-    let built = run(&mut build);
-    if let (Err(err), Some(target)) = (&built, &opts.target) {
-        bail!(
-            "step 'build' failed: {err:#}\ncross builds need `rustup target add {target}` and a \
-             cross linker and OpenSSL (see docs/deploy.md)"
+    let started = Instant::now();
+    run(&mut build).with_context(|| {
+        format!("step 'build' failed: the release build for {triple} did not succeed")
+    })?;
+    println!(
+        "==> release build for {triple}: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let binaries: Vec<(&str, PathBuf)> = packages.iter().map(|p| (*p, release.join(p))).collect();
+    for (binary, path) in &binaries {
+        check_elf(path, &target).with_context(|| format!("step 'build' failed: bin/{binary}"))?;
+    }
+    // Man pages and completions come from running the binaries: the host's own build.
+    let host_bins = if native {
+        binaries.clone()
+    } else {
+        println!(
+            "==> building the host's heat-controller and heat-diag (debug) for man pages and completions"
+        );
+        let bins = demo::build_binaries(None).context("step 'host build' failed")?;
+        vec![
+            ("heat-controller", bins.heat_controller),
+            ("heat-diag", bins.heat_diag),
+        ]
+    };
+    println!("==> assembling {}", out.join(&name).display());
+    deb::stage(&release.join("deb"), &host_bins, &version)
+        .context("step 'stage package files' failed")?;
+    let mut bundle = assemble(&out, &name, &binaries).context("step 'assemble bundle' failed")?;
+    println!("==> packaging {}", deb_path.display());
+    let started = Instant::now();
+    bundle.deb = Some(
+        deb::package(&target, opts.target.is_none(), &version, &out)
+            .context("step 'package' failed")?,
+    );
+    println!("==> cargo deb: {:.0} s", started.elapsed().as_secs_f64());
+    if !native {
+        println!(
+            "    try it here: {} --version",
+            target.qemu_command(&release.join("heat-controller"))
         );
     }
-    built.context("step 'build' failed: the release build did not succeed")?;
-    let binaries: Vec<(&str, PathBuf)> = packages.iter().map(|p| (*p, release.join(p))).collect();
-    println!("==> assembling {}", out.join(&name).display());
-    assemble(&out, &name, &binaries).context("step 'assemble bundle' failed")
+    Ok(bundle)
+}
+
+/// The built file is an executable of `target`: a wrong linker would make one of the host.
+fn check_elf(path: &Path, target: &Target) -> Result<()> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (class, machine) = cross::elf_header(&bytes)
+        .with_context(|| format!("{} is not an executable", path.display()))?;
+    if (class, machine) != (target.elf_class, target.elf_machine) {
+        bail!(
+            "{} is an ELF for machine {machine} (class {class}), not {} ({})",
+            path.display(),
+            target.triple,
+            target.elf_machine
+        );
+    }
+    Ok(())
+}
+
+/// The version of the heat-controller package (the workspace's), from `cargo metadata`.
+pub(crate) fn workspace_version(root: &Path) -> Result<String> {
+    let out = cargo()
+        .current_dir(root)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output()
+        .context("cannot run `cargo metadata`")?;
+    if !out.status.success() {
+        bail!(
+            "`cargo metadata` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let metadata: Value =
+        serde_json::from_slice(&out.stdout).context("`cargo metadata` printed no JSON")?;
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == deb::PACKAGE)
+        .and_then(|p| p["version"].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("`cargo metadata` lists no {} package", deb::PACKAGE))
 }
 
 fn host_triple() -> Result<String> {
@@ -248,6 +360,8 @@ pub(crate) fn assemble(out: &Path, name: &str, binaries: &[(&str, PathBuf)]) -> 
     write_file(&dir.join("install.sh"), INSTALL_SH, 0o755)?;
     write_file(&dir.join("README.board.md"), README_BOARD, 0o644)?;
     write_file(&dir.join(".env.example"), ENV_EXAMPLE, 0o644)?;
+    write_file(&dir.join("heat.env"), &deb::heat_env(), 0o640)?;
+    write_file(&dir.join("heat.toml"), HEAT_TOML, 0o644)?;
     write_file(&dir.join("mosquitto/README"), MOSQUITTO_README, 0o644)?;
 
     let archive = out.join(format!("{name}.tar.gz"));
@@ -262,6 +376,7 @@ pub(crate) fn assemble(out: &Path, name: &str, binaries: &[(&str, PathBuf)]) -> 
         dir,
         archive,
         binaries: binaries.iter().map(|(b, _)| (*b).to_owned()).collect(),
+        deb: None,
     })
 }
 

@@ -87,6 +87,12 @@ pub(crate) fn fresh_root(args: &[String]) -> Result<()> {
             .args([SUITE])
             .arg(&dir)
             .arg(MIRROR))?;
+        // What the Debian installer writes and debootstrap does not: without it `localhost`
+        // resolves nowhere in the root (no nss-myhostname, DNS does not answer for it).
+        fs::write(
+            dir.join("etc/hosts"),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+        )?;
         trust_local_certificates(&dir)?;
         install_rustup(&dir)?;
         fs::write(dir.join(READY), "")?;

@@ -5,6 +5,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod cross;
+mod deb;
 mod demo;
 mod deploy;
 mod dist;
@@ -32,7 +34,9 @@ Commands:
   soak     [--restarts N] restart the broker N times (100) under the simulated controller
            (release build) with sensor and relay faults; VmRSS and Anonymous memory with their
            slope per restart, reconnects and attempts vs. the retry policy
-  dist     release build and the board bundle in target/dist/ ([--target TRIPLE])
+  dist     [--target TRIPLE] release build, the .deb and the board bundle in target/dist/
+           (aarch64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf or the host; installs
+           the cross toolchain when missing)
   deploy   dist, copy over ssh, install, restart, wait for `online`, roll back if it is not
            (--host USER@HOST; `cargo xtask deploy --help` for the options)
   fresh-root  [--dir DIR] [--keep] the README's two commands (demo, then test) in a new

@@ -28,7 +28,6 @@ use heat_config::{Backend, HardwareSettings};
 use heat_hw::{
     SensorError, SensorRole,
     onewire_gpio::{self, Ds18b20Bus, SpinDelay},
-    sensor::classify_celsius,
     w1::{self, StdFs, W1Bank, W1Config},
 };
 use serde::Serialize;
@@ -444,9 +443,7 @@ fn read_gpio(bus: &heat_config::BusSettings) -> Listing {
         .into_iter()
         .zip(readings)
         .map(|(address, reading)| {
-            let reading = reading
-                .map_err(|e| e.to_sensor_error())
-                .and_then(classify_celsius);
+            let reading = reading.map_err(|e| e.to_sensor_error());
             (onewire_gpio::w1_id(address), reading)
         })
         .collect())

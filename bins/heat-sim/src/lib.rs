@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use heat_core::{
     Command, CommandError, Controller, EventKind, Interlock, Mode, Output, ParamError, Parameter,
-    Params, Timestamp,
+    Params, SensorFault, SensorStatus, Timestamp,
 };
 use heat_hw::sim::{SimConfig, SimFault, SimPlant, Weather};
 use heat_hw::{RelayOutputs, RelayRole, SensorBank, SensorRole, VirtualClock, apply_output};
@@ -92,6 +92,8 @@ pub struct Summary {
     pub rejected: BTreeMap<String, u64>,
     /// Faults injected, by kind.
     pub faults: BTreeMap<String, u64>,
+    /// How the DS18B20 85 °C question was answered (docs/hardware.md).
+    pub power_on: PowerOnCheck,
     /// Steps with a relay write error (the plant went safe).
     pub relay_errors: u64,
     /// Safety violations by rule (must be empty).
@@ -102,6 +104,45 @@ pub struct Summary {
     pub first_violations: Vec<(f64, String)>,
     /// Rules broken while the controller was blind or powerless, by "rule: cause".
     pub exposures: BTreeMap<String, u64>,
+}
+
+/// The 85 °C bookkeeping of a run: every injected power-on value must be caught, and no real
+/// 85.000 °C reading may be taken for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct PowerOnCheck {
+    /// Sensor-steps on which an injected power-on value was what the sensor reported.
+    pub injected_steps: u64,
+    /// Of those, the steps on which heat-core showed the `power_on_value` fault and used no value.
+    pub caught_steps: u64,
+    /// `power_on_value` faults raised with no power-on value injected (false alarms).
+    pub false_faults: u64,
+    /// Sensor-steps that read a real 85.000 °C and heat-core used it.
+    pub real_85_used: u64,
+}
+
+impl PowerOnCheck {
+    /// Feeds one sensor's step: whether the plant reported the power-on value, what it read,
+    /// and heat-core's status before and after.
+    fn observe(
+        &mut self,
+        injected: bool,
+        reading: &Result<f64, heat_hw::SensorError>,
+        before: SensorStatus,
+        after: SensorStatus,
+    ) {
+        let power_on = Some(SensorFault::PowerOnValue);
+        if injected {
+            self.injected_steps += 1;
+            if after.fault == power_on && after.value.is_none() {
+                self.caught_steps += 1;
+            }
+        } else if after.fault == power_on && before.fault != power_on {
+            self.false_faults += 1;
+        }
+        if !injected && *reading == Ok(85.0) && after.value == Some(85.0) {
+            self.real_85_used += 1;
+        }
+    }
 }
 
 /// After a relay error: every load OFF until all relays have been confirmed OFF for the longest
@@ -261,6 +302,7 @@ pub fn run(options: &Options) -> Summary {
     let mut faults: BTreeMap<String, u64> = BTreeMap::new();
     let mut commands = 0;
     let mut relay_errors = 0;
+    let mut power_on = PowerOnCheck::default();
     let mut hold: Option<SafeHold> = None;
     let (mut into_tank_j, mut out_of_tank_j) = (0.0, 0.0);
 
@@ -303,7 +345,23 @@ pub fn run(options: &Options) -> Summary {
 
         // The daemon's loop.
         let sweep = plant.sweep(&mut clock);
+        let before = controller.status();
         let out = controller.step(now, &sweep.to_readings());
+        let after = controller.status();
+        for (role, was, is) in [
+            (SensorRole::Collector, before.collector, after.collector),
+            (
+                SensorRole::TankBottom,
+                before.tank_bottom,
+                after.tank_bottom,
+            ),
+            (SensorRole::TankTop, before.tank_top, after.tank_top),
+        ] {
+            // The plant reports the first fault injected on a sensor.
+            let effective = plant.faults().iter().find(|f| f.sensor() == Some(role));
+            let injected = matches!(effective, Some(SimFault::PowerOnValue(_)));
+            power_on.observe(injected, &sweep.get(role), was, is);
+        }
         for e in &out.events {
             if let EventKind::InterlockActivated(i) = e.kind {
                 *interlocks.entry(interlock_name(i)).or_default() += 1;
@@ -424,6 +482,7 @@ pub fn run(options: &Options) -> Summary {
         commands,
         rejected,
         faults,
+        power_on,
         relay_errors,
         violations: checker
             .violations()
@@ -480,6 +539,13 @@ impl Summary {
         for (kind, n) in &self.faults {
             let _ = writeln!(t, "  {kind:28} {n}");
         }
+        let p = &self.power_on;
+        let _ = writeln!(
+            t,
+            "power-on value (85 °C): {} of {} injected sensor-steps caught, {} false faults, \
+             {} real 85.000 °C readings used",
+            p.caught_steps, p.injected_steps, p.false_faults, p.real_85_used
+        );
         let _ = writeln!(
             t,
             "relay write errors (plant went safe): {}",

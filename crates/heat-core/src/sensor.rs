@@ -47,7 +47,8 @@ pub enum SensorFault {
     Missing,
     /// The reading failed its CRC check (transient: the last value is held until stale).
     Crc,
-    /// The DS18B20 power-on value 85.0 °C without a plausible value before it.
+    /// The DS18B20 power-on value: the hardware saw the power-on scratchpad, or a bare 85.0 °C
+    /// came without a plausible value before it.
     PowerOnValue,
     /// The sensor reports being disconnected (e.g. DS18B20 -127 °C).
     Disconnected,
@@ -90,10 +91,20 @@ impl fmt::Display for SensorFault {
 }
 
 /// One sensor's reading for one control step: a temperature in °C or a fault.
+///
+/// The two value variants differ only in how 85.0 °C is judged (docs/hardware.md): the DS18B20
+/// reports exactly that before its first conversion, and a tank also reads exactly 85.000 °C for
+/// minutes while it cools through it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reading {
-    /// A raw temperature in °C; still validated by the controller.
+    /// A temperature in °C from a source that cannot tell a conversion happened (the kernel's
+    /// `temperature` file, a computed value). 85.0 °C counts only when the previous good value
+    /// lies within `power_on_window_k` of it; otherwise it is [`SensorFault::PowerOnValue`].
     Value(f64),
+    /// A temperature in °C whose scratchpad showed a finished conversion (not the power-on
+    /// pattern), so 85.0 °C is taken as it is. The power-on pattern itself arrives as
+    /// `Fault(PowerOnValue)`: the scratchpad evidence wins over the window either way.
+    Converted(f64),
     /// The hardware layer could not read the sensor.
     Fault(SensorFault),
 }
@@ -213,14 +224,19 @@ impl Track {
         v: &Validation,
     ) -> Result<(f64, bool), SensorFault> {
         match reading {
-            Reading::Value(x) if !x.is_finite() => Err(SensorFault::NotFinite),
-            Reading::Value(x) if x < v.min || x > v.max => Err(SensorFault::OutOfRange),
-            // Exact comparison is intended: the power-on value is a fixed pattern, not a measurement.
+            Reading::Value(x) | Reading::Converted(x) if !x.is_finite() => {
+                Err(SensorFault::NotFinite)
+            }
+            Reading::Value(x) | Reading::Converted(x) if x < v.min || x > v.max => {
+                Err(SensorFault::OutOfRange)
+            }
+            // Without scratchpad evidence, the window is all there is. Exact comparison is
+            // intended: the power-on value is a fixed register pattern, not a measurement.
             Reading::Value(x) if x == POWER_ON_VALUE => match self.fresh_good(now, v) {
                 Some(prev) if (prev - POWER_ON_VALUE).abs() <= v.power_on_window => Ok((x, true)),
                 _ => Err(SensorFault::PowerOnValue),
             },
-            Reading::Value(x) => Ok((x, true)),
+            Reading::Value(x) | Reading::Converted(x) => Ok((x, true)),
             Reading::Fault(f) if f.is_transient() => match self.fresh_good(now, v) {
                 Some(prev) => Ok((prev, false)),
                 None if self.last_good.is_some() => Err(SensorFault::Stale),

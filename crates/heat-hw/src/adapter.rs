@@ -7,7 +7,7 @@
 use heat_core::{Output, Reading, Readings, SensorFault};
 
 use crate::relay::{RelayError, RelayOutputs, RelayRole};
-use crate::sensor::{SensorError, SensorRole, Sweep};
+use crate::sensor::{Provenance, SensorError, SensorRole, Sweep};
 
 #[cfg(test)]
 mod tests;
@@ -36,10 +36,14 @@ impl From<SensorError> for SensorFault {
     }
 }
 
+/// A value checked against the scratchpad's power-on pattern becomes [`Reading::Converted`], so
+/// heat-core takes a real 85.0 °C as it is; a bare value stays [`Reading::Value`], whose 85.0 °C
+/// the plausibility window judges.
 fn reading(sweep: &Sweep, role: SensorRole) -> Reading {
-    match sweep.get(role) {
-        Ok(celsius) => Reading::Value(celsius),
-        Err(e) => Reading::Fault(SensorFault::from(&e)),
+    match (sweep.get(role), sweep.provenance(role)) {
+        (Ok(celsius), Provenance::Scratchpad) => Reading::Converted(celsius),
+        (Ok(celsius), Provenance::ValueOnly) => Reading::Value(celsius),
+        (Err(e), _) => Reading::Fault(SensorFault::from(&e)),
     }
 }
 

@@ -24,7 +24,9 @@ mod tests;
 use compat::{Eh02Delay, Eh02Pin};
 
 use crate::gpio::{GpioError, GpioFailure, request_line};
-use crate::sensor::{SensorBank, SensorError, SensorRole, Sweep, classify_celsius};
+use crate::sensor::{
+    Provenance, Scratchpad, SensorBank, SensorError, SensorRole, Sweep, classify_scratchpad,
+};
 
 pub use one_wire_bus::Address as RomAddress;
 
@@ -137,6 +139,10 @@ pub enum Error<E> {
     /// An operation did not finish in time.
     #[error("timed out")]
     Timeout,
+    /// The device answered, but with a sensor-level fault: the power-on scratchpad, −127 °C, a
+    /// value out of range.
+    #[error("{0}")]
+    Reading(SensorError),
     /// The ROM address is not a DS18B20 (family code 0x28).
     #[error("not a DS18B20 address: {0:#018x}")]
     NotDs18b20(u64),
@@ -163,6 +169,7 @@ impl<E: std::fmt::Debug> Error<E> {
             Self::NoPresence => SensorError::Missing,
             Self::Crc => SensorError::Crc,
             Self::Timeout => SensorError::Timeout,
+            Self::Reading(e) => e.clone(),
             other => SensorError::Io(other.to_string()),
         }
     }
@@ -250,7 +257,9 @@ where
     /// Reads one device's scratchpad and decodes the temperature in °C.
     ///
     /// Decodes the register itself: `ds18b20` 0.1.1's `read_data` converts it as `u16`, which
-    /// turns every negative temperature into about +4000 °C.
+    /// turns every negative temperature into about +4000 °C. A power-on scratchpad
+    /// ([`Scratchpad::is_power_on`]) is `Error::Reading(SensorError::PowerOnValue)`; any other
+    /// 85.000 °C is a real reading.
     pub fn read_temperature(
         &mut self,
         address: &Address,
@@ -266,8 +275,8 @@ where
         let mut pad = [0u8; 9];
         self.wire.read_bytes(&mut pad, &mut delay)?;
         one_wire_bus::crc::check_crc8::<E>(&pad)?;
-        let raw = i16::from_le_bytes([pad[0], pad[1]]) & !self.resolution.undefined_bits();
-        Ok(f64::from(raw) / 16.0)
+        classify_scratchpad(&Scratchpad(pad), self.resolution.undefined_bits())
+            .map_err(Error::Reading)
     }
 
     /// One conversion for all devices, one wait, then each address read in turn (one retry on a
@@ -340,10 +349,9 @@ where
         match self.bus.sweep(&addresses, &mut delay) {
             Ok(results) => {
                 for ((role, _), result) in self.sensors.iter().zip(results) {
-                    let reading = result
-                        .map_err(|e| e.to_sensor_error())
-                        .and_then(classify_celsius);
-                    sweep.insert(*role, reading);
+                    let reading = result.map_err(|e| e.to_sensor_error());
+                    // Every value here was checked against the scratchpad's power-on pattern.
+                    sweep.insert_from(*role, reading, Provenance::Scratchpad);
                 }
             }
             Err(e) => {

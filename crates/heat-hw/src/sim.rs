@@ -27,7 +27,10 @@ use embedded_hal::delay::DelayNs;
 mod tests;
 
 use crate::relay::{RelayError, RelayOutputs, RelayRole};
-use crate::sensor::{SensorBank, SensorError, SensorRole, Sweep, classify_celsius};
+use crate::sensor::{
+    Provenance, Scratchpad, SensorBank, SensorError, SensorRole, Sweep, classify_celsius,
+    classify_scratchpad,
+};
 
 /// Specific heat of water, J/(kg·K).
 const CP_WATER: f64 = 4186.0;
@@ -178,7 +181,8 @@ pub enum SimFault {
 }
 
 impl SimFault {
-    fn sensor(&self) -> Option<SensorRole> {
+    /// The sensor this fault affects; `None` for a relay fault.
+    pub fn sensor(&self) -> Option<SensorRole> {
         match *self {
             Self::Stuck(r, _)
             | Self::PowerOnValue(r)
@@ -439,15 +443,14 @@ impl SimPlant {
             .find(|f| f.sensor() == Some(role))
             .copied();
         let noisy = self.true_value(role) + self.cfg.noise_c * self.noise_rng.next_gauss();
-        // The DS18B20 reports whole 1/16 °C steps.
-        let quantised = (noisy * 16.0).round() / 16.0;
         match fault {
             Some(SimFault::Stuck(_, v)) => classify_celsius(v),
-            Some(SimFault::PowerOnValue(_)) => classify_celsius(85.0),
+            // The emulated DS18B20 goes through the same scratchpad rule as the real drivers.
+            Some(SimFault::PowerOnValue(_)) => classify_scratchpad(&Scratchpad::power_on(), 0),
             Some(SimFault::Disconnected(_)) => classify_celsius(-127.0),
             Some(SimFault::Crc(_)) => Err(SensorError::Crc),
             Some(SimFault::Missing(_)) => Err(SensorError::Missing),
-            _ => classify_celsius(quantised),
+            _ => convert(noisy),
         }
     }
 
@@ -469,7 +472,8 @@ impl SensorBank for SimPlant {
         let mut sweep = Sweep::new();
         for role in self.cfg.roles.clone() {
             let reading = self.read(role);
-            sweep.insert(role, reading);
+            // Like the bit-banged driver, every emulated reading comes from a scratchpad.
+            sweep.insert_from(role, reading, Provenance::Scratchpad);
         }
         sweep
     }
@@ -542,4 +546,18 @@ impl RelayOutputs for SharedPlant {
     fn safe_state(&mut self) -> Result<(), RelayError> {
         self.0.borrow_mut().safe_state()
     }
+}
+
+/// An emulated DS18B20 conversion of `celsius`: the 12-bit register (whole 1/16 °C steps) in a
+/// genuine part's scratchpad ([`Scratchpad::after_conversion`]), decoded by the drivers' rule. So a
+/// real 85.000 °C reads as 85.0 and only the `PowerOnValue` fault shows the power-on pattern.
+fn convert(celsius: f64) -> Result<f64, SensorError> {
+    if !celsius.is_finite() {
+        return Err(SensorError::NotFinite);
+    }
+    // Saturate outside the register's range; the range check then names the value.
+    let raw = (celsius * 16.0)
+        .round()
+        .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16;
+    classify_scratchpad(&Scratchpad::after_conversion(raw, 0x7f), 0)
 }

@@ -20,7 +20,7 @@ mod tests;
 pub use fake::FakeW1;
 pub use fs::{StdFs, W1Fs};
 
-use crate::sensor::{SensorBank, SensorError, SensorRole, Sweep};
+use crate::sensor::{Provenance, SensorBank, SensorError, SensorRole, Sweep};
 
 /// Where the kernel exposes 1-Wire devices.
 pub const DEFAULT_ROOT: &str = "/sys/bus/w1/devices";
@@ -89,8 +89,17 @@ impl<F: W1Fs> W1Bank<F> {
 
     /// Reads one device, retrying once on a CRC failure.
     pub fn read_device(&mut self, id: &str) -> Result<f64, SensorError> {
+        self.read_device_with_provenance(id).0
+    }
+
+    /// [`W1Bank::read_device`], plus whether the scratchpad settled the 85.000 °C question:
+    /// `w1_slave` carries the scratchpad, the newer `temperature` file only the value.
+    pub fn read_device_with_provenance(
+        &mut self,
+        id: &str,
+    ) -> (Result<f64, SensorError>, Provenance) {
         match self.read_once(id) {
-            Err(SensorError::Crc) => {
+            (Err(SensorError::Crc), _) => {
                 log::debug!("w1 {id}: CRC mismatch, retrying once");
                 self.read_once(id)
             }
@@ -98,23 +107,30 @@ impl<F: W1Fs> W1Bank<F> {
         }
     }
 
-    fn read_once(&mut self, id: &str) -> Result<f64, SensorError> {
+    fn read_once(&mut self, id: &str) -> (Result<f64, SensorError>, Provenance) {
         let dir = self.config.root.join(id);
         if !self.fs.exists(&dir) {
-            return Err(SensorError::Missing);
+            return (Err(SensorError::Missing), Provenance::ValueOnly);
         }
         let timeout = self.config.read_timeout;
+        // w1_slave first: its scratchpad bytes tell a real 85.000 °C from the power-on value.
         let slave = dir.join("w1_slave");
         if self.fs.exists(&slave) {
-            let raw = self.fs.read(&slave, timeout).map_err(io_to_sensor)?;
-            return parse::parse_w1_slave(&raw);
+            return match self.fs.read(&slave, timeout) {
+                Ok(raw) => parse::parse_w1_slave_with_provenance(&raw),
+                Err(e) => (Err(io_to_sensor(e)), Provenance::ValueOnly),
+            };
         }
         let temperature = dir.join("temperature");
         if self.fs.exists(&temperature) {
-            let raw = self.fs.read(&temperature, timeout).map_err(io_to_sensor)?;
-            return parse::parse_temperature(&raw);
+            let reading = self
+                .fs
+                .read(&temperature, timeout)
+                .map_err(io_to_sensor)
+                .and_then(|raw| parse::parse_temperature(&raw));
+            return (reading, Provenance::ValueOnly);
         }
-        Err(SensorError::Missing)
+        (Err(SensorError::Missing), Provenance::ValueOnly)
     }
 
     /// Triggers a bulk conversion on every master offering it; returns the attribute paths used.
@@ -186,11 +202,11 @@ impl<F: W1Fs> SensorBank for W1Bank<F> {
         let mut sweep = Sweep::new();
         let sensors = self.config.sensors.clone();
         for (role, id) in &sensors {
-            let reading = self.read_device(id);
+            let (reading, provenance) = self.read_device_with_provenance(id);
             if let Err(e) = &reading {
                 log::debug!("w1 {role} ({id}): {e}");
             }
-            sweep.insert(*role, reading);
+            sweep.insert_from(*role, reading, provenance);
         }
         sweep
     }

@@ -77,7 +77,11 @@ fn unit_passes_the_password_as_a_credential_and_never_in_the_environment() {
         ["mqtt_password:/etc/heat-controller/mqtt_password"]
     );
     assert_eq!(value("EnvironmentFile"), ["/etc/heat-controller/heat.env"]);
-    assert!(value("Environment").is_empty(), "no Environment= lines");
+    assert_eq!(
+        value("Environment"),
+        ["HEAT_CONFIG=/etc/heat-controller/heat.toml"],
+        "the only Environment= line points at the shipped TOML"
+    );
     assert!(
         !UNIT.to_lowercase().contains("password="),
         "no password value in the unit"
@@ -109,11 +113,44 @@ fn unit_passes_the_password_as_a_credential_and_never_in_the_environment() {
         ("PrivateNetwork", "no"),
         ("Restart", "on-failure"),
         ("RuntimeDirectory", "heat-controller"),
-        ("ExecStart", "/usr/local/bin/heat-controller"),
+        ("StateDirectory", "heat-controller"),
+        ("ExecStart", "/usr/bin/heat-controller"),
+        ("Type", "notify"),
+        ("NotifyAccess", "main"),
+        ("WatchdogSec", "90s"),
+        ("RestartPreventExitStatus", "2"),
     ] {
         assert_eq!(value(key), [expected], "{key}=");
     }
     assert!(value("SystemCallFilter").contains(&"@system-service"));
+}
+
+#[test]
+fn unit_does_not_wait_for_the_network_and_documents_the_man_page() {
+    let all = directives();
+    for (key, value) in &all {
+        if ["Wants", "After", "Requires", "BindsTo"].contains(&key.as_str()) {
+            assert!(
+                !value.contains("network"),
+                "{key}={value}: control must not wait for the network"
+            );
+        }
+    }
+    let docs: Vec<&str> = all
+        .iter()
+        .filter(|(k, _)| k == "Documentation")
+        .flat_map(|(_, v)| v.split_whitespace())
+        .collect();
+    assert!(docs.contains(&"man:heat-controller(1)"), "{docs:?}");
+    assert!(
+        docs.contains(&"file:/usr/share/doc/heat-controller/README.board.md"),
+        "{docs:?}"
+    );
+    // About three control periods of the shipped (default) 30 s.
+    assert!(
+        HEAT_TOML.contains("# period_secs = 30"),
+        "the template's period changed"
+    );
 }
 
 /// `systemd-analyze security --offline=true FILE` scores the unit; the score must stay at 2.0 or below.
@@ -193,6 +230,8 @@ fn bundle_holds_binaries_templates_and_an_archive_of_them() {
         ("heat-controller.service", 0o644),
         ("install.sh", 0o755),
         (".env.example", 0o644),
+        ("heat.env", 0o640),
+        ("heat.toml", 0o644),
         ("README.board.md", 0o644),
         ("mosquitto/README", 0o644),
     ] {
@@ -292,10 +331,19 @@ fn install_sh_is_idempotent_keeps_the_previous_binary_and_rolls_back() {
     assert!(!bin.join("heat-controller.previous").exists());
     assert_eq!(mode(&bin.join("heat-controller")), 0o755);
     assert_eq!(mode(&conf), 0o750);
+    let unit = read(root.join("etc/systemd/system/heat-controller.service"));
     assert_eq!(
-        read(root.join("etc/systemd/system/heat-controller.service")),
-        UNIT
+        unit,
+        UNIT.replace(
+            "ExecStart=/usr/bin/heat-controller",
+            "ExecStart=/usr/local/bin/heat-controller"
+        )
+        .replace(
+            "Documentation=file:/usr/share/doc/",
+            "Documentation=file:/usr/local/share/doc/"
+        )
     );
+    assert_eq!(read(conf.join("heat.toml")), HEAT_TOML);
     let env = read(conf.join("heat.env"));
     assert!(env.contains("\n# MQTT_PASSWORD=change-me"), "{env}");
     assert!(
@@ -307,8 +355,9 @@ fn install_sh_is_idempotent_keeps_the_previous_binary_and_rolls_back() {
         "no password is invented"
     );
 
-    // The operator configures the board; a re-run and an upgrade keep both files.
+    // The operator configures the board; a re-run and an upgrade keep the three files.
     fs::write(conf.join("heat.env"), "MQTT_BROKER=broker.lan\n").unwrap();
+    fs::write(conf.join("heat.toml"), "[hardware]\nbackend = \"w1\"\n").unwrap();
     fs::write(conf.join("mqtt_password"), "s3cret-from-the-operator\n").unwrap();
     let again = ok(install(&v1, &root, "install"));
     assert!(again.contains("already this version"), "{again}");
@@ -322,6 +371,10 @@ fn install_sh_is_idempotent_keeps_the_previous_binary_and_rolls_back() {
     assert!(read(bin.join("heat-controller.previous")).contains("v1"));
     assert!(read(bin.join("heat-diag.previous")).contains("v1"));
     assert_eq!(read(conf.join("heat.env")), "MQTT_BROKER=broker.lan\n");
+    assert_eq!(
+        read(conf.join("heat.toml")),
+        "[hardware]\nbackend = \"w1\"\n"
+    );
     assert_eq!(
         read(conf.join("mqtt_password")),
         "s3cret-from-the-operator\n"

@@ -91,7 +91,13 @@ fn every_typed_error_and_missing_role_is_shown_and_exits_1() {
         "w1_slave",
         "72 01 4b 46 7f ff 0e 10 57 : crc=12 NO\n72 01 4b 46 7f ff 0e 10 57 t=23125\n",
     );
-    sensor(&root, TANK_BOTTOM, "w1_slave", &slave(85_000));
+    // The power-on scratchpad (50 05 … 0c 10): a bare t=85000 with a converted pad is a real 85 °C.
+    sensor(
+        &root,
+        TANK_BOTTOM,
+        "w1_slave",
+        "50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n",
+    );
     sensor(&root, TANK_TOP, "temperature", "-127000\n");
     sensor(&root, "28-0000000000a1", "w1_slave", &slave(130_000));
     sensor(&root, "28-0000000000a2", "w1_slave", "garbage\n");

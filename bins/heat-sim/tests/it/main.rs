@@ -36,6 +36,17 @@ fn a_thousand_days_without_a_safety_violation() {
             > 0,
         "{stdout}"
     );
+    // The 85 °C question: every injected power-on value caught, no real 85.000 taken for one,
+    // and the run did cross 85 °C for real.
+    let p = &summary["power_on"];
+    let injected = p["injected_steps"].as_u64().expect("injected_steps");
+    assert!(injected > 0, "no power-on value injected: {stdout}");
+    assert_eq!(p["caught_steps"].as_u64(), Some(injected), "{stdout}");
+    assert_eq!(p["false_faults"], 0, "{stdout}");
+    assert!(
+        p["real_85_used"].as_u64().unwrap_or(0) > 0,
+        "no real 85.000 °C reading: {stdout}"
+    );
 }
 
 #[test]

@@ -75,6 +75,79 @@ fn power_on_value_is_accepted_only_after_a_plausible_value() {
     );
 }
 
+/// A tank cooling through 85 °C in DS18B20 steps (1/16 K), one reading every 30 s, dwelling on
+/// each step for `dwell` readings; returns every change the track reported.
+fn cross_85(make: fn(f64) -> Reading, dwell: usize) -> Vec<Change> {
+    let mut t = Track::default();
+    let mut changes = Vec::new();
+    let mut now = 0;
+    // 86.0 down to 84.0: 32 steps of 0.0625 K, 85.000 among them.
+    for step in 0..=32 {
+        let x = 86.0 - f64::from(step) * 0.0625;
+        for _ in 0..dwell {
+            changes.extend(t.update(at(now), make(x), &V));
+            assert_eq!(t.value(), Some(x), "{x} at {now}s: {:?}", t.fault());
+            now += 30;
+        }
+    }
+    changes
+}
+
+#[test]
+fn a_slow_crossing_through_85_raises_no_fault() {
+    // With scratchpad evidence and without it (the window: the previous step is 0.0625 K away).
+    assert_eq!(cross_85(Reading::Converted, 10), []);
+    assert_eq!(cross_85(Reading::Value, 10), []);
+}
+
+#[test]
+fn scratchpad_evidence_wins_over_the_window() {
+    // Converted: a real 85.0 is taken even as the very first reading or after a jump.
+    let mut t = Track::default();
+    assert_eq!(t.update(at(0), Reading::Converted(85.0), &V), None);
+    assert_eq!(t.value(), Some(85.0));
+    let mut t = Track::default();
+    t.update(at(0), Reading::Converted(20.0), &V);
+    assert_eq!(t.update(at(30), Reading::Converted(85.0), &V), None);
+
+    // The power-on scratchpad is a fault even right after a plausible 84.9375.
+    let mut t = Track::default();
+    t.update(at(0), Reading::Converted(84.9375), &V);
+    assert_eq!(
+        t.update(at(30), Reading::Fault(SensorFault::PowerOnValue), &V),
+        Some(Change::Faulted(SensorFault::PowerOnValue))
+    );
+    assert_eq!(t.value(), None);
+
+    // Converted values still get the range and finiteness checks.
+    let mut t = Track::default();
+    assert_eq!(
+        t.update(at(0), Reading::Converted(f64::NAN), &V),
+        Some(Change::Faulted(SensorFault::NotFinite))
+    );
+    let mut t = Track::default();
+    assert_eq!(
+        t.update(at(0), Reading::Converted(125.5), &V),
+        Some(Change::Faulted(SensorFault::OutOfRange))
+    );
+}
+
+#[test]
+fn a_power_on_value_without_evidence_is_still_caught() {
+    // A bare 85.0 right after boot or after a jump from far away is the power-on value.
+    let mut t = Track::default();
+    assert_eq!(
+        t.update(at(0), Reading::Value(85.0), &V),
+        Some(Change::Faulted(SensorFault::PowerOnValue))
+    );
+    let mut t = Track::default();
+    t.update(at(0), Reading::Converted(40.0), &V);
+    assert_eq!(
+        t.update(at(30), Reading::Value(85.0), &V),
+        Some(Change::Faulted(SensorFault::PowerOnValue))
+    );
+}
+
 #[test]
 fn transient_faults_hold_the_last_value_until_stale() {
     let mut t = Track::default();

@@ -35,6 +35,8 @@ fn reading() -> impl Strategy<Value = Reading> {
             150.0, 151.0,
         ]).prop_map(Reading::Value),
         1 => prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY]).prop_map(Reading::Value),
+        // Scratchpad-checked values, 85.0 among them.
+        2 => prop::sample::select(vec![20.0, 84.9375, 85.0, 85.0625, 150.0]).prop_map(Reading::Converted),
         2 => fault().prop_map(Reading::Fault),
     ]
 }
@@ -93,7 +95,9 @@ impl Known {
     /// Feeds a reading; returns the only value the controller can be using, if any.
     fn feed(&mut self, r: Reading, now: u64, min: f64, max: f64, stale_ms: u64) -> Option<f64> {
         match r {
-            Reading::Value(v) if v.is_finite() && (min..=max).contains(&v) => {
+            Reading::Value(v) | Reading::Converted(v)
+                if v.is_finite() && (min..=max).contains(&v) =>
+            {
                 self.last = Some((v, now));
                 Some(v)
             }

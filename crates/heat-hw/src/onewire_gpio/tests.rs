@@ -189,6 +189,28 @@ fn crc_error_is_retried_once_then_reported() {
 }
 
 #[test]
+fn a_real_85_from_a_converted_scratchpad_is_a_reading() {
+    // A genuine part after converting 85.000 °C: byte 6 = 0x10, not the power-on 0x0C.
+    let mut real = pad(85 * 16, 0x7f, false);
+    real[6] = 0x10;
+    real[8] = one_wire_bus::crc::crc8(&real[..8]);
+    let script = Script::new_bus().convert_all().read_pad(ROM, &real);
+    let mut pin = script.mock();
+    let mut bank = GpioBank::new(
+        Ds18b20Bus::new(pin.clone()).unwrap(),
+        vec![(SensorRole::Collector, ROM)],
+    );
+    let sweep = bank.sweep(&mut VirtualClock::new());
+    assert_eq!(sweep.get(SensorRole::Collector), Ok(85.0));
+    assert_eq!(
+        sweep.to_readings().collector,
+        heat_core::Reading::Converted(85.0)
+    );
+    bank.release().release();
+    pin.done();
+}
+
+#[test]
 fn power_on_value_and_missing_bus_through_the_bank() {
     let script = Script::new_bus()
         .convert_all()

@@ -197,3 +197,53 @@ fn faults_clear_one_by_one_and_weather_changes_the_sun() {
     assert_eq!(state.irradiance_w_m2, 0.0);
     assert!((state.ambient_c + 5.0).abs() < 1e-9, "{state:?}");
 }
+
+#[test]
+fn a_real_85_reads_as_converted_and_the_power_on_fault_as_the_power_on_pattern() {
+    let mut plant = SimPlant::new(SimConfig {
+        initial_c: (85.0, 85.0, 85.0),
+        ..quiet()
+    });
+    let sweep = plant.sweep(&mut VirtualClock::new());
+    assert_eq!(sweep.get(SensorRole::TankTop), Ok(85.0));
+    let readings = sweep.to_readings();
+    assert_eq!(readings.tank_top, heat_core::Reading::Converted(85.0));
+    assert_eq!(readings.collector, heat_core::Reading::Converted(85.0));
+
+    plant.inject(SimFault::PowerOnValue(SensorRole::TankTop));
+    let readings = plant.sweep(&mut VirtualClock::new()).to_readings();
+    assert_eq!(
+        readings.tank_top,
+        heat_core::Reading::Fault(heat_core::SensorFault::PowerOnValue)
+    );
+    assert_eq!(readings.collector, heat_core::Reading::Converted(85.0));
+}
+
+#[test]
+fn a_simulated_tank_cooling_through_85_raises_no_fault() {
+    // heat-core on the emulated sensors while the tank cools through 85 °C in 1/16 K steps.
+    let mut plant = SimPlant::new(SimConfig {
+        initial_c: (20.0, 86.5, 86.5),
+        ..quiet()
+    });
+    let mut controller = heat_core::Controller::new(
+        heat_core::Params::default(),
+        heat_core::Timestamp::from_millis(0),
+    );
+    let mut seen_85 = 0;
+    for step in 0..20_000u64 {
+        let now = heat_core::Timestamp::from_millis(step * 30_000);
+        let sweep = plant.sweep(&mut VirtualClock::new());
+        controller.step(now, &sweep.to_readings());
+        let status = controller.status();
+        assert_eq!(status.tank_top.fault, None, "step {step}: {sweep:?}");
+        if sweep.get(SensorRole::TankTop) == Ok(85.0) {
+            seen_85 += 1;
+        }
+        plant.step(std::time::Duration::from_secs(30));
+        if plant.state().tank_top_c < 84.0 {
+            break;
+        }
+    }
+    assert!(seen_85 > 1, "the tank never read 85.000 °C");
+}

@@ -5,11 +5,20 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
-use super::parse::{parse_temperature, parse_w1_slave, render_w1_slave};
+use super::parse::{
+    parse_temperature, parse_w1_slave, parse_w1_slave_with_provenance, render_scratchpad,
+    render_w1_slave,
+};
 use super::*;
 use crate::clock::VirtualClock;
 
 const GOOD: &str = "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n";
+/// The kernel's w1_slave for a sensor read before any conversion (the brief's example).
+const POWER_ON_SLAVE: &str =
+    "50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n";
+/// A genuine DS18B20 that really converted 85.000 °C: byte 6 is 0x10, not the power-on 0x0C.
+const REAL_85_SLAVE: &str =
+    "50 05 4b 46 7f ff 10 10 bd : crc=bd YES\n50 05 4b 46 7f ff 10 10 bd t=85000\n";
 const BAD_CRC: &str =
     "72 01 4b 46 7f ff 0e 10 57 : crc=12 NO\n72 01 4b 46 7f ff 0e 10 57 t=23125\n";
 
@@ -33,12 +42,16 @@ fn bank(root: &Path, sensors: &[(SensorRole, &str)]) -> W1Bank<StdFs> {
 
 #[test]
 fn w1_slave_parse_table() {
-    let power_on = render_w1_slave(85_000, true);
+    let power_on = render_scratchpad(&crate::sensor::Scratchpad::power_on(), true);
+    assert_eq!(power_on, POWER_ON_SLAVE);
     let negative = render_w1_slave(-10_125, true);
+    let converted_85 = render_w1_slave(85_000, true);
     let cases: &[(&[u8], Result<f64, SensorError>)] = &[
         (GOOD.as_bytes(), Ok(23.125)),
         (BAD_CRC.as_bytes(), Err(SensorError::Crc)),
         (power_on.as_bytes(), Err(SensorError::PowerOnValue)),
+        (REAL_85_SLAVE.as_bytes(), Ok(85.0)),
+        (converted_85.as_bytes(), Ok(85.0)),
         (
             b"aa : crc=aa YES\naa t=-127000\n",
             Err(SensorError::Disconnected),
@@ -94,10 +107,8 @@ fn w1_slave_parse_table() {
 fn temperature_parse_table() {
     assert_eq!(parse_temperature(b"23125\n"), Ok(23.125));
     assert_eq!(parse_temperature(b"-5500"), Ok(-5.5));
-    assert_eq!(
-        parse_temperature(b"85000\n"),
-        Err(SensorError::PowerOnValue)
-    );
+    // No scratchpad here: the value passes and heat-core's window judges it.
+    assert_eq!(parse_temperature(b"85000\n"), Ok(85.0));
     assert_eq!(
         parse_temperature(b"-127000\n"),
         Err(SensorError::Disconnected)
@@ -172,12 +183,7 @@ fn sweep_on_a_tree_with_every_kind_of_file() {
     let root = tmp.path();
     write_sensor(root, "28-a", "w1_slave", GOOD.as_bytes());
     write_sensor(root, "28-b", "temperature", b"41500\n");
-    write_sensor(
-        root,
-        "28-c",
-        "w1_slave",
-        render_w1_slave(85_000, true).as_bytes(),
-    );
+    write_sensor(root, "28-c", "w1_slave", POWER_ON_SLAVE.as_bytes());
     write_sensor(root, "28-d", "temperature", b"-127000\n");
     write_sensor(root, "28-e", "w1_slave", b"garbage\x00\x01");
     write_sensor(root, "28-f", "temperature", b"");
@@ -433,4 +439,54 @@ fn stuck_fake_read_times_out_in_virtual_time() {
         clock.now(),
         Duration::from_secs(2) + Duration::from_millis(750)
     );
+}
+
+#[test]
+fn provenance_says_whether_the_scratchpad_was_read() {
+    let cases: &[(&str, Result<f64, SensorError>, Provenance)] = &[
+        (
+            POWER_ON_SLAVE,
+            Err(SensorError::PowerOnValue),
+            Provenance::Scratchpad,
+        ),
+        (REAL_85_SLAVE, Ok(85.0), Provenance::Scratchpad),
+        (GOOD, Ok(23.125), Provenance::Scratchpad),
+        // Fewer than nine bytes: only t= is known.
+        (
+            "aa : crc=aa YES\naa t=85000\n",
+            Ok(85.0),
+            Provenance::ValueOnly,
+        ),
+    ];
+    for (raw, value, provenance) in cases {
+        assert_eq!(
+            parse_w1_slave_with_provenance(raw.as_bytes()),
+            (value.clone(), *provenance),
+            "{raw:?}"
+        );
+    }
+}
+
+#[test]
+fn a_real_85_through_the_bank_reaches_heat_core_as_converted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_sensor(root, "28-real", "w1_slave", REAL_85_SLAVE.as_bytes());
+    write_sensor(root, "28-boot", "w1_slave", POWER_ON_SLAVE.as_bytes());
+    write_sensor(root, "28-bare", "temperature", b"85000\n");
+    let mut b = bank(
+        root,
+        &[
+            (SensorRole::Collector, "28-real"),
+            (SensorRole::TankBottom, "28-boot"),
+            (SensorRole::TankTop, "28-bare"),
+        ],
+    );
+    let readings = b.sweep(&mut VirtualClock::new()).to_readings();
+    assert_eq!(readings.collector, heat_core::Reading::Converted(85.0));
+    assert_eq!(
+        readings.tank_bottom,
+        heat_core::Reading::Fault(heat_core::SensorFault::PowerOnValue)
+    );
+    assert_eq!(readings.tank_top, heat_core::Reading::Value(85.0));
 }
