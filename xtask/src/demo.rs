@@ -499,7 +499,16 @@ pub(crate) fn lines_of(
     thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
-        while reader.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
+        loop {
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    // Said, not a silent end of the output.
+                    eprintln!("demo: reading a child's output failed: {e}");
+                    break;
+                }
+            }
             if let Some(f) = log.as_mut() {
                 let _ = f.write_all(&buf);
             }

@@ -118,8 +118,11 @@ fn wait_back(inbox: &Inbox, online_within: Duration) -> Back {
     let mut json = serde_json::Value::Null;
     let state = recv_until(inbox, WAIT, "state after `online`", |m| {
         retained |= m.retained();
-        json = serde_json::from_slice(m.payload()).unwrap_or_default();
-        m.topic() == STATE
+        if m.topic() != STATE {
+            return false;
+        }
+        json = state_of(m.payload());
+        true
     });
     Back {
         online,
@@ -130,13 +133,23 @@ fn wait_back(inbox: &Inbox, online_within: Duration) -> Back {
     }
 }
 
+/// The state JSON in `payload`; a state that does not parse fails the bench, naming it.
+fn state_of(payload: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(payload).unwrap_or_else(|e| {
+        panic!(
+            "{STATE} is not JSON ({e}): {}",
+            String::from_utf8_lossy(payload)
+        )
+    })
+}
+
 /// The retained state a newcomer gets.
 fn retained_state(port: u16, id: &str) -> serde_json::Value {
     let (client, inbox) = tester(port, id);
     client.subscribe(STATE, 1).expect("subscribe");
     let mut json = serde_json::Value::Null;
     recv_until(&inbox, WAIT, "retained state", |m| {
-        json = serde_json::from_slice(m.payload()).unwrap_or_default();
+        json = state_of(m.payload());
         m.retained()
     });
     let _ = client.disconnect(None);

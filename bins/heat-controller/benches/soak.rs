@@ -216,8 +216,12 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     }
     fs::write(csv_path, memory_csv("restart", &samples))?;
 
-    let rss = Trend::of(&samples.iter().map(|m| m.vm_rss).collect::<Vec<_>>());
-    let anon = Trend::of(&samples.iter().map(|m| m.anonymous).collect::<Vec<_>>());
+    let rss = Trend::of(&samples.iter().map(|m| m.vm_rss).collect::<Vec<_>>()).context(
+        "no memory sample was taken: the controller's /proc/<pid>/status was never read",
+    )?;
+    let anon = Trend::of(&samples.iter().map(|m| m.anonymous).collect::<Vec<_>>()).context(
+        "no memory sample was taken: the controller's /proc/<pid>/status was never read",
+    )?;
     let reconnects = out.matches("MQTT session connected").count();
     let mut rows: Vec<(String, String)> = vec![
         ("broker restarts".into(), restarts.to_string()),

@@ -43,12 +43,33 @@ const TIMING_REPORT: Duration = Duration::from_secs(600);
 
 /// A usage or configuration error: the process exits with [`EXIT_CONFIG`], having touched
 /// nothing.
+///
+/// It wraps the error that refused the setup as its [`source`](std::error::Error::source), so
+/// `{:#}` prints `configuration error: <cause>: <its causes>…` and callers can still inspect the
+/// cause; `anyhow::Error::is::<ConfigFailure>()` decides the exit code.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration error: {0}")]
-pub struct ConfigFailure(pub String);
+#[error("configuration error")]
+pub struct ConfigFailure {
+    #[source]
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
 
-fn config_failure(e: impl std::fmt::Display) -> anyhow::Error {
-    ConfigFailure(e.to_string()).into()
+impl ConfigFailure {
+    /// A configuration failure caused by `cause`.
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self {
+            cause: cause.into(),
+        }
+    }
+
+    /// The error that refused the setup.
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.cause
+    }
+}
+
+fn config_failure<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {
+    ConfigFailure::new(e).into()
 }
 
 /// Everything decided before any hardware is touched.

@@ -33,13 +33,12 @@ pub struct Checked {
 /// Loads the settings from `sources` and checks them as the daemon does before touching
 /// anything; `simulate` is the `--simulate` flag.
 pub fn check(sources: &Sources, simulate: bool) -> Result<Checked, ConfigFailure> {
-    let failure = |e: &dyn std::fmt::Display| ConfigFailure(e.to_string());
-    let settings = Settings::load(sources).map_err(|e| failure(&e))?;
+    let settings = Settings::load(sources).map_err(ConfigFailure::new)?;
     let mut warnings = settings.warnings().to_vec();
     let ctl = settings.controller();
     let simulate = simulate || settings.hardware().map(|h| h.backend()) == Some(Backend::Sim);
     if !simulate {
-        settings.require_hardware().map_err(|e| failure(&e))?;
+        settings.require_hardware().map_err(ConfigFailure::new)?;
         if ctl.time_scale() != 1.0 {
             warnings.push(
                 "controller.time_scale only applies with --simulate; running in real time"
@@ -48,15 +47,15 @@ pub fn check(sources: &Sources, simulate: bool) -> Result<Checked, ConfigFailure
         }
     }
     let topics =
-        Topics::new(settings.topic_prefix(), ctl.discovery_prefix()).map_err(|e| failure(&e))?;
+        Topics::new(settings.topic_prefix(), ctl.discovery_prefix()).map_err(ConfigFailure::new)?;
     let device = Device::new(
         &node_id(settings.topic_prefix()),
         ctl.device_name(),
         MODEL,
         MANUFACTURER,
-        SwVersion::new(build_version::VERSION).map_err(|e| failure(&e))?,
+        SwVersion::new(build_version::VERSION).map_err(ConfigFailure::new)?,
     )
-    .map_err(|e| failure(&e))?;
+    .map_err(ConfigFailure::new)?;
     Ok(Checked {
         settings,
         simulate,

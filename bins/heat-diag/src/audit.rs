@@ -12,7 +12,7 @@ use std::{
 
 use heat_config::Settings;
 use mqtt_auth::{
-    BrokerSettings, Protocol, TlsSettings, Verification,
+    BrokerSettings, Protocol, QoS, TlsSettings, Verification,
     connect::{Identity, connect, create_client, throwaway_client_id},
     probe::{ProbeOutcome, probe},
     tls::{PeerInfo, TlsProblem, inspect},
@@ -519,11 +519,16 @@ fn acl_checks(broker: &BrokerSettings, prefix: &str, credentials_ok: bool) -> Ve
         "give the user an acl_file block with only `topic readwrite {prefix}/#`, `topic write {DISCOVERY_PREFIX}/#` and `topic read {DISCOVERY_PREFIX}/status` (heat-diag provision writes one)"
     );
     let received = client.start_consuming();
-    let subscribed = client.subscribe("#", 0);
+    let subscribed = client.subscribe("#", QoS::AtMostOnce.paho());
 
     // Non-retained on purpose: a probe must leave nothing behind on the broker.
     let topic = format!("heat-diag-audit/{:016x}", rand::random::<u64>());
-    let publish = client.publish(paho::Message::new(&topic, "heat-diag audit probe", 1));
+    let publish = client.publish(paho::Message::new(
+        &topic,
+        "heat-diag audit probe",
+        // QoS 1, so that MQTT 5 answers a denied publish with PUBACK 0x87.
+        QoS::AtLeastOnce.paho(),
+    ));
     let publish_check = match publish {
         Err(paho::Error::ReasonCode(code, _)) if code as u8 == 0x87 => check(
             PUBLISH,

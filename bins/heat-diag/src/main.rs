@@ -174,8 +174,8 @@ fn check_config(sources: &Sources, args: &CheckConfigArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            // The controller prints `heat-controller: <failure>` and exits 2 too.
-            eprintln!("heat-diag: {failure}");
+            // The controller prints `heat-controller: <failure and its causes>` and exits 2 too.
+            eprintln!("heat-diag: {:#}", anyhow::Error::new(failure));
             ExitCode::from(EXIT_CONFIG)
         }
     }

@@ -33,22 +33,12 @@ use crate::EXIT_CONFIG;
 #[cfg(test)]
 mod tests;
 
-/// The relay to switch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Load {
-    /// The circulation pump.
-    Pump,
-    /// The tank heater.
-    Heater,
-}
-
-impl Load {
-    fn role(self) -> RelayRole {
-        match self {
-            Load::Pump => RelayRole::Pump,
-            Load::Heater => RelayRole::Heater,
-        }
-    }
+/// Parses a load name (`pump`, `heater`) into heat-core's one [`RelayRole`] type; clap lists the
+/// names in `--help` and in the error for any other word.
+fn load_parser() -> impl clap::builder::TypedValueParser<Value = RelayRole> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(RelayRole::ALL.map(RelayRole::as_str))
+        .try_map(|name| name.parse::<RelayRole>())
 }
 
 /// The state to hold the load in.
@@ -63,8 +53,8 @@ pub(crate) enum Switch {
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Which relay.
-    #[arg(value_enum)]
-    name: Load,
+    #[arg(value_parser = load_parser())]
+    name: RelayRole,
     /// The state to switch it to.
     #[arg(value_enum)]
     state: Switch,
@@ -91,7 +81,7 @@ pub(crate) enum Finish {
 }
 
 pub(crate) fn run(settings: &LocalSettings, args: &Args) -> ExitCode {
-    let role = args.name.role();
+    let role = args.name;
     let hardware = match settings.require_hardware() {
         Ok(hardware) => hardware,
         Err(err) => {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use heat_core::{
-    Command, CommandError, Controller, Interlock, Mode, ParamError, Parameter, Params,
-    SensorFault, SensorStatus, Timestamp,
+    Command, CommandError, Controller, Interlock, Mode, ParamError, Parameter, Params, SensorFault,
+    SensorStatus, Timestamp,
 };
 use heat_hw::sim::{SimConfig, SimFault, SimPlant, Weather};
 use heat_hw::{RelayRole, SensorBank, SensorRole, VirtualClock};

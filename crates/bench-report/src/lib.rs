@@ -124,10 +124,10 @@ impl Record {
         self
     }
 
-    /// The record as one line of JSON (no newline).
-    pub fn to_line(&self) -> String {
-        // Strings and numbers only; NaN becomes null (and NaN again in `from_line`).
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    /// The record as one line of JSON (no newline). NaN becomes null (and NaN again in
+    /// [`Record::from_line`]). An error is serde_json's, returned rather than replaced by `{}`.
+    pub fn to_line(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 
     /// Parses one line written by [`Record::to_line`].
@@ -188,12 +188,19 @@ impl Recorder {
     }
 
     /// Appends `record` as one line. A bench that cannot record its figures has failed, so this
-    /// panics on an IO error, naming the file.
+    /// panics on an IO or serialisation error, naming the file and the record.
     pub fn write(&self, record: Record) {
         let Some(path) = &self.path else {
             return;
         };
-        let mut line = record.to_line();
+        let mut line = record.to_line().unwrap_or_else(|e| {
+            panic!(
+                "bench record {}/{} cannot be written as JSON to {}: {e}",
+                record.bench,
+                record.id,
+                path.display()
+            )
+        });
         line.push('\n');
         // One write of the whole line, in append mode.
         let result = OpenOptions::new()

@@ -34,7 +34,7 @@ fn a_record_is_one_line_of_json_and_reads_back() {
             Stats::of(vec![1.0, 2.0]),
         )
         .goal("p99 ≤ 1.44 ms", false);
-    let line = stats.to_line();
+    let line = stats.to_line().unwrap();
     assert!(!line.contains('\n'));
     assert_eq!(
         line,
@@ -43,7 +43,7 @@ fn a_record_is_one_line_of_json_and_reads_back() {
     assert_eq!(Record::from_line(&line).unwrap(), stats);
 
     let value = rec.value("rss", "VmRSS", "kB", 8780.0);
-    let line = value.to_line();
+    let line = value.to_line().unwrap();
     assert_eq!(
         line,
         r#"{"bench":"e2e","id":"rss","label":"VmRSS","unit":"kB","value":8780.0}"#
@@ -78,7 +78,10 @@ fn nothing_is_written_without_a_path() {
 #[test]
 fn nan_is_written_as_null_and_read_back_as_nan() {
     let rec = Recorder::to("e2e", None);
-    let line = rec.stats("x", "x", "ms", Stats::of(Vec::new())).to_line();
+    let line = rec
+        .stats("x", "x", "ms", Stats::of(Vec::new()))
+        .to_line()
+        .unwrap();
     assert!(line.contains(r#""p50":null"#), "{line}");
     let Figure::Stats(s) = Record::from_line(&line).unwrap().figure else {
         panic!("{line}")

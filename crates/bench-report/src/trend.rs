@@ -23,7 +23,7 @@ pub fn slope(values: &[u64]) -> Option<f64> {
 /// samples (the first half holds the warm-up).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trend {
-    /// The first sample (0 when there is none).
+    /// The first sample.
     pub first: u64,
     /// The largest sample.
     pub max: u64,
@@ -34,14 +34,15 @@ pub struct Trend {
 }
 
 impl Trend {
-    /// The trend of `values`, one sample per step.
-    pub fn of(values: &[u64]) -> Self {
-        Self {
-            first: values.first().copied().unwrap_or(0),
-            max: values.iter().max().copied().unwrap_or(0),
-            last: values.last().copied().unwrap_or(0),
+    /// The trend of `values`, one sample per step; `None` without samples (a run that sampled
+    /// nothing has no first, largest or last value, and 0 would read as a measurement).
+    pub fn of(values: &[u64]) -> Option<Self> {
+        Some(Self {
+            first: *values.first()?,
+            max: *values.iter().max()?,
+            last: *values.last()?,
             second_half_slope: slope(&values[values.len() / 2..]),
-        }
+        })
     }
 
     /// The second-half slope with its sign and three decimals, or `n/a`.
@@ -69,10 +70,17 @@ mod tests {
     #[test]
     fn the_trend_ignores_the_warm_up_half() {
         // Steep warm-up, then flat: the slope comes from the last 3 of 6 samples only.
-        let t = Trend::of(&[1000, 1400, 1440, 1444, 1444, 1444]);
+        let t = Trend::of(&[1000, 1400, 1440, 1444, 1444, 1444]).unwrap();
         assert_eq!((t.first, t.max, t.last), (1000, 1444, 1444));
         assert_eq!(t.second_half_slope, Some(0.0));
         assert_eq!(t.slope_text(), "+0.000");
-        assert_eq!(Trend::of(&[5]).slope_text(), "n/a");
+        assert_eq!(Trend::of(&[5]).unwrap().slope_text(), "n/a");
+    }
+
+    #[test]
+    fn no_samples_is_no_trend() {
+        assert_eq!(Trend::of(&[]), None);
+        let one = Trend::of(&[7]).unwrap();
+        assert_eq!((one.first, one.max, one.last), (7, 7, 7));
     }
 }

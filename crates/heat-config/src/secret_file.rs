@@ -80,9 +80,12 @@ pub(crate) fn read_password(
     }
     // Room for the whole file up front, so the buffer is never reallocated (which would leave
     // an unwiped copy behind).
-    let mut buf = Zeroizing::new(Vec::with_capacity(
-        usize::try_from(len).unwrap_or(0).saturating_add(64),
-    ));
+    let len = usize::try_from(len).map_err(|_| {
+        FileProblem::Unreadable(format!(
+            "it has {len} bytes, more than this machine can address"
+        ))
+    })?;
+    let mut buf = Zeroizing::new(Vec::with_capacity(len.saturating_add(64)));
     (&mut file)
         .take(MAX_PASSWORD_FILE_LEN)
         .read_to_end(&mut buf)

@@ -262,8 +262,8 @@ impl fmt::Display for Effective<'_> {
             .report
             .iter()
             .map(|l| l.name.len())
-            .max()
-            .unwrap_or(0);
+            // 0 is max's identity: no lines, no padding.
+            .fold(0, usize::max);
         for line in &self.0.report {
             writeln!(
                 f,

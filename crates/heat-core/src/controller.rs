@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::load::Load;
 use crate::mode::{Alarm, Interlock, Mode, OperatingState};
 use crate::params::{ParamError, Parameter, Params, RawParams};
 use crate::sensor::{Change, Readings, Sensor, SensorStatus, Track, Validation};
@@ -43,8 +44,8 @@ pub enum CommandError {
     /// Pump and heater commands are only accepted in manual mode.
     #[error("{load} commands need manual mode (mode is {mode})")]
     NotManual {
-        /// `"pump"` or `"heater"`.
-        load: &'static str,
+        /// Which load.
+        load: Load,
         /// The current mode.
         mode: Mode,
     },
@@ -94,8 +95,8 @@ pub enum EventKind {
     },
     /// A manual request changed by command.
     ManualRequest {
-        /// `"pump"` or `"heater"`.
-        load: &'static str,
+        /// Which load.
+        load: Load,
         /// Requested relay state.
         on: bool,
     },
@@ -381,12 +382,12 @@ impl Controller {
                 Ok(CommandOutcome::Accepted)
             }
             Command::SetPump(on) => {
-                self.manual("pump", on)?;
+                self.manual(Load::Pump, on)?;
                 self.manual_pump = on;
                 Ok(Self::overridden(on, self.pump_interlock))
             }
             Command::SetHeater(on) => {
-                self.manual("heater", on)?;
+                self.manual(Load::Heater, on)?;
                 self.manual_heater = on;
                 Ok(Self::overridden(on, self.heater_interlock))
             }
@@ -401,7 +402,7 @@ impl Controller {
         }
     }
 
-    fn manual(&mut self, load: &'static str, on: bool) -> Result<(), CommandError> {
+    fn manual(&mut self, load: Load, on: bool) -> Result<(), CommandError> {
         if self.mode != Mode::Manual {
             return Err(CommandError::NotManual {
                 load,

@@ -7,11 +7,13 @@
 //!
 //! - [`time`]: [`Timestamp`], the caller's monotonic time;
 //! - [`sensor`]: [`Reading`], [`Readings`], [`SensorFault`] and validation;
+//! - [`load`]: [`Load`], the pump and the heater;
 //! - [`params`]: [`Parameter`], [`Limits`], [`RawParams`] → [`Params`], [`ParamError`];
 //! - [`mode`]: [`Mode`], [`OperatingState`], [`Interlock`], [`Alarm`];
 //! - [`controller`]: [`Controller`], [`Command`], [`Output`], [`Event`], [`Status`].
 
 pub mod controller;
+pub mod load;
 pub mod mode;
 pub mod params;
 pub mod sensor;
@@ -21,6 +23,7 @@ pub use controller::{
     Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Pending,
     PendingSwitch, Status,
 };
+pub use load::{Load, UnknownLoad};
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
 pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};
 pub use sensor::{Reading, Readings, Sensor, SensorFault, SensorStatus};

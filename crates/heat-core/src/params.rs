@@ -97,6 +97,12 @@ impl Parameter {
         Parameter::NightCoolingDt,
     ];
 
+    /// The parameter's position in [`Parameter::ALL`], for per-parameter tables (a test checks
+    /// that `ALL` lists the variants in declaration order).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// Snake-case name, also the field name in [`RawParams`], e.g. `"dt_start"`.
     pub const fn name(self) -> &'static str {
         match self {

@@ -12,33 +12,9 @@ pub mod cdev;
 #[cfg(test)]
 mod tests;
 
-/// Which load a relay switches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RelayRole {
-    /// Circulation pump between collector and tank.
-    Pump,
-    /// Auxiliary electric heater in the tank.
-    Heater,
-}
-
-impl RelayRole {
-    /// Every role.
-    pub const ALL: [RelayRole; 2] = [Self::Pump, Self::Heater];
-
-    /// The configuration name (`pump`, `heater`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pump => "pump",
-            Self::Heater => "heater",
-        }
-    }
-}
-
-impl fmt::Display for RelayRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Which load a relay switches: heat-core's [`Load`](heat_core::Load), under the name the relay
+/// code has always used, so heat-core, heat-hw and the tools share one definition of the names.
+pub use heat_core::Load as RelayRole;
 
 /// Which line level turns the load ON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -62,8 +62,8 @@ pub enum LoopEvent {
     },
     /// A manual request changed by command.
     ManualRequest {
-        /// `"pump"` or `"heater"`.
-        load: &'static str,
+        /// The load (serialised as `"pump"` or `"heater"`).
+        load: heat_core::Load,
         /// Requested relay state.
         on: bool,
     },

@@ -8,6 +8,7 @@
 use heat_core::{Mode, Parameter};
 use serde_json::{Map, Value, json};
 
+use crate::session::QOS;
 use crate::topics::{CommandTopic, OFFLINE, ONLINE, Topics};
 
 /// The origin name.
@@ -285,7 +286,7 @@ fn entities(topics: &Topics) -> Vec<Entity> {
                 "payload_off": "OFF",
                 "state_on": "ON",
                 "state_off": "OFF",
-                "qos": 1,
+                "qos": QOS.number(),
             }),
         ));
     }
@@ -298,7 +299,7 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             "state_topic": state,
             "value_template": "{{ value_json.mode }}",
             "options": Mode::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
-            "qos": 1,
+            "qos": QOS.number(),
         }),
     ));
     for p in Parameter::ALL {
@@ -317,7 +318,7 @@ fn entities(topics: &Topics) -> Vec<Entity> {
                 "unit_of_measurement": l.unit,
                 "mode": "box",
                 "entity_category": "config",
-                "qos": 1,
+                "qos": QOS.number(),
             }),
         ));
     }

@@ -35,7 +35,7 @@ use crossbeam_channel::{self as channel, select};
 use heat_core::{Command, CommandError, CommandOutcome, Pending, Status};
 use log::{debug, error, info, warn};
 use mqtt_auth::{
-    BrokerSettings, Class, RetryPolicy, RetrySchedule,
+    BrokerSettings, Class, QoS, RetryPolicy, RetrySchedule,
     connect::{Identity, LastWill, MqttClient, connect, create_client},
 };
 use paho_mqtt as paho;
@@ -56,8 +56,10 @@ pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
 /// Capacity of the queue of answers from [`SessionHandle::report`].
 const ANSWER_CAPACITY: usize = 64;
-/// QoS of availability, state, discovery and subscriptions.
-const QOS: i32 = 1;
+/// QoS of availability, state, discovery, subscriptions and the discovered entities.
+pub(crate) const QOS: QoS = QoS::AtLeastOnce;
+/// QoS of command answers: a lost answer is harmless, the state shows the outcome.
+const ANSWER_QOS: QoS = QoS::AtMostOnce;
 /// Longest topic echoed in an answer.
 const MAX_ANSWER_TOPIC: usize = 128;
 
@@ -224,9 +226,9 @@ impl Answer {
         }
     }
 
-    /// The answer JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    /// The answer JSON. An error is serde_json's, returned rather than replaced by `{}`.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 }
 
@@ -568,7 +570,7 @@ impl<T: From<InboundCommand>> Runner<T> {
         publish(client, &topics.availability(), ONLINE, true, QOS)?;
         // One filter for every command topic, so that an unknown one is answered too.
         let filters = [topics.command_filter(), topics.ha_status()];
-        client.subscribe_many(&filters, &[QOS, QOS])?;
+        client.subscribe_many(&filters, &[QOS.paho(), QOS.paho()])?;
         self.publish_discovery(client)?;
         self.publish_state(client, true)
     }
@@ -605,8 +607,15 @@ impl<T: From<InboundCommand>> Runner<T> {
         if !(force || snapshot.fresh) {
             return Ok(());
         }
-        let json = StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json();
-        publish(client, &self.config.topics.state(), &json, true, QOS)?;
+        let topic = self.config.topics.state();
+        match StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json() {
+            Ok(json) => publish(client, &topic, &json, true, QOS)?,
+            // Not a link failure: reconnecting would not help. The retained state stays the last
+            // good one, and the next change or heartbeat tries again.
+            Err(e) => {
+                error!("MQTT: the state for {topic} cannot be serialised, not published: {e}")
+            }
+        }
         self.last_published = Some((snapshot.status, Instant::now()));
         Ok(())
     }
@@ -749,13 +758,17 @@ impl<T: From<InboundCommand>> Runner<T> {
     }
 
     fn answer(&self, client: &MqttClient, answer: &Answer) -> Result<(), paho::Error> {
-        publish(
-            client,
-            &self.config.topics.result(),
-            &answer.to_json(),
-            false,
-            0,
-        )
+        let topic = self.config.topics.result();
+        match answer.to_json() {
+            Ok(json) => publish(client, &topic, &json, false, ANSWER_QOS),
+            Err(e) => {
+                error!(
+                    "MQTT: the answer to {} cannot be serialised, not published on {topic}: {e}",
+                    answer.topic
+                );
+                Ok(())
+            }
+        }
     }
 
     fn go_offline(&self, client: &MqttClient) {
@@ -797,12 +810,12 @@ fn publish(
     topic: &str,
     payload: &str,
     retained: bool,
-    qos: i32,
+    qos: QoS,
 ) -> Result<(), paho::Error> {
     let msg = if retained {
-        paho::Message::new_retained(topic, payload, qos)
+        paho::Message::new_retained(topic, payload, qos.paho())
     } else {
-        paho::Message::new(topic, payload, qos)
+        paho::Message::new(topic, payload, qos.paho())
     };
     client.publish(msg)
 }

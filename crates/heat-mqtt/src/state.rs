@@ -181,15 +181,19 @@ impl StateJson {
         }
     }
 
-    /// Serialised as compact JSON.
-    pub fn to_json(&self) -> String {
-        // Only strings, finite numbers, maps with string keys: serialisation cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    /// Serialised as compact JSON. An error is serde_json's, returned so that the caller logs
+    /// it and publishes nothing, rather than a `{}` that Home Assistant would read as no state.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 }
 
 /// The state JSON for `status` at `time`.
-pub fn state_json(status: &Status, link: LinkInfo, time: SystemTime) -> String {
+pub fn state_json(
+    status: &Status,
+    link: LinkInfo,
+    time: SystemTime,
+) -> Result<String, serde_json::Error> {
     StateJson::new(status, link, time).to_json()
 }
 

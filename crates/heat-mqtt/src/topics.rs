@@ -127,9 +127,7 @@ impl CommandTopic {
             CommandTopic::Mode => 0,
             CommandTopic::Pump => 1,
             CommandTopic::Heater => 2,
-            CommandTopic::Parameter(p) => {
-                3 + Parameter::ALL.iter().position(|q| *q == p).unwrap_or(0)
-            }
+            CommandTopic::Parameter(p) => 3 + p.index(),
         }
     }
 

@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 use crate::{
     audit::AuditRecord,
     failure::{ConnectError, classify},
+    qos::QoS,
     settings::{BrokerSettings, Protocol, TlsSettings, TrustAnchor, Verification},
     tls,
 };
@@ -29,8 +30,8 @@ pub struct LastWill {
     pub topic: String,
     /// Payload, e.g. `offline`.
     pub payload: Vec<u8>,
-    /// QoS (0, 1 or 2).
-    pub qos: i32,
+    /// Delivery level of the will.
+    pub qos: QoS,
     /// Retained, so late subscribers see it.
     pub retained: bool,
 }
@@ -181,9 +182,9 @@ pub fn connect_options(
     }
     if let Some(will) = will {
         let message = if will.retained {
-            paho::Message::new_retained(&will.topic, will.payload.clone(), will.qos)
+            paho::Message::new_retained(&will.topic, will.payload.clone(), will.qos.paho())
         } else {
-            paho::Message::new(&will.topic, will.payload.clone(), will.qos)
+            paho::Message::new(&will.topic, will.payload.clone(), will.qos.paho())
         };
         builder.will_message(message);
     }

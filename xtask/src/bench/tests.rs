@@ -95,7 +95,7 @@ fn the_table_is_markdown_with_one_row_per_record() {
 fn records_read_back_from_their_lines() {
     let text: String = records()
         .iter()
-        .map(|r| format!("{}\n\n", r.to_line()))
+        .map(|r| format!("{}\n\n", r.to_line().unwrap()))
         .collect();
     assert_eq!(parse_records(&text).unwrap(), records());
     assert!(parse_records("{\"bench\":1}\n").is_err());

@@ -90,7 +90,17 @@ fn collect(stream: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
     thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+        loop {
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    // Shown in the output the test asserts on, rather than a silent truncation.
+                    let note = format!("[harness: reading the controller's output failed: {e}]\n");
+                    sink.lock().unwrap().push_str(&note);
+                    break;
+                }
+            }
             sink.lock()
                 .unwrap()
                 .push_str(&String::from_utf8_lossy(&line));

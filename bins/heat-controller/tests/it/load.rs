@@ -70,7 +70,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
         ("solar_heating/dt_start/set", b"9.5"),
         ("solar_heating/dt_start/set", b"nan"),
     ];
-    let rss_before = rss_kb(pid).unwrap_or(0);
+    let rss_before = rss_kb(pid).expect("VmRSS of the running controller");
     let mut rss_max = rss_before;
     let started = Instant::now();
     let total = RATE * SECONDS;
@@ -97,7 +97,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
             sent += 1;
         }
         if sent.is_multiple_of(10_000) {
-            rss_max = rss_max.max(rss_kb(pid).unwrap_or(0));
+            rss_max = rss_max.max(rss_kb(pid).expect("VmRSS of the running controller"));
         }
     }
     let flood = started.elapsed();
@@ -111,12 +111,12 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
 
     // Settled: the buckets refill in 5 s; then one valid command, and the state shows it.
     thread::sleep(Duration::from_secs(6));
-    rss_max = rss_max.max(rss_kb(pid).unwrap_or(0));
+    rss_max = rss_max.max(rss_kb(pid).expect("VmRSS of the running controller"));
     watcher.clear();
     watcher.publish("solar_heating/dt_start/set", b"12.5");
     watcher.publish("solar_heating/mode/set", b"off");
     watcher.wait_state(|s| s["mode"] == "off" && s["parameters"]["dt_start"] == 12.5);
-    let rss_after = rss_kb(pid).unwrap_or(0);
+    let rss_after = rss_kb(pid).expect("VmRSS of the running controller");
 
     ctl.signal("TERM");
     let (status, _) = ctl.wait_exit();

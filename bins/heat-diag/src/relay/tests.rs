@@ -16,7 +16,7 @@ use embedded_hal_mock::eh1::digital::{
 };
 use heat_hw::{Polarity, RelayRole, relay::Relay};
 
-use super::{Finish, exercise};
+use super::{Args, Finish, exercise};
 
 const NO_HOLD: Duration = Duration::ZERO;
 
@@ -176,4 +176,27 @@ fn a_failed_off_write_is_an_error() {
     assert!(result.is_err());
     assert!(!out.contains("safe state"), "{out}");
     pin.done();
+}
+
+/// `heat-diag relay <name> <state>` as clap parses it.
+#[derive(Debug, clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: Args,
+}
+
+#[test]
+fn the_relay_name_is_heat_cores_load_and_other_names_are_refused_with_the_choices() {
+    use clap::Parser as _;
+    for role in RelayRole::ALL {
+        let cli = Cli::try_parse_from(["relay", role.as_str(), "on"]).unwrap();
+        assert_eq!(cli.args.name, role);
+    }
+    let err = Cli::try_parse_from(["relay", "fan", "on"]).unwrap_err();
+    let shown = err.to_string();
+    assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue, "{shown}");
+    assert!(
+        shown.contains("fan") && shown.contains("pump, heater"),
+        "{shown}"
+    );
 }

@@ -175,7 +175,8 @@ fn controllers_refusal(dir: &Path, env: &[(&str, &str)], simulate: bool) -> Stri
         .fold(Sources::new(dir), |s, (k, v)| s.with_var(*k, *v));
     match heat_controller::checks::check(&sources, simulate) {
         Ok(checked) => panic!("the controller accepts it: {checked:?}"),
-        Err(failure) => failure.to_string(),
+        // As both binaries print it: the failure and its source chain.
+        Err(failure) => format!("{:#}", anyhow::Error::new(failure)),
     }
 }
 

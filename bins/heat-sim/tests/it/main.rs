@@ -25,13 +25,19 @@ fn a_thousand_days_without_a_safety_violation() {
     let solar = summary["solar_kwh"].as_f64().expect("solar_kwh");
     assert!(solar > 0.0, "no solar energy collected: {stdout}");
     // The run was adversarial, not a quiet one.
-    assert!(summary["commands"].as_u64().unwrap_or(0) > 1000, "{stdout}");
+    assert!(
+        summary["commands"].as_u64().expect("commands count") > 1000,
+        "{stdout}"
+    );
     assert!(
         summary["faults"].as_object().is_some_and(|f| !f.is_empty()),
         "{stdout}"
     );
     assert!(
-        summary["interlocks"]["boil_stop"].as_u64().unwrap_or(0) > 0,
+        summary["interlocks"]["boil_stop"]
+            .as_u64()
+            .expect("interlocks.boil_stop count")
+            > 0,
         "{stdout}"
     );
     // The 85 °C question: every injected power-on value caught, no real 85.000 taken for one,
@@ -42,7 +48,7 @@ fn a_thousand_days_without_a_safety_violation() {
     assert_eq!(p["caught_steps"].as_u64(), Some(injected), "{stdout}");
     assert_eq!(p["false_faults"], 0, "{stdout}");
     assert!(
-        p["real_85_used"].as_u64().unwrap_or(0) > 0,
+        p["real_85_used"].as_u64().expect("real_85_used is a count") > 0,
         "no real 85.000 °C reading: {stdout}"
     );
 }

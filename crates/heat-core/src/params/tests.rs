@@ -241,3 +241,11 @@ fn params_deserialise_only_when_valid() {
     let back: Params = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
     assert_eq!(back, p);
 }
+
+#[test]
+fn index_is_the_position_in_all() {
+    for (i, p) in Parameter::ALL.into_iter().enumerate() {
+        assert_eq!(p.index(), i, "{p}");
+        assert_eq!(Parameter::ALL[p.index()], p);
+    }
+}

@@ -2,8 +2,8 @@
 //! leaves the controller untouched.
 
 use heat_core::{
-    Command, CommandError, Controller, CrossRule, Mode, ParamError, Parameter, Params, Readings,
-    Timestamp,
+    Command, CommandError, Controller, CrossRule, Load, Mode, ParamError, Parameter, Params,
+    Readings, Timestamp,
 };
 
 /// A controller in the middle of something: pump running, heater on, counters moving.
@@ -102,20 +102,18 @@ fn cross_field_violations_are_rejected() {
 
 #[test]
 fn manual_commands_outside_manual_mode_are_rejected() {
-    for cmd in [
-        Command::SetPump(true),
-        Command::SetPump(false),
-        Command::SetHeater(true),
+    for (cmd, expected) in [
+        (Command::SetPump(true), Load::Pump),
+        (Command::SetPump(false), Load::Pump),
+        (Command::SetHeater(true), Load::Heater),
     ] {
         let err = rejected(cmd);
-        assert!(
-            matches!(
-                err,
-                CommandError::NotManual {
-                    mode: Mode::Auto,
-                    ..
-                }
-            ),
+        assert_eq!(
+            err,
+            CommandError::NotManual {
+                load: expected,
+                mode: Mode::Auto,
+            },
             "{err}"
         );
     }

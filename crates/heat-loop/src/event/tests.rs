@@ -36,7 +36,7 @@ fn one_of_each() -> Vec<LoopEvent> {
             value: 1.0,
         },
         LoopEvent::ManualRequest {
-            load: "pump",
+            load: heat_core::Load::Pump,
             on: true,
         },
         LoopEvent::CommandAccepted {

@@ -1,7 +1,7 @@
 //! Unit tests of the session's pure pieces: answers and configuration. The session itself is
 //! tested against a real Mosquitto in `tests/it`.
 
-use heat_core::{Interlock, Mode, ParamError, Parameter};
+use heat_core::{Interlock, Load, Mode, ParamError, Parameter};
 
 use super::*;
 
@@ -9,7 +9,7 @@ use super::*;
 fn answers_render_the_controller_verdict() {
     let ok = Answer::from_outcome("p/mode/set", &Ok(CommandOutcome::Accepted));
     assert_eq!(
-        ok.to_json(),
+        ok.to_json().unwrap(),
         r#"{"topic":"p/mode/set","accepted":true,"reason":"accepted"}"#
     );
     let overridden = Answer::from_outcome(
@@ -27,7 +27,7 @@ fn answers_render_the_controller_verdict() {
     let refused = Answer::from_outcome(
         "p/pump/set",
         &Err(CommandError::NotManual {
-            load: "pump",
+            load: Load::Pump,
             mode: Mode::Auto,
         }),
     );
@@ -55,7 +55,7 @@ fn answer_topics_are_bounded_and_escaped() {
     let long = "x\"".repeat(200);
     let a = Answer::new(&long, false, "r");
     assert_eq!(a.topic.chars().count(), MAX_ANSWER_TOPIC);
-    let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&a.to_json().unwrap()).unwrap();
     assert_eq!(
         v["topic"].as_str().unwrap().chars().count(),
         MAX_ANSWER_TOPIC

@@ -36,7 +36,8 @@ fn healthy_plant() {
         connects: 2,
         commands_rejected: 1,
     };
-    let v: Value = serde_json::from_str(&state_json(&status, link, at(1_714_564_800, 0))).unwrap();
+    let v: Value =
+        serde_json::from_str(&state_json(&status, link, at(1_714_564_800, 0)).unwrap()).unwrap();
     assert_eq!(v["time"], "2024-05-01T12:00:00.000Z");
     assert_eq!(v["mode"], "auto");
     assert_eq!(v["state"], status.state.as_str());
@@ -65,7 +66,8 @@ fn faulted_sensor_is_null_with_its_fault_and_an_alarm() {
     };
     let status = status_with(readings);
     let v: Value =
-        serde_json::from_str(&state_json(&status, LinkInfo::default(), UNIX_EPOCH)).unwrap();
+        serde_json::from_str(&state_json(&status, LinkInfo::default(), UNIX_EPOCH).unwrap())
+            .unwrap();
     assert_eq!(v["temperatures"]["collector"]["value"], Value::Null);
     assert_eq!(v["temperatures"]["collector"]["fault"], "disconnected");
     assert_eq!(v["problem"], "ON");
@@ -83,7 +85,7 @@ fn hand_built_status_with_every_alarm_and_non_finite_numbers() {
     status.interlocks = vec![Interlock::BoilStop];
     status.collector.value = Some(f64::NAN);
     status.energy.heater_kwh = f64::INFINITY;
-    let json = state_json(&status, LinkInfo::default(), UNIX_EPOCH);
+    let json = state_json(&status, LinkInfo::default(), UNIX_EPOCH).unwrap();
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["mode"], "manual");
     assert_eq!(v["alarms"][0], serde_json::json!({"alarm": "boil_stop"}));
