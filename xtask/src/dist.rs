@@ -243,25 +243,8 @@ fn check_elf(path: &Path, target: &Target) -> Result<()> {
 
 /// The version of the heat-controller package (the workspace's), from `cargo metadata`.
 pub(crate) fn workspace_version(root: &Path) -> Result<String> {
-    let out = cargo()
-        .current_dir(root)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .output()
-        .context("cannot run `cargo metadata`")?;
-    if !out.status.success() {
-        bail!(
-            "`cargo metadata` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    let metadata: Value =
-        serde_json::from_slice(&out.stdout).context("`cargo metadata` printed no JSON")?;
+    let metadata: Value = serde_json::from_slice(&cargo_metadata(root)?)
+        .context("`cargo metadata` printed no JSON")?;
     metadata["packages"]
         .as_array()
         .into_iter()
@@ -286,6 +269,16 @@ fn host_triple() -> Result<String> {
 
 /// Cargo's target directory (honours `CARGO_TARGET_DIR` and `build.target-dir`).
 pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
+    json_string_field(
+        &String::from_utf8_lossy(&cargo_metadata(root)?),
+        "target_directory",
+    )
+    .map(PathBuf::from)
+    .context("`cargo metadata` printed no target_directory")
+}
+
+/// What `cargo metadata --no-deps` prints for the workspace at `root` (its JSON).
+fn cargo_metadata(root: &Path) -> Result<Vec<u8>> {
     let out = cargo()
         .current_dir(root)
         .args([
@@ -303,9 +296,7 @@ pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    json_string_field(&String::from_utf8_lossy(&out.stdout), "target_directory")
-        .map(PathBuf::from)
-        .context("`cargo metadata` printed no target_directory")
+    Ok(out.stdout)
 }
 
 /// The value of the first `"field":"..."` in `json` (enough for cargo's plain path strings).
