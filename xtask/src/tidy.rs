@@ -98,19 +98,36 @@ fn env_example_lists_every_variable() {
     );
 }
 
-fn normal_dependencies(manifest: &Path) -> Vec<String> {
-    let text = fs::read_to_string(manifest).unwrap();
-    let mut in_deps = false;
+/// Every dependency `manifest` declares that ends up in the crate's build: `[dependencies]`,
+/// `[build-dependencies]`, target-specific ones and `[dependencies.NAME]` tables (not
+/// dev-dependencies, which only tests see).
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = fs::read_to_string(manifest)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+    let mut section = String::new();
     let mut deps = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
+    for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
-            in_deps = line == "[dependencies]";
+            section = line.to_owned();
+            if let Some(name) = section
+                .strip_prefix("[dependencies.")
+                .or_else(|| section.strip_prefix("[build-dependencies."))
+            {
+                deps.push(name.trim_end_matches(']').to_owned());
+            }
             continue;
         }
-        if in_deps && let Some((name, _)) = line.split_once('=') {
+        let is_dep_table = section == "[dependencies]"
+            || section == "[build-dependencies]"
+            || (section.starts_with("[target.")
+                && (section.ends_with(".dependencies]")
+                    || section.ends_with(".build-dependencies]")));
+        if is_dep_table
+            && !line.starts_with('#')
+            && let Some((name, _)) = line.split_once('=')
+        {
             let name = name.trim().split('.').next().unwrap_or_default();
-            if !name.is_empty() && !name.starts_with('#') {
+            if !name.is_empty() {
                 deps.push(name.to_owned());
             }
         }
@@ -120,7 +137,7 @@ fn normal_dependencies(manifest: &Path) -> Vec<String> {
 
 #[test]
 fn mqtt_auth_depends_on_no_heat_crate() {
-    let deps = normal_dependencies(&project_root().join("crates/mqtt-auth/Cargo.toml"));
+    let deps = dependencies(&project_root().join("crates/mqtt-auth/Cargo.toml"));
     assert!(deps.contains(&"paho-mqtt".to_owned()), "parsed {deps:?}");
     let heat: Vec<_> = deps.iter().filter(|d| d.starts_with("heat-")).collect();
     assert!(
@@ -206,5 +223,72 @@ fn the_hold_and_the_throttle_have_one_definition_in_heat_loop() {
         for copy in ["off_since", ">= self.settings.heartbeat", "last_published"] {
             assert!(!text.contains(copy), "{driver} holds a copy: {copy}");
         }
+    }
+}
+
+/// The pure crates, each with the only crates it may depend on (none of which does IO).
+const PURE_CRATES: [(&str, &[&str]); 2] = [
+    ("heat-core", &["serde", "thiserror"]),
+    ("heat-loop", &["heat-core", "serde"]),
+];
+
+/// Words that mean a clock, IO, a thread, hardware or the network in a pure crate's code.
+const IMPURE_WORDS: [&str; 14] = [
+    "Instant",
+    "SystemTime",
+    "thread",
+    "sleep",
+    "std::fs",
+    "std::net",
+    "std::io",
+    "std::process",
+    "std::env",
+    "mqtt",
+    "gpio",
+    "rand",
+    "println",
+    "unsafe",
+];
+
+/// docs/ARCHITECTURE.md's invariant: heat-core and heat-loop do no IO, read no clock and start no
+/// thread. Checked on both the dependency list and the source (comments may say what the crate
+/// does not do).
+#[test]
+fn pure_crates_do_no_io_and_depend_on_no_io_crate() {
+    for (krate, allowed) in PURE_CRATES {
+        let dir = project_root().join("crates").join(krate);
+        let deps = dependencies(&dir.join("Cargo.toml"));
+        assert!(!deps.is_empty(), "{krate}: parsed no dependency at all");
+        let extra: Vec<&String> = deps
+            .iter()
+            .filter(|d| !allowed.contains(&d.as_str()))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "{krate} is pure and may depend only on {allowed:?}, not {extra:?}"
+        );
+        let mut files = Vec::new();
+        files_with_extension(&dir.join("src"), "rs", &mut files);
+        assert!(files.len() >= 3, "{krate}: found only {files:?}");
+        let mut offenders = Vec::new();
+        for file in &files {
+            let text = fs::read_to_string(file).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                let lower = code.to_lowercase();
+                for word in IMPURE_WORDS {
+                    if lower.contains(&word.to_lowercase()) {
+                        offenders.push(format!("{}:{}: {word}: {code}", relative(file), n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "{krate} must stay pure: {offenders:#?}"
+        );
     }
 }

@@ -1,10 +1,11 @@
-//! Integration tests of heat-core: rule tables, priorities, commands, properties, purity.
+//! Integration tests of heat-core: rule tables, priorities, commands, properties, the docs table.
+//! Its purity (no IO, no clock, no thread) is a tidy check in xtask, shared with heat-loop.
 
 mod commands;
+mod docs;
 mod energy;
 mod priority;
 mod props;
-mod purity;
 mod rules;
 
 use heat_core::{Command, Controller, Mode, Output, Params, RawParams, Readings, Timestamp};

@@ -1,3 +1,0 @@
-//! Integration tests of heat-loop: its purity.
-
-mod purity;
