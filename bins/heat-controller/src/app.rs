@@ -83,11 +83,6 @@ struct Plan {
     lock_file: PathBuf,
 }
 
-/// The Home Assistant node id from the topic prefix (`/` is not allowed in ids).
-pub fn node_id(prefix: &str) -> String {
-    prefix.replace('/', "_")
-}
-
 /// The lock file: `controller.lock_file`, except that a simulation left at the default path
 /// (which needs /run) uses one in the temp dir.
 pub fn lock_path(configured: &Path, simulate: bool) -> PathBuf {

@@ -8,7 +8,7 @@
 use heat_config::{Backend, Settings, Sources};
 use heat_mqtt::{Device, SwVersion, Topics};
 
-use crate::app::{ConfigFailure, node_id};
+use crate::app::ConfigFailure;
 
 /// Model shown in Home Assistant.
 pub(crate) const MODEL: &str = "heat-controller";
@@ -49,7 +49,7 @@ pub fn check(sources: &Sources, simulate: bool) -> Result<Checked, ConfigFailure
     let topics =
         Topics::new(settings.topic_prefix(), ctl.discovery_prefix()).map_err(ConfigFailure::new)?;
     let device = Device::new(
-        &node_id(settings.topic_prefix()),
+        &topics.node_id(),
         ctl.device_name(),
         MODEL,
         MANUFACTURER,

@@ -13,6 +13,7 @@ use std::{
 };
 
 use anyhow::Context;
+use heat_mqtt::Topics;
 use mosquitto_setup::{
     BrokerConfig, Ca, DEFAULT_ITERATIONS, PlainListener, ServiceTopics, TlsListener, Validity,
     acl_text, config_text, home_assistant_acl,
@@ -139,53 +140,59 @@ pub(crate) fn random_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(url))
 }
 
-/// Checks a topic prefix the way heat-config does.
-pub(crate) fn prefix_problem(prefix: &str) -> Option<&'static str> {
-    if prefix.is_empty() {
-        Some("is empty")
-    } else if prefix.contains(['+', '#']) || prefix.chars().any(char::is_control) {
-        Some("holds '+', '#' or a control character")
-    } else if prefix.starts_with('/') || prefix.ends_with('/') {
-        Some("starts or ends with '/'")
-    } else if prefix == "homeassistant" || prefix.starts_with("homeassistant/") {
-        Some("is inside Home Assistant's discovery prefix")
-    } else {
-        None
-    }
-}
-
-/// The controller's Home Assistant node id for `prefix`: the same rule as heat-controller's
-/// `app::node_id` (`/` is not allowed in ids), so the ACL grants exactly its discovery topics.
-pub(crate) fn node_id(prefix: &str) -> String {
-    prefix.replace('/', "_")
-}
-
 /// The topics of the controller's ACL block.
-fn service_topics<'a>(args: &'a Args, node_id: &'a str) -> ServiceTopics<'a> {
+fn service_topics<'a>(topics: &'a Topics, node_id: &'a str) -> ServiceTopics<'a> {
     ServiceTopics {
-        prefix: &args.topic_prefix,
-        discovery_prefix: &args.discovery_prefix,
+        prefix: topics.prefix(),
+        discovery_prefix: topics.discovery_prefix(),
         node_id,
     }
 }
 
-pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    if let Some(problem) = prefix_problem(&args.topic_prefix) {
-        eprintln!("heat-diag: --topic-prefix {problem}");
-        return Ok(ExitCode::from(EXIT_CONFIG));
-    }
-    let inside = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
-    if inside(&args.topic_prefix, &args.discovery_prefix)
-        || inside(&args.discovery_prefix, &args.topic_prefix)
-    {
+/// Creates `dirs` (each with its mode), then writes `outputs`, refusing to overwrite a file that
+/// exists unless `force`. `Ok(Some(code))` when it refused (the message is printed; nothing is
+/// written); `what` names the whole (`setup`, `snippet`) in that message.
+fn write_outputs(
+    dirs: &[(PathBuf, u32)],
+    outputs: &[Output],
+    force: bool,
+    what: &str,
+) -> anyhow::Result<Option<ExitCode>> {
+    if !force && let Some(existing) = outputs.iter().find(|o| o.path.exists()) {
         eprintln!(
-            "heat-diag: --topic-prefix {:?} overlaps --discovery-prefix {:?}: keep the controller's topics outside Home Assistant's discovery prefix",
-            args.topic_prefix, args.discovery_prefix
+            "heat-diag: refusing to overwrite {}: it exists; pass --force to replace the {what}",
+            existing.path.display()
         );
-        return Ok(ExitCode::from(EXIT_CONFIG));
+        return Ok(Some(ExitCode::from(EXIT_CONFIG)));
     }
+    for (dir, mode) in dirs {
+        files::dir(dir, *mode)?;
+    }
+    for output in outputs {
+        match files::write(&output.path, &output.contents, output.mode, force) {
+            Ok(()) => {}
+            // Created between the check and the write: still refused, never replaced.
+            Err(err @ files::WriteError::Exists(_)) => {
+                eprintln!("heat-diag: {err}");
+                return Ok(Some(ExitCode::from(EXIT_CONFIG)));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(None)
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // The controller's own validation, so the ACL never grants topics it would refuse.
+    let topics = match Topics::new(&args.topic_prefix, &args.discovery_prefix) {
+        Ok(topics) => topics,
+        Err(e) => {
+            eprintln!("heat-diag: --topic-prefix / --discovery-prefix: {e}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
     if args.snippet {
-        return snippet::run(args);
+        return snippet::run(args, &topics);
     }
     let mut users = vec![
         args.controller_user.clone(),
@@ -203,35 +210,21 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_CONFIG));
     };
     let dir = std::path::absolute(&args.dir).context("cannot resolve the directory")?;
-    let outputs = match generate(args, &dir, &users, first_name) {
+    let outputs = match generate(args, &topics, &dir, &users, first_name) {
         Ok(outputs) => outputs,
         Err(err) => {
             eprintln!("heat-diag: {err:#}");
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
-    if !args.force
-        && let Some(existing) = outputs.iter().find(|o| o.path.exists())
-    {
-        eprintln!(
-            "heat-diag: refusing to overwrite {}: it exists; pass --force to replace the setup",
-            existing.path.display()
-        );
-        return Ok(ExitCode::from(EXIT_CONFIG));
-    }
-    files::dir(&dir, 0o755)?;
-    files::dir(&dir.join("certs"), 0o755)?;
-    files::dir(&dir.join("secrets"), 0o700)?;
-    files::dir(&dir.join("data"), 0o700)?;
-    for output in &outputs {
-        match files::write(&output.path, &output.contents, output.mode, args.force) {
-            Ok(()) => {}
-            Err(err @ files::WriteError::Exists(_)) => {
-                eprintln!("heat-diag: {err}");
-                return Ok(ExitCode::from(EXIT_CONFIG));
-            }
-            Err(err) => return Err(err.into()),
-        }
+    let dirs = [
+        (dir.clone(), 0o755),
+        (dir.join("certs"), 0o755),
+        (dir.join("secrets"), 0o700),
+        (dir.join("data"), 0o700),
+    ];
+    if let Some(refused) = write_outputs(&dirs, &outputs, args.force, "setup")? {
+        return Ok(refused);
     }
     report(args, &dir, &users, &outputs);
     Ok(ExitCode::SUCCESS)
@@ -239,6 +232,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn generate(
     args: &Args,
+    topics: &Topics,
     dir: &Path,
     users: &[String],
     first_name: &str,
@@ -330,9 +324,9 @@ fn generate(
     );
 
     // ACL and config.
-    let node_id = node_id(&args.topic_prefix);
+    let node_id = topics.node_id();
     let acl = acl_text(&home_assistant_acl(
-        &service_topics(args, &node_id),
+        &service_topics(topics, &node_id),
         &args.controller_user,
         &args.homeassistant_user,
         args.readonly_user.as_deref(),

@@ -173,6 +173,12 @@ impl Topics {
         &self.prefix
     }
 
+    /// Home Assistant's node id for this controller: the prefix with `/` (not allowed in ids)
+    /// as `_`. heat-diag's ACL grants exactly `<discovery_prefix>/+/<node_id>/#` from it.
+    pub fn node_id(&self) -> String {
+        self.prefix.replace('/', "_")
+    }
+
     /// The discovery prefix, e.g. `homeassistant`.
     pub fn discovery_prefix(&self) -> &str {
         &self.discovery_prefix

@@ -4,13 +4,7 @@ use std::path::Path;
 
 use std::error::Error as _;
 
-use super::{ConfigFailure, config_failure, lock_path, node_id};
-
-#[test]
-fn node_ids_have_no_slashes() {
-    assert_eq!(node_id("solar_heating"), "solar_heating");
-    assert_eq!(node_id("house/solar"), "house_solar");
-}
+use super::{ConfigFailure, config_failure, lock_path};
 
 #[test]
 fn a_simulation_at_the_default_lock_path_locks_in_the_temp_dir() {

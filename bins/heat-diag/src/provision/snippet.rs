@@ -17,6 +17,7 @@ use std::{
 };
 
 use anyhow::Context;
+use heat_mqtt::Topics;
 use mosquitto_setup::{
     Access, AclUser, BlockRule, Grant, Merged, acl_block, addon_acl_conf_text, conf_d_text,
     hash_line, merge_acl,
@@ -24,8 +25,8 @@ use mosquitto_setup::{
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::{Args, Output, node_id, random_password, service_topics};
-use crate::{EXIT_CONFIG, files};
+use super::{Args, Output, random_password, service_topics, write_outputs};
+use crate::EXIT_CONFIG;
 
 #[cfg(test)]
 mod tests;
@@ -42,7 +43,7 @@ pub(crate) enum Target {
 /// The users the add-on's own documentation says must keep full access once an ACL is on.
 const ADDON_USERS: [&str; 2] = ["addons", "homeassistant"];
 
-pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, topics: &Topics) -> anyhow::Result<ExitCode> {
     let user = &args.controller_user;
     if !mosquitto_setup::passwd::valid_username(user) {
         eprintln!("heat-diag: --controller-user {user:?} is not a valid Mosquitto username");
@@ -62,28 +63,21 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let dir = std::path::absolute(&args.dir).context("cannot resolve the directory")?;
-    let (outputs, merged) = match generate(args, &dir, existing.as_deref()) {
+    let (outputs, merged) = match generate(args, topics, &dir, existing.as_deref()) {
         Ok(generated) => generated,
         Err(err) => {
             eprintln!("heat-diag: {err:#}");
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
-    if !args.force
-        && let Some(existing) = outputs.iter().find(|o| o.path.exists())
-    {
-        eprintln!(
-            "heat-diag: refusing to overwrite {}: it exists; pass --force to replace the snippet",
-            existing.path.display()
-        );
-        return Ok(ExitCode::from(EXIT_CONFIG));
-    }
-    files::dir(&dir, 0o755)?;
-    for output in &outputs {
-        if let Some(parent) = output.path.parent() {
-            files::dir(parent, 0o755)?;
+    let mut dirs = vec![(dir.clone(), 0o755)];
+    for parent in outputs.iter().filter_map(|o| o.path.parent()) {
+        if !dirs.iter().any(|(d, _)| d == parent) {
+            dirs.push((parent.to_path_buf(), 0o755));
         }
-        files::write(&output.path, &output.contents, output.mode, args.force)?;
+    }
+    if let Some(refused) = write_outputs(&dirs, &outputs, args.force, "snippet")? {
+        return Ok(refused);
     }
     report(args, &dir, &outputs, &merged);
     Ok(ExitCode::SUCCESS)
@@ -92,12 +86,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// The controller's block, Home Assistant's grants on the controller's topics, merged.
 fn generate(
     args: &Args,
+    topics: &Topics,
     dir: &Path,
     existing: Option<&str>,
 ) -> anyhow::Result<(Vec<Output>, Merged)> {
     let user = &args.controller_user;
-    let node = node_id(&args.topic_prefix);
-    let topics = service_topics(args, &node);
+    let node = topics.node_id();
+    let topics = service_topics(topics, &node);
     let controller = AclUser {
         name: user.clone(),
         grants: topics.service_grants()?,

@@ -294,6 +294,20 @@ fn provisioning_again_is_refused_without_force_and_secrets_are_private() {
         &[],
     );
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("overlaps the discovery prefix"),
+        "{}",
+        text(&bad)
+    );
+    // The controller's own rule (heat_mqtt::Topics), not a looser copy: a space is refused.
+    let spaced = heat_diag(
+        tmp.path(),
+        &["provision", "z", "--topic-prefix", "solar heating"],
+        &[],
+    );
+    assert_eq!(spaced.status.code(), Some(2), "{}", text(&spaced));
+    assert!(text(&spaced).contains("contains ' '"), "{}", text(&spaced));
+    assert!(!tmp.path().join("z").exists(), "nothing written");
     let overlap = heat_diag(
         tmp.path(),
         &[
@@ -308,7 +322,11 @@ fn provisioning_again_is_refused_without_force_and_secrets_are_private() {
         &[],
     );
     assert_eq!(overlap.status.code(), Some(2), "{}", text(&overlap));
-    assert!(text(&overlap).contains("overlaps --discovery-prefix"));
+    assert!(
+        text(&overlap).contains("overlaps the discovery prefix"),
+        "{}",
+        text(&overlap)
+    );
     assert!(!tmp.path().join("y").exists(), "nothing written");
 }
 

@@ -73,3 +73,10 @@ fn bad_prefixes_are_refused() {
     assert!(Topics::new("home/solar-1", "homeassistant").is_ok());
     assert!(Topics::new("homeassistant2", "homeassistant").is_ok());
 }
+
+#[test]
+fn node_ids_have_no_slashes() {
+    let node = |prefix| Topics::new(prefix, "homeassistant").unwrap().node_id();
+    assert_eq!(node("solar_heating"), "solar_heating");
+    assert_eq!(node("house/solar"), "house_solar");
+}

@@ -23,8 +23,12 @@ fn args(extra: &[&str]) -> Args {
     Cli::parse_from(argv).args
 }
 
+fn topics(args: &Args) -> Topics {
+    Topics::new(&args.topic_prefix, &args.discovery_prefix).unwrap()
+}
+
 fn written(args: &Args, existing: Option<&str>) -> (Vec<Output>, Merged) {
-    generate(args, Path::new("/tmp/snippet"), existing).unwrap()
+    generate(args, &topics(args), Path::new("/tmp/snippet"), existing).unwrap()
 }
 
 fn text<'a>(outputs: &'a [Output], name: &str) -> &'a str {
@@ -144,7 +148,8 @@ fn an_existing_acl_keeps_its_lines_and_a_hand_written_controller_block_is_refuse
     assert!(text(&outputs, "acl").starts_with(existing));
     assert_eq!(merged.other_users, ["zigbee2mqtt"]);
     let hand = "user heat-controller\ntopic readwrite #\n";
-    let Err(err) = generate(&args(&[]), Path::new("/tmp/snippet"), Some(hand)) else {
+    let args = args(&[]);
+    let Err(err) = generate(&args, &topics(&args), Path::new("/tmp/snippet"), Some(hand)) else {
         panic!("a hand-written block of the controller was merged");
     };
     assert!(format!("{err:#}").contains("line 1"), "{err:#}");
