@@ -425,8 +425,16 @@ impl Controller {
         }
     }
 
-    /// One control step.
+    /// One control step on readings just taken.
     pub fn step(&mut self, now: Timestamp, readings: &Readings) -> Output {
+        self.step_on(now, readings, now)
+    }
+
+    /// One control step at `now` on readings taken at `taken` (at or before `now`): a step
+    /// again on the latest sweep, for a command acted on at once. The sensors' freshness and
+    /// fault-clear times count from `taken`, so a repeated step never makes an old reading
+    /// new; readings older than the stale timeout count as no reading.
+    pub fn step_on(&mut self, now: Timestamp, readings: &Readings, taken: Timestamp) -> Output {
         let mut events = std::mem::take(&mut self.pending);
         let r = self.params.raw().clone();
         let elapsed_s = now.saturating_duration_since(self.last_step).as_secs_f64();
@@ -445,7 +453,7 @@ impl Controller {
                 clear_ms: Params::ms(r.fault_clear_s),
                 power_on_window: r.power_on_window_k,
             };
-            match self.sensors[i].update(now, readings.get(sensor), &v) {
+            match self.sensors[i].update(now, taken, readings.get(sensor), &v) {
                 Some(Change::Faulted(fault)) => events.push(Event {
                     kind: EventKind::InterlockActivated(Interlock::SensorFault(sensor)),
                     reason: format!("{sensor} sensor faulted: {fault}"),

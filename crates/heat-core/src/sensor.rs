@@ -246,14 +246,28 @@ impl Track {
         }
     }
 
-    /// Feeds one reading; returns a change worth an event.
+    /// Feeds one reading, taken at `taken` (at or before `now`); returns a change worth an
+    /// event. Only `taken` refreshes the last good value and counts toward the clear time, so
+    /// stepping again on an old sweep (a command acted on at once) does not make it look new.
     pub(crate) fn update(
         &mut self,
         now: Timestamp,
+        taken: Timestamp,
         reading: Reading,
         v: &Validation,
     ) -> Option<Change> {
-        match self.classify(now, reading, v) {
+        let taken = taken.min(now);
+        let age_ms = now.saturating_duration_since(taken).as_millis();
+        let classified = if age_ms > u128::from(v.stale_ms) {
+            // A sweep older than the stale timeout is no evidence at all.
+            match self.fresh_good(now, v) {
+                Some(prev) => Ok((prev, false)),
+                None => Err(SensorFault::Stale),
+            }
+        } else {
+            self.classify(now, reading, v)
+        };
+        match classified {
             Err(fault) => {
                 let was = self.fault.replace(fault);
                 self.good_since = None;
@@ -262,12 +276,13 @@ impl Track {
             }
             Ok((value, fresh)) => {
                 if fresh {
-                    self.last_good = Some((value, now));
+                    self.last_good = Some((value, taken));
                 }
                 let mut change = None;
                 if self.fault.is_some() && fresh {
-                    let since = *self.good_since.get_or_insert(now);
-                    if now.saturating_duration_since(since).as_millis() >= u128::from(v.clear_ms) {
+                    let since = *self.good_since.get_or_insert(taken);
+                    if taken.saturating_duration_since(since).as_millis() >= u128::from(v.clear_ms)
+                    {
                         self.fault = None;
                         self.good_since = None;
                         change = Some(Change::Recovered);

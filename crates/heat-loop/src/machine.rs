@@ -119,7 +119,8 @@ impl Throttle {
 #[derive(Debug, Clone)]
 pub struct Machine {
     controller: Controller,
-    readings: Option<Readings>,
+    // The latest sweep and when it was taken.
+    readings: Option<(Readings, Timestamp)>,
     last_output: Option<Output>,
     hold: Option<SafeHold>,
     throttle: Throttle,
@@ -172,13 +173,13 @@ impl Machine {
     /// One period: a new sweep's readings. Returns what to do with the relays.
     pub fn tick(&mut self, now: Timestamp, readings: Readings) -> RelayCommand {
         self.ticks += 1;
-        self.readings = Some(readings);
-        self.step(now, readings)
+        self.readings = Some((readings, now));
+        self.step(now, readings, now)
     }
 
     /// Applies `command` at `now`. When accepted and a sweep has been seen, runs a control step
-    /// on the latest readings at once and returns the relay command to execute. The readings
-    /// are then at most one period old, far inside the stale timeout.
+    /// on the latest readings at once and returns the relay command to execute. The step knows
+    /// when the readings were taken, so it never counts them as new (their staleness runs on).
     pub fn command(
         &mut self,
         now: Timestamp,
@@ -194,7 +195,7 @@ impl Machine {
                         _ => None,
                     },
                 });
-                self.readings.map(|r| self.step(now, r))
+                self.readings.map(|(r, taken)| self.step(now, r, taken))
             }
             Err(e) => {
                 self.events.push(LoopEvent::CommandRefused {
@@ -216,11 +217,11 @@ impl Machine {
 
     /// At or after [`Machine::due`]: a control step on the latest readings (no new sweep).
     pub fn wake(&mut self, now: Timestamp) -> Option<RelayCommand> {
-        self.readings.map(|r| self.step(now, r))
+        self.readings.map(|(r, taken)| self.step(now, r, taken))
     }
 
-    fn step(&mut self, now: Timestamp, readings: Readings) -> RelayCommand {
-        let out = self.controller.step(now, &readings);
+    fn step(&mut self, now: Timestamp, readings: Readings, taken: Timestamp) -> RelayCommand {
+        let out = self.controller.step_on(now, &readings, taken);
         let pending = self.controller.status().pending;
         self.due = [pending.pump, pending.heater]
             .into_iter()

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use heat_core::{Command, Controller, Mode, Params, PendingSwitch, Readings, Timestamp};
+use heat_core::{
+    Command, Controller, Mode, Params, PendingSwitch, Reading, Readings, SensorFault, Timestamp,
+};
 
 use super::*;
 
@@ -199,4 +201,45 @@ fn safe_hold_table() {
     for (now, all_off, over) in table {
         assert_eq!(hold.update(t(now), all_off, min), over, "at {now} s");
     }
+}
+
+/// The situation of heat-sim seed 9 at day 1029.93 (`--seeds 1..=64 --days 2000`): manual
+/// heater ON, a good sweep, an accepted command 29 s later that stepped again on that sweep,
+/// then CRC errors on the tank top. The repeated step used to refresh the reading, so the
+/// heater ran up to one period past the stale timeout with a faulted tank-top sensor.
+#[test]
+fn a_command_acted_on_at_once_does_not_extend_a_held_reading() {
+    let mut m = machine();
+    let cool = Readings::celsius(8.0, 50.0, 58.0);
+    m.tick(at(0), cool);
+    assert!(m.command(at(1), Command::SetMode(Mode::Manual)).0.is_ok());
+    assert!(m.command(at(2), Command::SetHeater(true)).0.is_ok());
+    m.tick(at(30), cool);
+    assert!(
+        m.last_output().is_some_and(|o| o.heater),
+        "manual heater ON"
+    );
+    // An accepted command 29 s after the last good sweep steps again on it.
+    assert!(m.command(at(59), Command::SetPump(false)).0.is_ok());
+    let crc = Readings {
+        tank_top: Reading::Fault(SensorFault::Crc),
+        ..cool
+    };
+    for secs in [60, 90, 120] {
+        // Held: the last good tank top (taken at 30 s) is at most 90 s old.
+        assert_eq!(
+            m.tick(at(secs), crc),
+            RelayCommand::Set {
+                pump: false,
+                heater: true
+            },
+            "{secs} s"
+        );
+    }
+    // 121 s: 91 s after the reading was taken: stale, heater OFF, whatever stepped again on it.
+    assert_eq!(m.tick(at(121), crc), off());
+    assert!(
+        m.controller().status().tank_top.fault.is_some(),
+        "tank top faulted"
+    );
 }
