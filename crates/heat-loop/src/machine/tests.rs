@@ -243,3 +243,70 @@ fn a_command_acted_on_at_once_does_not_extend_a_held_reading() {
         "tank top faulted"
     );
 }
+
+use proptest::strategy::Strategy as _;
+
+/// What the property test does at one moment.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// A sweep; `true` is a good tank-top reading, `false` a CRC error.
+    Sweep(bool),
+    /// An accepted command (acted on at once, a step again on the latest sweep).
+    Command,
+}
+
+proptest::proptest! {
+    /// However sweeps and commands interleave, the tank-top value the controller uses comes
+    /// from a good reading taken at most the stale timeout (90 s) earlier.
+    #[test]
+    fn a_used_value_is_never_older_than_the_stale_timeout(
+        steps in proptest::collection::vec(
+            (1u64..40, proptest::prop_oneof![
+                3 => proptest::bool::weighted(0.4).prop_map(Step::Sweep),
+                1 => proptest::strategy::Just(Step::Command),
+            ]),
+            1..120,
+        )
+    ) {
+        let mut m = machine();
+        let mut now = 0;
+        let mut last_good: Option<u64> = None;
+        let mut manual_on = false;
+        for (gap, step) in steps {
+            now += gap;
+            match step {
+                Step::Sweep(good) => {
+                    let readings = Readings {
+                        tank_top: if good {
+                            Reading::Value(50.0)
+                        } else {
+                            Reading::Fault(SensorFault::Crc)
+                        },
+                        ..Readings::celsius(8.0, 45.0, 50.0)
+                    };
+                    m.tick(at(now), readings);
+                    if good {
+                        last_good = Some(now);
+                    }
+                }
+                Step::Command => {
+                    // Alternate between manual heater ON and a pump request, both accepted.
+                    let cmd = if manual_on {
+                        Command::SetPump(false)
+                    } else {
+                        manual_on = true;
+                        Command::SetMode(Mode::Manual)
+                    };
+                    proptest::prop_assert!(m.command(at(now), cmd).0.is_ok());
+                }
+            }
+            if m.controller().status().tank_top.value.is_some() {
+                let age = last_good.map(|t| now - t);
+                proptest::prop_assert!(
+                    age.is_some_and(|a| a <= 90),
+                    "tank top used at {now} s, last good reading {last_good:?}"
+                );
+            }
+        }
+    }
+}
