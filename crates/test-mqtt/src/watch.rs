@@ -7,7 +7,7 @@ use std::{
 };
 
 use mqtt_auth::{
-    BrokerSettings,
+    BrokerSettings, QoS,
     connect::{Identity, MqttClient, connect, create_client},
 };
 use paho_mqtt as paho;
@@ -51,7 +51,7 @@ impl Watcher {
         let client = create_client(settings).unwrap();
         let inbox = client.start_consuming();
         connect(&client, settings, Identity::Configured, None).unwrap();
-        client.subscribe(filter, 1).unwrap();
+        client.subscribe(filter, QoS::AtLeastOnce.paho()).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         thread::spawn(move || {
@@ -120,14 +120,22 @@ impl Watcher {
     /// Publishes `payload` on `topic` at QoS 1.
     pub fn publish(&self, topic: &str, payload: &[u8]) {
         self.client
-            .publish(paho::Message::new(topic, payload.to_vec(), 1))
+            .publish(paho::Message::new(
+                topic,
+                payload.to_vec(),
+                QoS::AtLeastOnce.paho(),
+            ))
             .unwrap();
     }
 
     /// Publishes `payload` on `topic` at QoS 1, retained.
     pub fn publish_retained(&self, topic: &str, payload: &[u8]) {
         self.client
-            .publish(paho::Message::new_retained(topic, payload.to_vec(), 1))
+            .publish(paho::Message::new_retained(
+                topic,
+                payload.to_vec(),
+                QoS::AtLeastOnce.paho(),
+            ))
             .unwrap();
     }
 }
