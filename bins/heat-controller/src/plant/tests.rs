@@ -29,7 +29,7 @@ fn the_options_bring_the_journal_the_schedule_and_the_maximum_advance() {
     let journal = dir.path().join("journal");
     let mut plant = simulated(&SimOptions {
         journal: Some(journal.clone()),
-        faults: Some("relay:pump@0+60".parse().unwrap()),
+        faults: Some("relay:pump@0+6000".parse().unwrap()),
         max_advance: Some(Duration::from_secs(10)),
         ..SimOptions::default()
     })
