@@ -349,22 +349,6 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         let before = machine.controller().status();
         let relays = machine.tick(now, sweep.to_readings());
         let after = machine.controller().status();
-        // What the plant reports now (faults change only between steps).
-        let active = physics.with(|p| p.faults().to_vec());
-        for (role, was, is) in [
-            (SensorRole::Collector, before.collector, after.collector),
-            (
-                SensorRole::TankBottom,
-                before.tank_bottom,
-                after.tank_bottom,
-            ),
-            (SensorRole::TankTop, before.tank_top, after.tank_top),
-        ] {
-            // The plant reports the first fault injected on a sensor.
-            let effective = active.iter().find(|f| f.sensor() == Some(role));
-            let injected = matches!(effective, Some(SimFault::PowerOnValue(_)));
-            power_on.observe(injected, &sweep.get(role), was, is);
-        }
         heat_hw::drive(&mut machine, plant.relays(), now, relays);
         for e in machine.take_events() {
             match e {
@@ -380,15 +364,52 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         }
         let controller = machine.controller();
 
+        // The truth after the relays moved, what the plant's faults did (they change only
+        // between steps) and the ledger before the physics moves on: one borrow of the physics.
+        let (truth, blind, power_on_injected, tank_j_before) = physics.with(|p| {
+            let active = p.faults();
+            let has = |f: SimFault| active.contains(&f);
+            let stuck = |role: SensorRole| {
+                active
+                    .iter()
+                    .any(|f| matches!(f, SimFault::Stuck(r, _) if *r == role))
+            };
+            // The plant reports the first fault injected on a sensor.
+            let power_on = |role: SensorRole| {
+                matches!(
+                    active.iter().find(|f| f.sensor() == Some(role)),
+                    Some(SimFault::PowerOnValue(_))
+                )
+            };
+            let blind = Blind {
+                collector_stuck: stuck(SensorRole::Collector),
+                tank_top_stuck: stuck(SensorRole::TankTop),
+                pump_relay_failed: has(SimFault::RelayWrite(RelayRole::Pump)),
+                heater_relay_failed: has(SimFault::RelayWrite(RelayRole::Heater)),
+            };
+            let injected = [
+                power_on(SensorRole::Collector),
+                power_on(SensorRole::TankBottom),
+                power_on(SensorRole::TankTop),
+            ];
+            (p.state(), blind, injected, p.ledger().delivered_to_tank_j)
+        });
+        for ((role, was, is), injected) in [
+            (SensorRole::Collector, before.collector, after.collector),
+            (
+                SensorRole::TankBottom,
+                before.tank_bottom,
+                after.tank_bottom,
+            ),
+            (SensorRole::TankTop, before.tank_top, after.tank_top),
+        ]
+        .into_iter()
+        .zip(power_on_injected)
+        {
+            power_on.observe(injected, &sweep.get(role), was, is);
+        }
+
         // Judge the step on the truth.
-        // (The ledger before the physics moves on, read in the same borrow.)
-        let (truth, before) = physics.with(|p| (p.state(), p.ledger().delivered_to_tank_j));
-        let has = |f: SimFault| active.contains(&f);
-        let stuck = |role: SensorRole| {
-            active
-                .iter()
-                .any(|f| matches!(f, SimFault::Stuck(r, _) if *r == role))
-        };
         let found = checker.observe(&Observation {
             now_ms,
             collector_c: truth.collector_c,
@@ -397,12 +418,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             heater: truth.heater,
             collector_reading: sweep.get(SensorRole::Collector),
             tank_top_reading: sweep.get(SensorRole::TankTop),
-            blind: Blind {
-                collector_stuck: stuck(SensorRole::Collector),
-                tank_top_stuck: stuck(SensorRole::TankTop),
-                pump_relay_failed: has(SimFault::RelayWrite(RelayRole::Pump)),
-                heater_relay_failed: has(SimFault::RelayWrite(RelayRole::Heater)),
-            },
+            blind,
         });
         for v in found {
             log::warn!(
@@ -419,7 +435,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
                 controller.mode(),
                 controller.boil_stop_latched(),
                 machine.last_output(),
-                active,
+                physics.with(|p| p.faults().to_vec()),
                 machine.hold(),
             );
         }
@@ -432,7 +448,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         for e in events {
             machine.note(e);
         }
-        let moved = physics.with(|p| p.ledger().delivered_to_tank_j) - before;
+        let moved = physics.with(|p| p.ledger().delivered_to_tank_j) - tank_j_before;
         if moved >= 0.0 {
             into_tank_j += moved;
         } else {
