@@ -183,6 +183,28 @@ fn xtask_builds_without_c_libraries() {
     );
 }
 
+/// Issue 13: the production loop carries no simulator. heat-controller's loop drives a
+/// `heat_hw::Plant`; the physics, the fault schedule and the relay journal are heat-hw's
+/// `SimulatedPlant` (docs/ARCHITECTURE.md: "The daemon's loop knows no simulator").
+#[test]
+fn the_control_loop_knows_no_simulator() {
+    let driver = "bins/heat-controller/src/control.rs";
+    let text = fs::read_to_string(project_root().join(driver)).unwrap_or_default();
+    assert!(
+        text.contains("&'a mut dyn Plant"),
+        "{driver} must drive heat_hw::Plant"
+    );
+    for sim in [
+        "sim::",
+        "SimPlant",
+        "SharedPlant",
+        "sim_faults",
+        "plant.sim",
+    ] {
+        assert!(!text.contains(sim), "{driver} knows the simulator: {sim}");
+    }
+}
+
 /// Acceptance c of issue 13: the safety hold and the status throttle are defined once, in
 /// heat-loop, and heat-sim and heat-controller both run heat-loop's machine (docs/ARCHITECTURE.md:
 /// "heat-sim and heat-controller run the same loop").

@@ -30,7 +30,7 @@ use bench_report::{
     trend::Trend,
 };
 use heat_controller::control::EVENT_TARGET;
-use heat_controller::sim_faults::FaultSchedule;
+use heat_hw::sim::FaultSchedule;
 use heat_loop::LoopEvent;
 use test_mosquitto::BrokerBuilder;
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use heat_config::{DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
-use heat_hw::{RelayLock, RelayOutputs};
+use heat_hw::{Plant, RelayLock, RelayOutputs};
 use heat_loop::StopReason;
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
 use log::{info, warn};
@@ -171,23 +171,27 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let (inputs_tx, inputs) = mpsc::sync_channel(INPUT_CAPACITY);
     watch_signals(inputs_tx.clone())?;
 
-    let mut plant = if plan.simulate {
-        plant::simulated(&SimOptions {
+    let mut plant: Box<dyn Plant> = if plan.simulate {
+        Box::new(plant::simulated(&SimOptions {
             seed: cli.seed,
             initial_c: cli.initial_temperatures(),
             journal: cli.relay_journal.clone(),
             faults: cli.sim_faults.clone(),
-        })?
+            // Never more than ten periods at once (after the process was stopped, say).
+            max_advance: Some(ctl.period() * 10),
+        })?)
     } else {
-        plant::hardware(plan.settings.require_hardware().map_err(config_failure)?)?
+        Box::new(plant::hardware(
+            plan.settings.require_hardware().map_err(config_failure)?,
+        )?)
     };
     plant
-        .relays
+        .relays()
         .safe_state()
         .context("cannot put the relays in their safe state")?;
     info!(
         "relays safe (every load OFF); {}; period {} s{}; lock {}",
-        plant.description,
+        plant.description(),
         ctl.period().as_secs(),
         if plan.simulate {
             format!(", time scale {}", clock.scale())
@@ -232,14 +236,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let end = ControlLoop::new(&mut plant, controller, clock, settings, &session)
+    let end = ControlLoop::new(&mut *plant, controller, clock, settings, &session)
         .with_notifier(&systemd)
         .run(&inputs);
 
     systemd.notify(Notice::Stopping);
     info!("{}: stopping after {} ticks", end.reason, end.ticks);
     info!("{}", end.timing);
-    match plant.relays.safe_state() {
+    match plant.relays().safe_state() {
         Ok(()) => info!("relays safe (every load OFF)"),
         Err(e) => log::error!("relays: switching every load OFF failed: {e}"),
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::sim_faults::FaultSchedule;
+use heat_hw::sim::FaultSchedule;
 
 /// Runs the solar heating controller: sensors, control logic and relays on a fixed period, with
 /// an authenticated MQTT session to Home Assistant.

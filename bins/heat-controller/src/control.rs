@@ -1,5 +1,6 @@
 //! The control loop's real-time driver around heat-loop's pure [`Machine`]. Every period:
-//! advance the simulated plant (under `--simulate`), sweep the sensors, feed the readings to
+//! advance the plant (heat-hw's [`Plant`]: the simulated one steps its physics and applies its
+//! fault schedule, the hardware does nothing), sweep the sensors, feed the readings to
 //! the machine, drive the relays it commands, hand over the status when the machine's throttle
 //! says so, log the machine's events. Between ticks it waits on its input channel, so a command
 //! is applied, acted on (the relays follow in the same call, limited only by the minimum
@@ -22,6 +23,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use heat_core::{CommandError, CommandOutcome, Controller, Pending, Status, Timestamp};
+use heat_hw::Plant;
 use heat_loop::{LoopEvent, Machine, RelayCommand, StopReason};
 use heat_mqtt::{InboundCommand, SessionHandle};
 use log::{debug, error, info, trace, warn};
@@ -31,7 +33,6 @@ pub const EVENT_TARGET: &str = "heat::event";
 
 use crate::clock::LoopClock;
 use crate::notify::{Notice, Notifier, Silent};
-use crate::plant::Plant;
 use crate::timing::{LoopTiming, TimingReport};
 
 /// Where the loop hands its status and its verdicts on commands: the MQTT session, or a fake in
@@ -104,13 +105,12 @@ pub struct LoopEnd {
 
 /// The loop's state.
 pub struct ControlLoop<'a> {
-    plant: &'a mut Plant,
+    plant: &'a mut dyn Plant,
     machine: Machine,
     clock: LoopClock,
     settings: LoopSettings,
     link: &'a dyn Link,
     notifier: &'a dyn Notifier,
-    last_plant_step: Timestamp,
     timing: LoopTiming,
     ticks: u64,
 }
@@ -175,13 +175,12 @@ fn log_event(event: &LoopEvent) {
 impl<'a> ControlLoop<'a> {
     /// A loop over `plant` with `controller`, timed by `clock`, reporting to `link`.
     pub fn new(
-        plant: &'a mut Plant,
+        plant: &'a mut dyn Plant,
         controller: Controller,
         clock: LoopClock,
         settings: LoopSettings,
         link: &'a dyn Link,
     ) -> Self {
-        let start = clock.now();
         Self {
             plant,
             machine: Machine::new(controller, settings.heartbeat),
@@ -189,7 +188,6 @@ impl<'a> ControlLoop<'a> {
             settings,
             link,
             notifier: &Silent,
-            last_plant_step: start,
             timing: LoopTiming::new(),
             ticks: 0,
         }
@@ -329,31 +327,18 @@ impl<'a> ControlLoop<'a> {
     fn tick(&mut self, inputs: &Receiver<Input>) -> Option<StopReason> {
         self.ticks += 1;
         let now = self.clock.now();
-        let mut hang = None;
-        if let Some(sim) = &self.plant.sim {
-            // Physics up to now: about one period of simulated time per tick, never more than
-            // ten (after the process was stopped, for instance).
-            let dt = now
-                .saturating_duration_since(self.last_plant_step)
-                .min(self.settings.period * 10);
-            sim.with(|p| p.step(dt));
-            self.last_plant_step = now;
-            if let Some(faults) = self.plant.sim_faults.as_mut() {
-                let (left, events) = sim.with(|p| faults.apply(now, p));
-                hang = left;
-                for e in events {
-                    self.machine.note(e);
-                }
-            }
+        let advance = self.plant.advance(now);
+        for e in advance.events {
+            self.machine.note(e);
         }
-        if let Some(left) = hang {
+        if let Some(left) = advance.sweep_hang {
             // `hang:sweep`: the sweep blocks, as on a wedged bus; nothing else runs meanwhile.
             for e in self.machine.take_events() {
                 log_event(&e);
             }
             std::thread::sleep(self.clock.real(left));
         }
-        let sweep = self.plant.sensors.sweep(&mut *self.plant.delay);
+        let sweep = self.plant.sweep();
         let readings = sweep.to_readings();
         loop {
             match inputs.try_recv() {
@@ -369,7 +354,7 @@ impl<'a> ControlLoop<'a> {
     }
 
     fn drive(&mut self, now: Timestamp, relays: RelayCommand) {
-        heat_hw::drive(&mut self.machine, &mut self.plant.relays, now, relays);
+        heat_hw::drive(&mut self.machine, self.plant.relays(), now, relays);
     }
 
     /// Logs the machine's events, and hands the status over when the machine's throttle says

@@ -7,13 +7,13 @@
 //! - [`checks`]: the configuration checks before anything is touched, shared with
 //!   `heat-diag check-config`;
 //! - [`control`]: the control loop, which never waits on MQTT;
-//! - [`plant`]: sensors and relays, real or simulated, behind a guard that switches every load
-//!   OFF when dropped (also while a panic unwinds);
+//! - [`plant`]: heat-hw's plant, real (opened from `[hardware]`) or simulated (from the
+//!   command line), its relays behind a guard that switches every load OFF when dropped (also
+//!   while a panic unwinds);
 //! - [`clock`]: heat-core's monotonic [`heat_core::Timestamp`] from [`std::time::Instant`],
 //!   scaled under `--simulate`;
 //! - [`timing`]: the loop's measurement of its own period jitter;
-//! - [`notify`]: systemd's `READY=1`, `WATCHDOG=1` and `STOPPING=1`;
-//! - [`sim_faults`]: `--sim-faults`, a schedule of faults for the simulated plant.
+//! - [`notify`]: systemd's `READY=1`, `WATCHDOG=1` and `STOPPING=1`.
 
 pub mod app;
 pub mod checks;
@@ -22,5 +22,4 @@ pub mod clock;
 pub mod control;
 pub mod notify;
 pub mod plant;
-pub mod sim_faults;
 pub mod timing;

@@ -3,8 +3,11 @@
 //! allows (simulated time, no sleeping), judged by an independent [`check::SafetyChecker`].
 //!
 //! The loop is the daemon's loop without MQTT and without real time: the same heat-loop
-//! [`Machine`] (hold after a relay error, commands acted on at once, events) fed with sweeps
-//! through `Sweep::to_readings`, its relay commands executed by heat-hw's [`heat_hw::drive`].
+//! [`Machine`] (hold after a relay error, commands acted on at once, events) on the same
+//! heat-hw [`Plant`] the daemon runs under `--simulate` ([`SimulatedPlant`]), fed with its
+//! sweeps through `Sweep::to_readings`, its relay commands executed on the plant's guarded
+//! relays by heat-hw's [`heat_hw::drive`], its physics moved on by [`Plant::advance`]. The
+//! random faults are injected into the physics directly, since they are drawn as the run goes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,8 +16,8 @@ use heat_core::{
     Command, CommandError, Controller, Interlock, Mode, ParamError, Parameter, Params, SensorFault,
     SensorStatus, Timestamp,
 };
-use heat_hw::sim::{SimConfig, SimFault, SimPlant, Weather};
-use heat_hw::{RelayRole, SensorBank, SensorRole, VirtualClock};
+use heat_hw::sim::{PlantState, SimConfig, SimFault, SimulatedPlant, Weather};
+use heat_hw::{Advance, Plant, RelayRole, SensorRole};
 use heat_loop::{LoopEvent, Machine};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -168,12 +171,11 @@ fn random_role(rng: &mut StdRng) -> SensorRole {
     SensorRole::ALL[rng.random_range(0..SensorRole::ALL.len())]
 }
 
-fn random_fault(rng: &mut StdRng, plant: &SimPlant) -> SimFault {
+fn random_fault(rng: &mut StdRng, s: &PlantState) -> SimFault {
     let role = random_role(rng);
     match rng.random_range(0..6) {
         0 => {
             // Stuck at what it reads now: the classic frozen probe.
-            let s = plant.state();
             let v = match role {
                 SensorRole::Collector => s.collector_c,
                 SensorRole::TankBottom => s.tank_bottom_c,
@@ -267,11 +269,11 @@ pub fn run(options: &Options) -> Summary {
 /// [`run`], calling `day_done` after each simulated day (for a progress line across threads).
 pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Summary {
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut plant = SimPlant::new(SimConfig {
+    let mut plant = SimulatedPlant::new(SimConfig {
         seed: options.seed,
         ..SimConfig::default()
     });
-    let mut clock = VirtualClock::new();
+    let physics = plant.physics().clone();
     let period_ms = u64::try_from(options.period.as_millis())
         .unwrap_or(u64::MAX)
         .max(1);
@@ -302,20 +304,23 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
                 day_done();
             }
             let day = u32::try_from(step / steps_per_day).unwrap_or(u32::MAX);
-            plant.set_weather(weather(day, &mut rng));
+            let weather = weather(day, &mut rng);
+            physics.with(|p| p.set_weather(weather));
         }
 
         // Faults come and go.
-        for f in plant.faults().to_vec() {
-            if rng.random_bool(p_clear) {
-                plant.clear_fault(f);
+        physics.with(|p| {
+            for f in p.faults().to_vec() {
+                if rng.random_bool(p_clear) {
+                    p.clear_fault(f);
+                }
             }
-        }
-        if rng.random_bool(p_fault) {
-            let f = random_fault(&mut rng, &plant);
-            *faults.entry(fault_kind(&f).to_owned()).or_default() += 1;
-            plant.inject(f);
-        }
+            if rng.random_bool(p_fault) {
+                let f = random_fault(&mut rng, &p.state());
+                *faults.entry(fault_kind(&f).to_owned()).or_default() += 1;
+                p.inject(f);
+            }
+        });
 
         // Adversarial commands.
         if rng.random_bool(p_command) {
@@ -324,7 +329,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             // Acted on at once, as in the daemon: a step on the last sweep, relays driven.
             let (result, relays) = machine.command(now, cmd);
             if let Some(relays) = relays {
-                heat_hw::drive(&mut machine, &mut plant, now, relays);
+                heat_hw::drive(&mut machine, plant.relays(), now, relays);
             }
             match result {
                 Ok(_) => {
@@ -340,25 +345,11 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         }
 
         // The daemon's loop.
-        let sweep = plant.sweep(&mut clock);
+        let sweep = plant.sweep();
         let before = machine.controller().status();
         let relays = machine.tick(now, sweep.to_readings());
         let after = machine.controller().status();
-        for (role, was, is) in [
-            (SensorRole::Collector, before.collector, after.collector),
-            (
-                SensorRole::TankBottom,
-                before.tank_bottom,
-                after.tank_bottom,
-            ),
-            (SensorRole::TankTop, before.tank_top, after.tank_top),
-        ] {
-            // The plant reports the first fault injected on a sensor.
-            let effective = plant.faults().iter().find(|f| f.sensor() == Some(role));
-            let injected = matches!(effective, Some(SimFault::PowerOnValue(_)));
-            power_on.observe(injected, &sweep.get(role), was, is);
-        }
-        heat_hw::drive(&mut machine, &mut plant, now, relays);
+        heat_hw::drive(&mut machine, plant.relays(), now, relays);
         for e in machine.take_events() {
             match e {
                 LoopEvent::InterlockActivated { interlock, .. } => {
@@ -373,15 +364,52 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         }
         let controller = machine.controller();
 
+        // The truth after the relays moved, what the plant's faults did (they change only
+        // between steps) and the ledger before the physics moves on: one borrow of the physics.
+        let (truth, blind, power_on_injected, tank_j_before) = physics.with(|p| {
+            let active = p.faults();
+            let has = |f: SimFault| active.contains(&f);
+            let stuck = |role: SensorRole| {
+                active
+                    .iter()
+                    .any(|f| matches!(f, SimFault::Stuck(r, _) if *r == role))
+            };
+            // The plant reports the first fault injected on a sensor.
+            let power_on = |role: SensorRole| {
+                matches!(
+                    active.iter().find(|f| f.sensor() == Some(role)),
+                    Some(SimFault::PowerOnValue(_))
+                )
+            };
+            let blind = Blind {
+                collector_stuck: stuck(SensorRole::Collector),
+                tank_top_stuck: stuck(SensorRole::TankTop),
+                pump_relay_failed: has(SimFault::RelayWrite(RelayRole::Pump)),
+                heater_relay_failed: has(SimFault::RelayWrite(RelayRole::Heater)),
+            };
+            let injected = [
+                power_on(SensorRole::Collector),
+                power_on(SensorRole::TankBottom),
+                power_on(SensorRole::TankTop),
+            ];
+            (p.state(), blind, injected, p.ledger().delivered_to_tank_j)
+        });
+        for ((role, was, is), injected) in [
+            (SensorRole::Collector, before.collector, after.collector),
+            (
+                SensorRole::TankBottom,
+                before.tank_bottom,
+                after.tank_bottom,
+            ),
+            (SensorRole::TankTop, before.tank_top, after.tank_top),
+        ]
+        .into_iter()
+        .zip(power_on_injected)
+        {
+            power_on.observe(injected, &sweep.get(role), was, is);
+        }
+
         // Judge the step on the truth.
-        let truth = plant.state();
-        let active = plant.faults();
-        let has = |f: SimFault| active.contains(&f);
-        let stuck = |role: SensorRole| {
-            active
-                .iter()
-                .any(|f| matches!(f, SimFault::Stuck(r, _) if *r == role))
-        };
         let found = checker.observe(&Observation {
             now_ms,
             collector_c: truth.collector_c,
@@ -390,12 +418,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             heater: truth.heater,
             collector_reading: sweep.get(SensorRole::Collector),
             tank_top_reading: sweep.get(SensorRole::TankTop),
-            blind: Blind {
-                collector_stuck: stuck(SensorRole::Collector),
-                tank_top_stuck: stuck(SensorRole::TankTop),
-                pump_relay_failed: has(SimFault::RelayWrite(RelayRole::Pump)),
-                heater_relay_failed: has(SimFault::RelayWrite(RelayRole::Heater)),
-            },
+            blind,
         });
         for v in found {
             log::warn!(
@@ -412,14 +435,20 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
                 controller.mode(),
                 controller.boil_stop_latched(),
                 machine.last_output(),
-                active,
+                physics.with(|p| p.faults().to_vec()),
                 machine.hold(),
             );
         }
         *state_ms.entry(controller.state().as_str()).or_default() += period_ms;
-        let before = plant.ledger().delivered_to_tank_j;
-        plant.step(options.period);
-        let moved = plant.ledger().delivered_to_tank_j - before;
+        // Up to the next step's time; no fault schedule here, so nothing comes back.
+        let Advance {
+            events,
+            sweep_hang: _,
+        } = plant.advance(Timestamp::from_millis(now_ms + period_ms));
+        for e in events {
+            machine.note(e);
+        }
+        let moved = physics.with(|p| p.ledger().delivered_to_tank_j) - tank_j_before;
         if moved >= 0.0 {
             into_tank_j += moved;
         } else {
@@ -431,7 +460,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         day_done();
     }
     let total_ms = (total_steps * period_ms).max(1) as f64;
-    let ledger = plant.ledger();
+    let ledger = physics.with(|p| *p.ledger());
     let energy = machine.controller().energy();
     Summary {
         days: options.days,

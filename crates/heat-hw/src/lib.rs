@@ -6,6 +6,10 @@
 //! - [`RelayOutputs`]: set and read back the pump and heater relays; the safe state is every
 //!   load OFF. Backends: GPIO lines ([`relay`]) and the simulated plant.
 //!
+//! - [`Plant`]: what a control loop drives, sensors, relays and [`Plant::advance`]; every plant
+//!   guards its relays in [`SafeRelays`] (every load OFF on drop). [`HardwarePlant`] for real
+//!   devices (its `advance` does nothing), [`sim::SimulatedPlant`] for the physics, the fault
+//!   schedule and the relay journal.
 //! - [`RelayLock`]: the lock file that makes one process at a time the relays' driver.
 //! - [`adapter`]: the join with `heat-core` (`SensorError` → `SensorFault`,
 //!   [`Sweep::to_readings`], [`apply_output`]). heat-core stays pure; this crate depends on it,
@@ -15,6 +19,7 @@ pub mod adapter;
 pub mod clock;
 pub mod gpio;
 pub mod onewire_gpio;
+pub mod plant;
 pub mod relay;
 pub mod relay_lock;
 pub mod sensor;
@@ -24,6 +29,7 @@ pub mod w1;
 pub use adapter::{apply_output, drive, execute};
 pub use clock::VirtualClock;
 pub use gpio::{GpioError, GpioFailure};
+pub use plant::{Advance, HardwarePlant, Plant, SafeRelays};
 pub use relay::{Polarity, RelayError, RelayOutputs, RelayRole};
 pub use relay_lock::{RelayLock, RelayLockError};
 

@@ -1,4 +1,7 @@
-//! A simulated plant behind the same traits as the hardware: [`SensorBank`] and [`RelayOutputs`].
+//! A simulated plant behind the same traits as the hardware: [`SensorBank`] and [`RelayOutputs`]
+//! for the physics ([`SimPlant`]), and [`crate::Plant`] for the whole bundle
+//! ([`SimulatedPlant`]: the physics, the fault schedule of [`schedule`], the relay journal of
+//! [`journal`]).
 //!
 //! Lumped thermal model, advanced by an explicit `dt` (no sleeping, no wall clock):
 //!
@@ -23,8 +26,16 @@ use std::time::Duration;
 
 use embedded_hal::delay::DelayNs;
 
+pub mod journal;
+pub mod schedule;
+mod simulated;
+
 #[cfg(test)]
 mod tests;
+
+pub use journal::JournalRelays;
+pub use schedule::{FaultSchedule, ScheduleError};
+pub use simulated::SimulatedPlant;
 
 use crate::relay::{RelayError, RelayOutputs, RelayRole};
 use crate::sensor::{
@@ -470,7 +481,9 @@ impl SensorBank for SimPlant {
     /// Instant: the simulation has no conversion time of its own.
     fn sweep(&mut self, _delay: &mut dyn DelayNs) -> Sweep {
         let mut sweep = Sweep::new();
-        for role in self.cfg.roles.clone() {
+        // By index, not over a clone of the roles: heat-sim sweeps millions of times.
+        for i in 0..self.cfg.roles.len() {
+            let role = self.cfg.roles[i];
             let reading = self.read(role);
             // Like the bit-banged driver, every emulated reading comes from a scratchpad.
             sweep.insert_from(role, reading, Provenance::Scratchpad);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use heat_core::{Command, CommandError, CommandOutcome, Controller, Mode, Params, Status};
 use heat_hw::sim::SimFault;
-use heat_hw::{RelayOutputs, RelayRole};
+use heat_hw::{Plant, RelayOutputs, RelayRole};
 use heat_mqtt::InboundCommand;
 
 use heat_loop::StopReason;
@@ -114,14 +114,14 @@ fn commands_are_applied_reported_and_shown_before_the_next_tick() {
     let last = states.last().unwrap();
     assert_eq!(last.mode, Mode::Manual);
     assert!(last.manual_pump && last.pump, "{last:?}");
-    assert!(plant.sim.as_ref().unwrap().with(|p| p.state().pump));
+    assert!(plant.physics().with(|p| p.state().pump));
 }
 
 #[test]
 fn a_failing_relay_puts_every_load_off_and_holds_it() {
     // A cold tank: the thermostat wants the heater ON; the pump relay cannot be written.
     let mut plant = simulated(&SimOptions::default()).unwrap();
-    let sim = plant.sim.clone().unwrap();
+    let sim = plant.physics().clone();
     sim.with(|p| p.inject(SimFault::RelayWrite(RelayRole::Pump)));
     let (link, _tx, rx) = setup(30);
     let clock = LoopClock::new(1000.0);
@@ -137,13 +137,13 @@ fn a_failing_relay_puts_every_load_off_and_holds_it() {
         !sim.with(|p| p.state().heater),
         "but the heater is held OFF"
     );
-    assert_eq!(plant.relays.get(RelayRole::Heater), Some(false));
+    assert_eq!(plant.relays().get(RelayRole::Heater), Some(false));
 }
 
 #[test]
 fn the_loop_ends_when_every_input_is_gone_and_leaves_relays_to_the_guard() {
     let mut plant = simulated(&SimOptions::default()).unwrap();
-    let sim = plant.sim.clone().unwrap();
+    let sim = plant.physics().clone();
     let (unused_tx, _unused_rx) = mpsc::sync_channel(1);
     let link = FakeLink {
         states: RefCell::default(),
@@ -158,7 +158,7 @@ fn the_loop_ends_when_every_input_is_gone_and_leaves_relays_to_the_guard() {
     let end = ControlLoop::new(&mut plant, controller, clock, settings(), &link).run(&rx);
     assert_eq!(end.reason, StopReason::InputsGone);
     assert_eq!(end.ticks, 1, "the first tick is at once");
-    plant.relays.set(RelayRole::Pump, true).unwrap();
+    plant.relays().set(RelayRole::Pump, true).unwrap();
     drop(plant);
     let s = sim.with(|p| p.state());
     assert!(!s.pump && !s.heater);

@@ -1,67 +1,62 @@
-//! The relay guard and the journal, on the simulated plant.
+//! The glue: the command line's options reach heat-hw's simulated plant.
 
-use heat_hw::sim::{SimConfig, SimFault, SimPlant};
-use heat_hw::{RelayOutputs, RelayRole};
+use std::time::Duration;
 
-use super::{JournalRelays, SafeRelays, SimOptions, simulated};
+use heat_core::Timestamp;
+use heat_hw::{Plant, RelayOutputs, RelayRole};
 
-#[test]
-fn the_guard_switches_every_load_off_when_dropped() {
-    let shared = SimPlant::new(SimConfig::default()).into_shared();
-    let mut relays = SafeRelays::new(Box::new(shared.clone()));
-    relays.set(RelayRole::Pump, true).unwrap();
-    relays.set(RelayRole::Heater, true).unwrap();
-    drop(relays);
-    let s = shared.with(|p| p.state());
-    assert!(!s.pump && !s.heater);
-}
-
-#[test]
-fn the_guard_switches_off_while_a_panic_unwinds() {
-    let shared = SimPlant::new(SimConfig::default()).into_shared();
-    let handle = shared.clone();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-        let mut relays = SafeRelays::new(Box::new(handle));
-        relays.set(RelayRole::Heater, true).unwrap();
-        panic!("a bug in the loop");
-    }));
-    assert!(result.is_err());
-    assert!(!shared.with(|p| p.state().heater));
-}
-
-#[test]
-fn the_journal_records_changes_and_safe_states_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("journal");
-    let shared = SimPlant::new(SimConfig::default()).into_shared();
-    let mut j = JournalRelays::new(shared.clone(), &path).unwrap();
-    j.set(RelayRole::Pump, true).unwrap();
-    j.set(RelayRole::Pump, true).unwrap();
-    j.set(RelayRole::Heater, false).unwrap();
-    shared.with(|p| p.inject(SimFault::RelayWrite(RelayRole::Heater)));
-    assert!(j.set(RelayRole::Heater, true).is_err());
-    assert!(j.safe_state().is_err());
-    let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<&str> = text.lines().map(|l| l.split_once(' ').unwrap().1).collect();
-    assert_eq!(lines.len(), 3, "{text}");
-    assert_eq!(lines[0], "pump ON");
-    assert!(lines[1].starts_with("heater error"), "{text}");
-    assert_eq!(lines[2], "safe failed");
-}
+use super::{SimOptions, simulated};
 
 #[test]
 fn the_simulated_plant_starts_where_asked() {
     let plant = simulated(&SimOptions {
         seed: 3,
         initial_c: Some((10.0, 91.0, 92.0)),
-        journal: None,
-        faults: None,
+        ..SimOptions::default()
     })
     .unwrap();
-    let state = plant.sim.as_ref().unwrap().with(|p| p.state());
+    let state = plant.physics().with(|p| p.state());
     assert_eq!(
         (state.collector_c, state.tank_bottom_c, state.tank_top_c),
         (10.0, 91.0, 92.0)
     );
-    assert!(plant.description.contains("seed 3"));
+    assert!(plant.description().contains("seed 3"));
+}
+
+#[test]
+fn the_options_bring_the_journal_the_schedule_and_the_maximum_advance() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    let mut plant = simulated(&SimOptions {
+        journal: Some(journal.clone()),
+        faults: Some("relay:pump@0+6000".parse().unwrap()),
+        max_advance: Some(Duration::from_secs(10)),
+        ..SimOptions::default()
+    })
+    .unwrap();
+    let advance = plant.advance(Timestamp::from_secs(600));
+    assert_eq!(advance.events.len(), 1, "{advance:?}");
+    assert_eq!(
+        plant.physics().with(|p| p.state().elapsed),
+        Duration::from_secs(10)
+    );
+    assert!(plant.relays().set(RelayRole::Pump, true).is_err());
+    drop(plant);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains("pump error"), "{text}");
+}
+
+#[test]
+fn a_journal_that_cannot_be_opened_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("journal");
+    let err = simulated(&SimOptions {
+        journal: Some(path.clone()),
+        ..SimOptions::default()
+    })
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains(&path.display().to_string()),
+        "{err:#}"
+    );
 }

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use heat_core::Timestamp;
-use heat_hw::sim::{SimConfig, SimFault, SimPlant};
-use heat_hw::{RelayRole, SensorRole};
 
 use super::{Fault, FaultSchedule};
+use crate::relay::RelayRole;
+use crate::sensor::SensorRole;
+use crate::sim::{SimConfig, SimFault, SimPlant};
 
 #[test]
 fn a_schedule_parses_and_bad_entries_are_named() {

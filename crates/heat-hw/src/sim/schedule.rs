@@ -1,6 +1,7 @@
-//! A schedule of faults for the simulated plant (`--sim-faults`, with `--simulate` only): what
-//! the fault-injection tests and `cargo xtask soak` use to break sensors and relays mid-run
-//! without touching the process.
+//! A schedule of faults for the simulated plant (heat-controller's `--sim-faults`, with
+//! `--simulate` only): what the fault-injection tests and `cargo xtask soak` use to break sensors
+//! and relays mid-run without touching the process. [`super::SimulatedPlant`] applies it on
+//! every [`crate::Plant::advance`].
 //!
 //! Syntax: comma-separated `FAULT@START+DURATION`, times in simulated seconds since the loop
 //! started, e.g. `relay:heater@600+300,disconnected:tank_top@1200+120`. Faults: `relay:ROLE`
@@ -15,9 +16,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use heat_core::Timestamp;
-use heat_hw::sim::{SimFault, SimPlant};
-use heat_hw::{RelayRole, SensorRole};
 use heat_loop::LoopEvent;
+
+use super::{SimFault, SimPlant};
+use crate::relay::RelayRole;
+use crate::sensor::SensorRole;
 
 /// What a schedule entry breaks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,10 +50,10 @@ pub struct FaultSchedule {
     entries: Vec<Scheduled>,
 }
 
-/// A `--sim-faults` value that does not parse.
+/// A schedule entry that does not parse (clap names the flag it came from).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "--sim-faults entry {0:?}: expected FAULT@START+DURATION (simulated seconds), FAULT one of \
+    "fault schedule entry {0:?}: expected FAULT@START+DURATION (simulated seconds), FAULT one of \
      relay:pump|heater, disconnected|crc|missing|power_on:collector|tank_bottom|tank_top|ambient, \
      hang:sweep"
 )]
