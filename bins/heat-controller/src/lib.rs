@@ -13,6 +13,8 @@
 //!   scaled under `--simulate`;
 //! - [`timing`]: the loop's measurement of its own period jitter;
 //! - [`notify`]: systemd's `READY=1`, `WATCHDOG=1` and `STOPPING=1`;
+//! - [`persist`]: the state file (heat-persist) restored at startup and written by its own
+//!   thread, and the `state_file` alarm;
 //! - [`sim_faults`]: `--sim-faults`, a schedule of faults for the simulated plant.
 
 pub mod app;
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod control;
 pub mod notify;
+pub mod persist;
 pub mod plant;
 pub mod sim_faults;
 pub mod timing;
