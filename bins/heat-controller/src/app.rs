@@ -18,10 +18,10 @@ use std::time::Duration;
 use anyhow::Context;
 use heat_config::{DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
-use heat_persist::{Loaded, StateDir};
 use heat_hw::{RelayLock, RelayOutputs};
 use heat_loop::StopReason;
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
+use heat_persist::{Loaded, StateDir};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
 use mqtt_auth::{BrokerSettings, RetryPolicy};
@@ -289,7 +289,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Ok(()) => info!("relays safe (every load OFF)"),
         Err(e) => log::error!("relays: switching every load OFF failed: {e}"),
     }
-    drop(persisting);
     if let Some(persistence) = persistence {
         persistence.finish(&last);
     }

@@ -252,6 +252,11 @@ impl Writer {
     fn write(&mut self, now: Timestamp, state: &StateFile) {
         match self.dir.write(state) {
             Ok(()) => {
+                log::debug!(
+                    "state file {} written at {} ms",
+                    self.dir.path().display(),
+                    now.as_millis()
+                );
                 self.policy.attempted(now, state, true);
                 self.warned = false;
                 if self.shared.problem.swap(false, Ordering::Relaxed) {

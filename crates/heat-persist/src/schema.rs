@@ -187,14 +187,10 @@ pub enum EncodeError {
 /// The file's text: pretty JSON (a person may read it), ending in a newline.
 pub fn encode(state: &StateFile) -> Result<String, EncodeError> {
     let c = state.counters;
-    let numbers = state
-        .parameters
-        .iter()
-        .map(|(p, v)| (p.name(), *v))
-        .chain([
-            ("collected_kwh", c.collected_kwh),
-            ("heater_kwh", c.heater_kwh),
-        ]);
+    let numbers = state.parameters.iter().map(|(p, v)| (p.name(), *v)).chain([
+        ("collected_kwh", c.collected_kwh),
+        ("heater_kwh", c.heater_kwh),
+    ]);
     for (field, value) in numbers {
         if !value.is_finite() {
             return Err(EncodeError::NotFinite {

@@ -20,13 +20,7 @@ impl Link for Recorder {
         self.states.lock().unwrap().push(status);
     }
 
-    fn report(
-        &self,
-        _: &InboundCommand,
-        _: &Result<CommandOutcome, CommandError>,
-        _: &Pending,
-    ) {
-    }
+    fn report(&self, _: &InboundCommand, _: &Result<CommandOutcome, CommandError>, _: &Pending) {}
 }
 
 fn status(mode: Mode, energy: Energy, params: &Params) -> Status {
@@ -73,14 +67,20 @@ fn an_accepted_command_is_written_at_once_with_the_parameters_set_over_mqtt() {
     let params = Params::default().with(Parameter::DtStart, 9.5).unwrap();
     link.publish_state(status(Mode::Eco, Energy::default(), &params));
     std::thread::sleep(Duration::from_millis(50));
-    assert!(!dir.path().exists(), "a status alone waits for the interval");
+    assert!(
+        !dir.path().exists(),
+        "a status alone waits for the interval"
+    );
     link.report(
         &inbound(Command::SetParameter(Parameter::DtStart, 9.5)),
         &Ok(CommandOutcome::Accepted),
         &Pending::default(),
     );
     wait_for("the write", || dir.path().exists());
-    let on_disk = dir.load(&Params::default(), SystemTime::now()).on_disk.unwrap();
+    let on_disk = dir
+        .load(&Params::default(), SystemTime::now())
+        .on_disk
+        .unwrap();
     assert_eq!(on_disk.mode, Mode::Eco);
     assert_eq!(
         on_disk.parameters.into_iter().collect::<Vec<_>>(),
@@ -101,10 +101,24 @@ fn an_accepted_command_is_written_at_once_with_the_parameters_set_over_mqtt() {
         heater_kwh: 1.0,
     };
     p.finish(&status(Mode::Eco, energy, &params));
-    let on_disk = dir.load(&Params::default(), SystemTime::now()).on_disk.unwrap();
-    assert_eq!(on_disk.counters, energy.into(), "shutdown writes the last state");
+    let on_disk = dir
+        .load(&Params::default(), SystemTime::now())
+        .on_disk
+        .unwrap();
+    assert_eq!(
+        on_disk.counters,
+        energy.into(),
+        "shutdown writes the last state"
+    );
     assert_eq!(on_disk.parameters.len(), 1);
-    assert!(recorder.states.lock().unwrap().iter().all(|s| s.alarms.is_empty()));
+    assert!(
+        recorder
+            .states
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|s| s.alarms.is_empty())
+    );
 }
 
 #[test]

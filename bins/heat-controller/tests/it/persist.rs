@@ -12,19 +12,20 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use heat_core::{Mode, Params, Parameter};
+use heat_core::{Mode, Parameter, Params};
 use heat_persist::{StateDir, StateFile};
 use rand::Rng;
 use serde_json::Value;
 
-use crate::harness::{Controller, ControllerWatch, STATE, Spec, broker, retained, wait_for, watch};
+use crate::harness::{Controller, ControllerWatch, STATE, Spec, broker, retained, watch};
 
 /// A spec whose state directory is `dir`; the pump and the heater run from the start (a hot
 /// collector, a cold tank), so both energy counters move.
 fn spec(port: u16, dir: &Path, extra_toml: &str) -> Spec {
     let mut spec = Spec::new(port);
     spec.toml.push_str(extra_toml);
-    spec.env.push(("STATE_DIRECTORY", dir.display().to_string()));
+    spec.env
+        .push(("STATE_DIRECTORY", dir.display().to_string()));
     spec.args
         .extend(["--sim-initial-c".into(), "80,20,20".into()]);
     spec
@@ -67,7 +68,10 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
     let file = on_disk(dir.path());
     assert_eq!(file.mode, Mode::Eco);
     assert_eq!(
-        file.parameters.iter().map(|(p, v)| (*p, *v)).collect::<Vec<_>>(),
+        file.parameters
+            .iter()
+            .map(|(p, v)| (*p, *v))
+            .collect::<Vec<_>>(),
         [(Parameter::DtStart, 9.5), (Parameter::HeaterSetpoint, 55.0)]
     );
     watcher.wait_state(|s| {
@@ -97,13 +101,20 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
         ("heater_kwh", stopped.counters.heater_kwh),
     ] {
         let now = first["energy"][counter].as_f64().expect(counter);
-        assert!(now >= stopped - 0.0005, "{counter}: {now} < {stopped}: {first}");
+        assert!(
+            now >= stopped - 0.0005,
+            "{counter}: {now} < {stopped}: {first}"
+        );
     }
     assert!(!has_state_file_alarm(&first), "{first}");
     let retained = retained(broker.port(), "watch-persist-a2", STATE).expect("retained state");
     let r = retained.json();
     assert_eq!(
-        (&r["mode"], &r["parameters"]["dt_start"], &r["parameters"]["heater_setpoint"]),
+        (
+            &r["mode"],
+            &r["parameters"]["dt_start"],
+            &r["parameters"]["heater_setpoint"]
+        ),
         (&Value::from("eco"), &Value::from(9.5), &Value::from(55.0)),
         "{r}"
     );
@@ -117,8 +128,16 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
                 \"counters\": {\"collected_kwh\": 2.0, \"heater_kwh\": 1.0}}";
     let cases: [(&str, String, &str); 4] = [
         ("truncated", good[..good.len() / 2].to_owned(), "auto"),
-        ("garbage", "\u{1}\u{2}PK\u{3}\u{4} not json at all".to_owned(), "auto"),
-        ("newer schema", good.replace("\"schema\": 1", "\"schema\": 2"), "auto"),
+        (
+            "garbage",
+            "\u{1}\u{2}PK\u{3}\u{4} not json at all".to_owned(),
+            "auto",
+        ),
+        (
+            "newer schema",
+            good.replace("\"schema\": 1", "\"schema\": 2"),
+            "auto",
+        ),
         // Out of range: dropped alone, the rest restored.
         (
             "out of range",
@@ -131,7 +150,11 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         std::fs::write(&path, &text).unwrap();
-        let watcher = watch(broker.port(), &format!("watch-persist-c-{}", name.len()), "#");
+        let watcher = watch(
+            broker.port(),
+            &format!("watch-persist-c-{}", name.len()),
+            "#",
+        );
         // A persist interval of 1 s (20 ms real at 50×): the next good write comes soon.
         let mut ctl = Controller::start(&spec(
             broker.port(),
@@ -161,15 +184,29 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
         let copies: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with("state.json.bad-"))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("state.json.bad-")
+            })
             .collect();
         assert_eq!(copies.len(), 1, "{name}: {copies:?}");
-        assert_eq!(std::fs::read_to_string(copies[0].path()).unwrap(), text, "{name}");
-        assert!(warnings[0].contains(&copies[0].path().display().to_string()), "{name}");
+        assert_eq!(
+            std::fs::read_to_string(copies[0].path()).unwrap(),
+            text,
+            "{name}"
+        );
+        assert!(
+            warnings[0].contains(&copies[0].path().display().to_string()),
+            "{name}"
+        );
         // And a good file replaced the bad one.
         let file = on_disk(dir.path());
         assert_eq!(file.mode.as_str(), mode, "{name}");
-        assert!(!file.parameters.contains_key(&Parameter::BoilStop), "{name}");
+        assert!(
+            !file.parameters.contains_key(&Parameter::BoilStop),
+            "{name}"
+        );
         watcher.publish_retained(STATE, b"");
     }
 }
@@ -193,10 +230,16 @@ fn without_a_state_directory_a_simulation_persists_nothing() {
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!files.iter().any(|f| f.starts_with("state.json")), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.starts_with("state.json")),
+        "{files:?}"
+    );
     let output = ctl.output();
     assert!(!output.contains("state file"), "{output}");
-    assert!(!output.contains("no state directory"), "only without --simulate: {output}");
+    assert!(
+        !output.contains("no state directory"),
+        "only without --simulate: {output}"
+    );
 }
 
 /// Kills of the real controller; the file-level test in heat-persist kills a writer 200 times.
@@ -223,11 +266,19 @@ fn sigkill_at_random_moments_never_leaves_a_file_that_does_not_load() {
         std::thread::sleep(Duration::from_millis(rng.random_range(0..250)));
         ctl.signal("KILL");
         let (status, _) = ctl.wait_exit();
-        assert!(!status.success(), "round {round}: {status}\n{}", ctl.output());
+        assert!(
+            !status.success(),
+            "round {round}: {status}\n{}",
+            ctl.output()
+        );
         let loaded = StateDir::new(dir.path()).load(&Params::default(), SystemTime::now());
         assert_eq!(loaded.problem, None, "round {round}");
         let Some(file) = loaded.on_disk else {
-            assert_eq!(previous, StateFile::default().counters, "round {round}: file gone");
+            assert_eq!(
+                previous,
+                StateFile::default().counters,
+                "round {round}: file gone"
+            );
             continue;
         };
         let c = file.counters;
@@ -242,7 +293,9 @@ fn sigkill_at_random_moments_never_leaves_a_file_that_does_not_load() {
         // No state file warning: every start found a good file (or none yet).
         let output = ctl.output();
         assert!(
-            !output.lines().any(|l| l.contains("WARN") && l.contains("state file")),
+            !output
+                .lines()
+                .any(|l| l.contains("WARN") && l.contains("state file")),
             "round {round}: {output}"
         );
     }

@@ -1413,13 +1413,18 @@ fn the_state_directory_comes_from_systemd_or_the_toml_file() {
     // The TOML key, relative to the file's directory.
     let toml = "[controller]\nstate_dir = \"state\"\n";
     let s = load(&with_toml(&dir, "etc/heat.toml", toml));
-    assert_eq!(s.controller().state_dir(), Some(dir.path().join("etc/state").as_path()));
+    assert_eq!(
+        s.controller().state_dir(),
+        Some(dir.path().join("etc/state").as_path())
+    );
     // systemd's STATE_DIRECTORY wins over the file, as every variable does.
     let s = load(&with_toml(&dir, "etc/heat.toml", toml).with_var("STATE_DIRECTORY", "/var/lib/x"));
     assert_eq!(s.controller().state_dir(), Some(Path::new("/var/lib/x")));
     let effective = s.effective().to_string();
     assert!(
-        effective.lines().any(|l| l.starts_with("state_dir") && l.contains("/var/lib/x")),
+        effective
+            .lines()
+            .any(|l| l.starts_with("state_dir") && l.contains("/var/lib/x")),
         "{effective}"
     );
     // An empty value is an error, never a silent "not set".

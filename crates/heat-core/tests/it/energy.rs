@@ -53,10 +53,18 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
         collected_kwh: 12.5,
         heater_kwh: 3.25,
     };
-    let ctl = Controller::resume(params(|_| {}), Timestamp::from_secs(0), Mode::Manual, before);
+    let ctl = Controller::resume(
+        params(|_| {}),
+        Timestamp::from_secs(0),
+        Mode::Manual,
+        before,
+    );
     let s = ctl.status();
     assert_eq!((s.mode, s.energy), (Mode::Manual, before));
-    assert!(!s.pump && !s.heater && !s.manual_pump && !s.manual_heater, "{s:?}");
+    assert!(
+        !s.pump && !s.heater && !s.manual_pump && !s.manual_heater,
+        "{s:?}"
+    );
     // Counting continues from the persisted totals: one hour of heater at 3 kW adds 3 kWh.
     let mut rig = Rig {
         ctl: Controller::resume(params(|_| {}), Timestamp::from_secs(0), Mode::Auto, before),
@@ -68,5 +76,8 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
     }
     let e = rig.ctl.energy();
     assert_eq!(e.collected_kwh, before.collected_kwh, "{e:?}");
-    assert!((e.heater_kwh - (before.heater_kwh + 3.0)).abs() < 1e-9, "{e:?}");
+    assert!(
+        (e.heater_kwh - (before.heater_kwh + 3.0)).abs() < 1e-9,
+        "{e:?}"
+    );
 }

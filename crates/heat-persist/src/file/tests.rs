@@ -70,7 +70,11 @@ fn every_bad_file_is_kept_aside_and_the_defaults_used() {
     let good = encode(&sample()).unwrap();
     let cases: [(&str, String, &str); 4] = [
         ("truncated", good[..good.len() / 3].to_owned(), "corrupt"),
-        ("garbage", "\u{7f}ELF\u{2}\u{1}\u{1} not json".to_owned(), "corrupt"),
+        (
+            "garbage",
+            "\u{7f}ELF\u{2}\u{1}\u{1} not json".to_owned(),
+            "corrupt",
+        ),
         ("empty", String::new(), "corrupt"),
         (
             "newer schema",
@@ -83,16 +87,27 @@ fn every_bad_file_is_kept_aside_and_the_defaults_used() {
         let dir = StateDir::new(tmp.path());
         fs::write(dir.path(), &text).unwrap();
         let loaded = dir.load(&Params::default(), when());
-        assert_eq!(loaded.restored, Restored::defaults(&Params::default()), "{name}");
+        assert_eq!(
+            loaded.restored,
+            Restored::defaults(&Params::default()),
+            "{name}"
+        );
         assert_eq!(loaded.on_disk, None, "{name}");
         let problem = loaded.problem.expect(name);
         assert_eq!(problem.kind(), kind, "{name}: {problem}");
         let bad = tmp.path().join("state.json.bad-2026-01-31T04-05-06Z");
         assert_eq!(problem.kept(), Some(&Kept::As(bad.clone())), "{name}");
-        assert_eq!(fs::read_to_string(&bad).unwrap(), text, "{name}: the copy is the file");
+        assert_eq!(
+            fs::read_to_string(&bad).unwrap(),
+            text,
+            "{name}: the copy is the file"
+        );
         assert!(!dir.path().exists(), "{name}: moved, not copied");
         let warning = problem.to_string();
-        assert!(warning.contains(&dir.path().display().to_string()), "{warning}");
+        assert!(
+            warning.contains(&dir.path().display().to_string()),
+            "{warning}"
+        );
         assert!(warning.contains(&bad.display().to_string()), "{warning}");
         assert!(warning.contains("Fix: "), "{warning}");
     }
@@ -108,7 +123,11 @@ fn an_unreadable_file_is_kept_aside_too() {
     let loaded = dir.load(&Params::default(), when());
     let problem = loaded.problem.unwrap();
     assert_eq!(problem.kind(), "unreadable", "{problem}");
-    assert!(tmp.path().join("state.json.bad-2026-01-31T04-05-06Z").is_dir());
+    assert!(
+        tmp.path()
+            .join("state.json.bad-2026-01-31T04-05-06Z")
+            .is_dir()
+    );
     // And the next write works.
     dir.write(&sample()).unwrap();
     assert_eq!(dir.load(&Params::default(), when()).problem, None);
@@ -140,7 +159,11 @@ fn a_refused_parameter_is_dropped_the_rest_restored_and_a_copy_kept() {
     assert_eq!(loaded.restored.mode, Mode::Eco);
     assert_eq!(loaded.restored.state(), sample(), "all but boil_stop");
     assert_eq!(loaded.restored.params.get(Parameter::BoilStop), 150.0);
-    assert_eq!(loaded.on_disk, Some(state), "the policy sees the difference");
+    assert_eq!(
+        loaded.on_disk,
+        Some(state),
+        "the policy sees the difference"
+    );
     let problem = loaded.problem.unwrap();
     assert_eq!(problem.kind(), "dropped");
     let warning = problem.to_string();
@@ -160,7 +183,10 @@ fn a_write_that_cannot_happen_is_a_problem_naming_the_directory() {
     let problem = dir.write(&sample()).unwrap_err();
     assert_eq!(problem.kind(), "write_failed");
     let warning = problem.to_string();
-    assert!(warning.contains(&blocker.display().to_string()), "{warning}");
+    assert!(
+        warning.contains(&blocker.display().to_string()),
+        "{warning}"
+    );
     assert!(warning.contains("Fix: "), "{warning}");
     let mut bad = sample();
     bad.counters.collected_kwh = f64::NAN;

@@ -137,6 +137,10 @@ fn writes_per_day_are_bounded_by_the_interval() {
                 writes += 1;
             }
         }
-        assert_eq!(writes, 86_400 / (interval_min * MIN) - 1, "{interval_min} min");
+        assert_eq!(
+            writes,
+            86_400 / (interval_min * MIN) - 1,
+            "{interval_min} min"
+        );
     }
 }

@@ -59,14 +59,28 @@ fn refused_values_are_dropped_and_the_rest_applied() {
     use Parameter as P;
     let rows: &[Row] = &[
         // Out of range, off step: dropped alone.
-        (&[(P::DtStart, 99.0), (P::DtStop, 3.0)], |_| {}, &[P::DtStop], &[P::DtStart]),
+        (
+            &[(P::DtStart, 99.0), (P::DtStop, 3.0)],
+            |_| {},
+            &[P::DtStop],
+            &[P::DtStart],
+        ),
         (&[(P::BoilStop, 152.0)], |_| {}, &[], &[P::BoilStop]),
         // Both raised: valid together.
-        (&[(P::DtStart, 20.0), (P::DtStop, 15.0)], |_| {}, &[P::DtStart, P::DtStop], &[]),
+        (
+            &[(P::DtStart, 20.0), (P::DtStop, 15.0)],
+            |_| {},
+            &[P::DtStart, P::DtStop],
+            &[],
+        ),
         // One at a time (the boil stop is off step): tank_max 60 alone is refused while the
         // heater setpoint is still 60, so it goes in on the second pass, after the setpoint.
         (
-            &[(P::TankMax, 60.0), (P::HeaterSetpoint, 50.0), (P::BoilStop, 152.0)],
+            &[
+                (P::TankMax, 60.0),
+                (P::HeaterSetpoint, 50.0),
+                (P::BoilStop, 152.0),
+            ],
             |_| {},
             &[P::TankMax, P::HeaterSetpoint],
             &[P::BoilStop],
@@ -112,7 +126,11 @@ fn refused_values_are_dropped_and_the_rest_applied() {
             assert_eq!(r.params.get(*p), want, "row {i}: {p} applied");
         }
         for p in *dropped {
-            assert_eq!(r.params.get(*p), config.get(*p), "row {i}: {p} stays configured");
+            assert_eq!(
+                r.params.get(*p),
+                config.get(*p),
+                "row {i}: {p} stays configured"
+            );
         }
         // Whatever came in, what goes out is valid (a `Params` is) and was re-validated.
         assert!(Params::try_from(r.params.raw().clone()).is_ok(), "row {i}");
@@ -145,5 +163,8 @@ fn defaults_are_the_configuration_in_auto_with_zero_counters() {
     let c = config(|r| r.dt_start = 12.0);
     let r = Restored::defaults(&c);
     assert_eq!(r.state(), StateFile::default());
-    assert_eq!((r.params, r.mode, r.energy), (c, Mode::Auto, Energy::default()));
+    assert_eq!(
+        (r.params, r.mode, r.energy),
+        (c, Mode::Auto, Energy::default())
+    );
 }

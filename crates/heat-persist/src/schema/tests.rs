@@ -49,7 +49,10 @@ fn bad_texts_are_refused_with_the_reason() {
         ("{\"mode\": \"eco\"}", "Syntax"),
         ("{\"schema\": 1, \"mode\": 3}", "Syntax"),
         ("{\"schema\": 0, \"mode\": \"eco\"}", "SchemaZero"),
-        ("{\"schema\": 2, \"mode\": \"holiday\", \"x\": [1]}", "NewerSchema"),
+        (
+            "{\"schema\": 2, \"mode\": \"holiday\", \"x\": [1]}",
+            "NewerSchema",
+        ),
     ];
     for (text, want) in cases {
         let got = decode(text).expect_err(text);
@@ -70,7 +73,10 @@ fn unknown_names_and_negative_counters_drop_that_value_only() {
         "some_later_field": true}"#;
     let d = decode(text).unwrap();
     assert_eq!(d.state.mode, Mode::Auto);
-    assert_eq!(d.state.parameters, BTreeMap::from([(Parameter::DtStart, 9.5)]));
+    assert_eq!(
+        d.state.parameters,
+        BTreeMap::from([(Parameter::DtStart, 9.5)])
+    );
     assert_eq!(
         d.state.counters,
         Counters {
@@ -129,7 +135,10 @@ fn every_mode_and_parameter_round_trips() {
     for mode in Mode::ALL {
         let s = StateFile {
             mode,
-            parameters: Parameter::ALL.iter().map(|p| (*p, p.limits().min)).collect(),
+            parameters: Parameter::ALL
+                .iter()
+                .map(|p| (*p, p.limits().min))
+                .collect(),
             ..StateFile::default()
         };
         assert_eq!(decode(&encode(&s).unwrap()).unwrap().state, s, "{mode}");

@@ -58,7 +58,8 @@ fn sigkill_at_random_moments_never_leaves_a_bad_file_nor_loses_a_completed_write
     println!("seed {seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let exe = std::env::current_exe().unwrap();
-    let name = "kill::sigkill_at_random_moments_never_leaves_a_bad_file_nor_loses_a_completed_write";
+    let name =
+        "kill::sigkill_at_random_moments_never_leaves_a_bad_file_nor_loses_a_completed_write";
     let started = Instant::now();
     let (mut previous, mut mid_write, mut writes) = (0.0, 0, 0.0);
     for round in 0..KILLS {
@@ -85,13 +86,19 @@ fn sigkill_at_random_moments_never_leaves_a_bad_file_nor_loses_a_completed_write
         child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();
         reader.join().unwrap();
-        assert!(!status.success(), "round {round}: the writer ended by itself: {status}");
+        assert!(
+            !status.success(),
+            "round {round}: the writer ended by itself: {status}"
+        );
         let acked = *acked.lock().unwrap();
 
         let loaded = StateDir::new(tmp.path()).load(&Params::default(), SystemTime::now());
         assert_eq!(loaded.problem, None, "round {round} (seed {seed})");
         let on_disk = loaded.on_disk.map_or(0.0, |s| s.counters.collected_kwh);
-        assert!(on_disk >= previous, "round {round}: {on_disk} < {previous} (seed {seed})");
+        assert!(
+            on_disk >= previous,
+            "round {round}: {on_disk} < {previous} (seed {seed})"
+        );
         if let Some(acked) = acked {
             // The last acknowledged write, or the next one if it completed before the kill.
             assert!(

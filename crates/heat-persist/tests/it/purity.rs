@@ -15,7 +15,13 @@ fn only_the_file_module_touches_the_file_system_or_a_clock() {
     ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut checked = 0;
-    for name in ["schema.rs", "restore.rs", "policy.rs", "problem.rs", "lib.rs"] {
+    for name in [
+        "schema.rs",
+        "restore.rs",
+        "policy.rs",
+        "problem.rs",
+        "lib.rs",
+    ] {
         let text = std::fs::read_to_string(src.join(name)).unwrap();
         for word in FORBIDDEN {
             assert!(!text.contains(word), "{name} mentions {word}");
