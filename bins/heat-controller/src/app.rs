@@ -232,9 +232,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 warn!("{problem}");
             }
             info!("{}", persist::restored_summary(&dir, &loaded));
+            // Never a reason not to control: without its thread, nothing is persisted.
             let persistence = Persistence::start(dir, &loaded, ctl.persist_interval(), clock)
-                .context("cannot start the state file writer")?;
-            (loaded, Some(persistence))
+                .inspect_err(|e| {
+                    log::error!(
+                        "the state file writer did not start ({e}): nothing will be persisted"
+                    );
+                })
+                .ok();
+            (loaded, persistence)
         }
         None => {
             if !plan.simulate {

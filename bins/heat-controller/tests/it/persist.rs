@@ -146,15 +146,11 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
         ),
     ];
     let broker = broker();
-    for (name, text, mode) in cases {
+    for (i, (name, text, mode)) in cases.into_iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         std::fs::write(&path, &text).unwrap();
-        let watcher = watch(
-            broker.port(),
-            &format!("watch-persist-c-{}", name.len()),
-            "#",
-        );
+        let watcher = watch(broker.port(), &format!("watch-persist-c-{i}"), "#");
         // A persist interval of 1 s (20 ms real at 50×): the next good write comes soon.
         let mut ctl = Controller::start(&spec(
             broker.port(),
