@@ -2,9 +2,11 @@
 //!
 //! Order: validate the command line and load every setting (a configuration error ends here,
 //! exit 2, before anything is touched); take the lock file; open the plant and put every relay
-//! in its safe state; start the MQTT session; probe the broker in the background; run the loop.
-//! On SIGTERM/SIGINT: relays to their safe state, `offline` published by the session's
-//! shutdown, lock released, exit 0. Under systemd: `READY=1` after the loop's first tick,
+//! in its safe state; start the MQTT session; probe the broker in the background; restore the
+//! state file (mode, parameters set over MQTT, counters; a bad file only warns, see
+//! [`crate::persist`]); run the loop. On SIGTERM/SIGINT: relays to their safe state, the state
+//! file written if it changed, `offline` published by the session's shutdown, lock released,
+//! exit 0. Under systemd: `READY=1` after the loop's first tick,
 //! `WATCHDOG=1` from the loop, `STOPPING=1` when it ends (see [`crate::notify`]).
 
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use heat_core::Controller;
 use heat_hw::{Plant, RelayLock, RelayOutputs};
 use heat_loop::StopReason;
 use heat_mqtt::{Device, Session, SessionConfig, Topics};
+use heat_persist::{Loaded, StateDir};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
 use mqtt_auth::{BrokerSettings, RetryPolicy};
@@ -28,8 +31,9 @@ use signal_hook::iterator::Signals;
 use crate::checks;
 use crate::cli::Cli;
 use crate::clock::LoopClock;
-use crate::control::{ControlLoop, Input, LoopSettings};
+use crate::control::{ControlLoop, Input, Link, LoopSettings};
 use crate::notify::{Notice, Notifier, Systemd};
+use crate::persist::{self, Persistence, PersistingLink};
 use crate::plant::{self, SimOptions};
 
 /// Exit code of a usage or configuration error.
@@ -218,7 +222,41 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         spawn_probe(plan.settings.broker().clone());
     }
 
-    let controller = Controller::new(plan.settings.control_params().clone(), clock.now());
+    let config = plan.settings.control_params();
+    let (loaded, persistence) = match ctl.state_dir() {
+        Some(dir) => {
+            let dir = StateDir::new(dir);
+            let loaded = dir.load(config, std::time::SystemTime::now());
+            if let Some(problem) = &loaded.problem {
+                warn!("{problem}");
+            }
+            info!("{}", persist::restored_summary(&dir, &loaded));
+            // Never a reason not to control: without its thread, nothing is persisted.
+            let persistence = Persistence::start(dir, &loaded, ctl.persist_interval(), clock)
+                .inspect_err(|e| {
+                    log::error!(
+                        "the state file writer did not start ({e}): nothing will be persisted"
+                    );
+                })
+                .ok();
+            (loaded, persistence)
+        }
+        None => {
+            if !plan.simulate {
+                warn!(
+                    "no state directory (STATE_DIRECTORY or controller.state_dir): the mode,                      the parameters set over MQTT and the counters will not survive a restart"
+                );
+            }
+            let loaded = Loaded {
+                restored: heat_persist::Restored::defaults(config),
+                on_disk: None,
+                problem: None,
+            };
+            (loaded, None)
+        }
+    };
+    let r = loaded.restored;
+    let controller = Controller::resume(r.params, clock.now(), r.mode, r.energy);
     let settings = LoopSettings {
         period: ctl.period(),
         heartbeat: ctl.heartbeat(),
@@ -236,9 +274,18 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let end = ControlLoop::new(&mut *plant, controller, clock, settings, &session)
-        .with_notifier(&systemd)
-        .run(&inputs);
+    let persisting = persistence
+        .as_ref()
+        .map(|p| PersistingLink::new(&session, p));
+    let link: &dyn Link = match &persisting {
+        Some(link) => link,
+        None => &session,
+    };
+    let mut control =
+        ControlLoop::new(&mut *plant, controller, clock, settings, link).with_notifier(&systemd);
+    let end = control.run(&inputs);
+    let last = control.controller().status();
+    drop(control);
 
     systemd.notify(Notice::Stopping);
     info!("{}: stopping after {} ticks", end.reason, end.ticks);
@@ -246,6 +293,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match plant.relays().safe_state() {
         Ok(()) => info!("relays safe (every load OFF)"),
         Err(e) => log::error!("relays: switching every load OFF failed: {e}"),
+    }
+    if let Some(persistence) = persistence {
+        persistence.finish(&last);
     }
     if let Err(e) = session.shutdown(SESSION_SHUTDOWN) {
         warn!("MQTT session: {e}");

@@ -13,7 +13,9 @@
 //! - [`clock`]: heat-core's monotonic [`heat_core::Timestamp`] from [`std::time::Instant`],
 //!   scaled under `--simulate`;
 //! - [`timing`]: the loop's measurement of its own period jitter;
-//! - [`notify`]: systemd's `READY=1`, `WATCHDOG=1` and `STOPPING=1`.
+//! - [`notify`]: systemd's `READY=1`, `WATCHDOG=1` and `STOPPING=1`;
+//! - [`persist`]: the state file (heat-persist) restored at startup and written by its own
+//!   thread, and the `state_file` alarm.
 
 pub mod app;
 pub mod checks;
@@ -21,5 +23,6 @@ pub mod cli;
 pub mod clock;
 pub mod control;
 pub mod notify;
+pub mod persist;
 pub mod plant;
 pub mod timing;

@@ -1,6 +1,7 @@
 //! The `[controller]` table: how the daemon runs (loop period, heartbeat, Home Assistant
-//! discovery, lock file, simulation speed). Two settings have environment overrides:
-//! `HEAT_CONTROL_PERIOD_SECS` and `HEAT_DISCOVERY`.
+//! discovery, lock file, simulation speed, state directory and how often it is written). Three
+//! settings have environment overrides: `HEAT_CONTROL_PERIOD_SECS`, `HEAT_DISCOVERY` and
+//! systemd's `STATE_DIRECTORY` (for `state_dir`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,6 +16,8 @@ pub const DEFAULT_DISCOVERY_PREFIX: &str = "homeassistant";
 pub const DEFAULT_DEVICE_NAME: &str = "Solar heating";
 /// Default lock file, so that two controllers never drive the same relays.
 pub const DEFAULT_LOCK_FILE: &str = "/run/heat-controller/lock";
+/// Default seconds between writes of the state file when only counters change.
+pub const DEFAULT_PERSIST_INTERVAL_SECS: u64 = 600;
 
 /// Validated `[controller]` settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +30,8 @@ pub struct ControllerSettings {
     pub(crate) device_name: String,
     pub(crate) lock_file: PathBuf,
     pub(crate) time_scale: f64,
+    pub(crate) state_dir: Option<PathBuf>,
+    pub(crate) persist_interval: Duration,
 }
 
 impl Default for ControllerSettings {
@@ -40,6 +45,8 @@ impl Default for ControllerSettings {
             device_name: DEFAULT_DEVICE_NAME.to_owned(),
             lock_file: PathBuf::from(DEFAULT_LOCK_FILE),
             time_scale: 1.0,
+            state_dir: None,
+            persist_interval: Duration::from_secs(DEFAULT_PERSIST_INTERVAL_SECS),
         }
     }
 }
@@ -86,6 +93,19 @@ impl ControllerSettings {
     /// default 1).
     pub fn time_scale(&self) -> f64 {
         self.time_scale
+    }
+
+    /// Where the state file lives (`state_dir`; systemd's `STATE_DIRECTORY` wins, as every
+    /// variable wins over the TOML file). `None` when neither is set: the daemon then persists
+    /// nothing, and says so at startup unless it simulates.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.state_dir.as_deref()
+    }
+
+    /// At most this often the state file is written when only counters changed
+    /// (`persist_interval_secs`, 1–86400, default 600); commands and shutdown write at once.
+    pub fn persist_interval(&self) -> Duration {
+        self.persist_interval
     }
 }
 

@@ -32,6 +32,7 @@
 //! | | `keep_alive_secs` | 30 |
 //! | `HEAT_CONTROL_PERIOD_SECS` | `[controller]` `period_secs` | 30 (1–3600) |
 //! | `HEAT_DISCOVERY` | `[controller]` `discovery` | `true` |
+//! | `STATE_DIRECTORY` (systemd's) | `[controller]` `state_dir` | none (nothing persisted) |
 //!
 //! [`VARIABLES`] lists every variable the loader reads: those above, `HEAT_CONFIG` and
 //! `CREDENTIALS_DIRECTORY` (see below).
@@ -64,7 +65,7 @@ mod sources;
 
 pub use controller::{
     ControllerSettings, DEFAULT_DEVICE_NAME, DEFAULT_DISCOVERY_PREFIX, DEFAULT_HEARTBEAT_SECS,
-    DEFAULT_LOCK_FILE, DEFAULT_PERIOD_SECS,
+    DEFAULT_LOCK_FILE, DEFAULT_PERIOD_SECS, DEFAULT_PERSIST_INTERVAL_SECS,
 };
 pub use error::{ConfigError, Credential};
 pub use hardware::{Backend, BusSettings, DEFAULT_CHIP, HardwareSettings, RelaySettings};

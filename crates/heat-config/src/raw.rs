@@ -28,6 +28,8 @@ pub(crate) const CONTROLLER_KEYS: &[&str] = &[
     "device_name",
     "lock_file",
     "time_scale",
+    "state_dir",
+    "persist_interval_secs",
 ];
 
 /// Keys of the `[control]` table: the fields of heat-core's `RawParams` (a unit test keeps the
@@ -119,6 +121,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("controller.device_name", "Solar heating"),
     ("controller.lock_file", "/run/heat-controller/lock"),
     ("controller.time_scale", "1"),
+    ("controller.persist_interval_secs", "600"),
 ];
 
 /// The whole TOML file.
@@ -146,6 +149,8 @@ pub(crate) struct RawController {
     device_name: Option<Scalar>,
     lock_file: Option<Scalar>,
     time_scale: Option<Scalar>,
+    state_dir: Option<Scalar>,
+    persist_interval_secs: Option<Scalar>,
 }
 
 impl RawController {
@@ -159,6 +164,8 @@ impl RawController {
             "device_name" => self.device_name.as_ref(),
             "lock_file" => self.lock_file.as_ref(),
             "time_scale" => self.time_scale.as_ref(),
+            "state_dir" => self.state_dir.as_ref(),
+            "persist_interval_secs" => self.persist_interval_secs.as_ref(),
             _ => None,
         }
     }

@@ -103,6 +103,9 @@ keys! {
     DEVICE_NAME:      controller.device_name;
     LOCK_FILE:        controller.lock_file;
     TIME_SCALE:       controller.time_scale;
+    /// systemd sets `STATE_DIRECTORY` from the unit's `StateDirectory=`.
+    STATE_DIR:        controller.state_dir,           "STATE_DIRECTORY";
+    PERSIST_INTERVAL: controller.persist_interval_secs;
 }
 
 /// Validated settings. Every value that exists is valid; `Debug` never shows the password.
@@ -743,6 +746,17 @@ impl<'a> Loader<'a> {
         })?;
         self.report("lock_file", lock_file.display(), report_from(&origin));
         let time_scale = self.time_scale()?;
+        let state_dir = self.path(&STATE_DIR)?;
+        match &state_dir {
+            Some((dir, origin)) => self.report("state_dir", dir.display(), report_from(origin)),
+            None => self.report("state_dir", "not set", "default".to_owned()),
+        }
+        let persist_interval = self.number(
+            &PERSIST_INTERVAL,
+            1,
+            86_400,
+            "a whole number of seconds from 1 to 86400 (default 600)",
+        )?;
         Ok(ControllerSettings {
             period: Duration::from_secs(period),
             heartbeat: Duration::from_secs(heartbeat),
@@ -752,6 +766,8 @@ impl<'a> Loader<'a> {
             device_name,
             lock_file,
             time_scale,
+            state_dir: state_dir.map(|(dir, _)| dir),
+            persist_interval: Duration::from_secs(persist_interval),
         })
     }
 

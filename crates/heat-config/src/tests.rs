@@ -92,8 +92,13 @@ fn load(
 }
 
 fn assert_defaults(s: &Settings) {
+    assert_defaults_but(s, ControllerSettings::default());
+}
+
+/// [`assert_defaults`] with `controller` as the expected `[controller]` settings.
+fn assert_defaults_but(s: &Settings, controller: ControllerSettings) {
     assert_eq!(s.control_params(), &heat_core::Params::default());
-    assert_eq!(s.controller(), &ControllerSettings::default());
+    assert_eq!(s.controller(), &controller);
     assert_eq!(s.topic_prefix(), DEFAULT_TOPIC_PREFIX);
     assert_eq!(s.broker().keep_alive().as_secs(), 30);
     assert!(s.warnings().is_empty(), "{:?}", s.warnings());
@@ -119,8 +124,13 @@ fn with_every_example_uncommented_the_template_loads_the_documented_example() {
     let keys = CONTROLLER_KEYS.len() + CONTROL_KEYS.len();
     assert!(count > keys, "only {count} example lines");
     let (_dir, _path, s) = load(&text, |_, s| s);
-    // The examples are the defaults, so the uncommented file still changes none.
-    assert_defaults(&s);
+    // The examples are the defaults, so the uncommented file still changes none, but for the
+    // state directory, which has none: its example is the package's StateDirectory.
+    let controller = ControllerSettings {
+        state_dir: Some(PathBuf::from("/var/lib/heat-controller")),
+        ..ControllerSettings::default()
+    };
+    assert_defaults_but(&s, controller);
     let hw = s.hardware().expect("the example has [hardware]");
     assert_eq!(hw.backend(), Backend::W1);
     assert_eq!(hw.w1_root(), Path::new("/sys/bus/w1/devices"));

@@ -340,6 +340,18 @@ impl Controller {
         }
     }
 
+    /// A controller resuming what the service persisted across a restart: `mode` and the
+    /// energy counters continue; everything else is as in [`Controller::new`] (every load OFF,
+    /// manual requests OFF, the same fail-safe start), so a restored manual mode starts with
+    /// both loads OFF.
+    pub fn resume(params: Params, now: Timestamp, mode: Mode, energy: Energy) -> Self {
+        Self {
+            mode,
+            energy,
+            ..Self::new(params, now)
+        }
+    }
+
     /// The parameters in force.
     pub fn params(&self) -> &Params {
         &self.params

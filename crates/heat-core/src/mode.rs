@@ -160,4 +160,8 @@ pub enum Alarm {
     BoilStop,
     /// Tank at its maximum; clears below `tank_max - tank_max_hysteresis`.
     TankMax,
+    /// The service's state file could not be read or written (heat-persist): mode, parameters
+    /// or counters may not survive a restart. The controller never raises it itself; the
+    /// service adds it to the status it publishes, until the file's next good write.
+    StateFile,
 }

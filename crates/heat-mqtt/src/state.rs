@@ -36,7 +36,7 @@ pub struct Temperature {
 /// One active alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlarmJson {
-    /// `sensor`, `boil_stop` or `tank_max`.
+    /// `sensor`, `boil_stop`, `tank_max` or `state_file`.
     pub alarm: &'static str,
     /// The sensor, for a sensor alarm.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +143,11 @@ fn alarm(a: &Alarm) -> AlarmJson {
         },
         Alarm::TankMax => AlarmJson {
             alarm: "tank_max",
+            sensor: None,
+            fault: None,
+        },
+        Alarm::StateFile => AlarmJson {
+            alarm: "state_file",
             sensor: None,
             fault: None,
         },

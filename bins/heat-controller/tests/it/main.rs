@@ -19,6 +19,7 @@ mod gpio;
 mod harness;
 mod journal;
 mod load;
+mod persist;
 mod resilience;
 mod run;
 mod startup;

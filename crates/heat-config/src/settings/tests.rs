@@ -1404,3 +1404,53 @@ fn unknown_mqtt_and_heat_names_warn_with_the_closest_known_variable() {
     }
     assert_eq!(settings.warnings().len(), 2, "{warnings}");
 }
+
+#[test]
+fn the_state_directory_comes_from_systemd_or_the_toml_file() {
+    let dir = tmp();
+    // Neither: nothing persisted.
+    assert_eq!(load(&valid(&dir)).controller().state_dir(), None);
+    // The TOML key, relative to the file's directory.
+    let toml = "[controller]\nstate_dir = \"state\"\n";
+    let s = load(&with_toml(&dir, "etc/heat.toml", toml));
+    assert_eq!(
+        s.controller().state_dir(),
+        Some(dir.path().join("etc/state").as_path())
+    );
+    // systemd's STATE_DIRECTORY wins over the file, as every variable does.
+    let s = load(&with_toml(&dir, "etc/heat.toml", toml).with_var("STATE_DIRECTORY", "/var/lib/x"));
+    assert_eq!(s.controller().state_dir(), Some(Path::new("/var/lib/x")));
+    let effective = s.effective().to_string();
+    assert!(
+        effective
+            .lines()
+            .any(|l| l.starts_with("state_dir") && l.contains("/var/lib/x")),
+        "{effective}"
+    );
+    // An empty value is an error, never a silent "not set".
+    fails_with!(
+        valid(&dir).with_var("STATE_DIRECTORY", ""),
+        ConfigError::EmptyValue { .. },
+        &["STATE_DIRECTORY"]
+    );
+}
+
+#[test]
+fn the_persist_interval_is_whole_seconds_from_1_to_86400() {
+    let dir = tmp();
+    assert_eq!(
+        load(&valid(&dir)).controller().persist_interval(),
+        Duration::from_secs(600)
+    );
+    let toml = "[controller]\npersist_interval_secs = 1\n";
+    let s = load(&with_toml(&dir, "heat.toml", toml));
+    assert_eq!(s.controller().persist_interval(), Duration::from_secs(1));
+    for bad in ["0", "86401", "1.5", "\"ten\""] {
+        let toml = format!("[controller]\npersist_interval_secs = {bad}\n");
+        fails_with!(
+            with_toml(&dir, "heat.toml", &toml),
+            ConfigError::InvalidNumber { .. },
+            &["persist_interval_secs", "1 to 86400", "default 600"],
+        );
+    }
+}

@@ -45,3 +45,39 @@ fn a_long_gap_is_capped_at_the_stale_timeout() {
     // At most the 90 s stale timeout at 3 kW, not ten hours.
     assert!((e.heater_kwh - 3.0 * 90.0 / 3600.0).abs() < 1e-9, "{e:?}");
 }
+
+#[test]
+fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
+    use heat_core::{Controller, Energy, Timestamp};
+    let before = Energy {
+        collected_kwh: 12.5,
+        heater_kwh: 3.25,
+    };
+    let ctl = Controller::resume(
+        params(|_| {}),
+        Timestamp::from_secs(0),
+        Mode::Manual,
+        before,
+    );
+    let s = ctl.status();
+    assert_eq!((s.mode, s.energy), (Mode::Manual, before));
+    assert!(
+        !s.pump && !s.heater && !s.manual_pump && !s.manual_heater,
+        "{s:?}"
+    );
+    // Counting continues from the persisted totals: one hour of heater at 3 kW adds 3 kWh.
+    let mut rig = Rig {
+        ctl: Controller::resume(params(|_| {}), Timestamp::from_secs(0), Mode::Auto, before),
+        secs: 0,
+    };
+    rig.temps(50.0, 58.0, 50.0); // heater ON, pump OFF
+    for _ in 0..120 {
+        rig.temps(50.0, 58.0, 50.0);
+    }
+    let e = rig.ctl.energy();
+    assert_eq!(e.collected_kwh, before.collected_kwh, "{e:?}");
+    assert!(
+        (e.heater_kwh - (before.heater_kwh + 3.0)).abs() < 1e-9,
+        "{e:?}"
+    );
+}

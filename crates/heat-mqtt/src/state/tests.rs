@@ -81,7 +81,7 @@ fn faulted_sensor_is_null_with_its_fault_and_an_alarm() {
 fn hand_built_status_with_every_alarm_and_non_finite_numbers() {
     let mut status = status_with(Readings::celsius(20.0, 20.0, 20.0));
     status.mode = Mode::Manual;
-    status.alarms = vec![Alarm::BoilStop, Alarm::TankMax];
+    status.alarms = vec![Alarm::BoilStop, Alarm::TankMax, Alarm::StateFile];
     status.interlocks = vec![Interlock::BoilStop];
     status.collector.value = Some(f64::NAN);
     status.energy.heater_kwh = f64::INFINITY;
@@ -90,6 +90,7 @@ fn hand_built_status_with_every_alarm_and_non_finite_numbers() {
     assert_eq!(v["mode"], "manual");
     assert_eq!(v["alarms"][0], serde_json::json!({"alarm": "boil_stop"}));
     assert_eq!(v["alarms"][1], serde_json::json!({"alarm": "tank_max"}));
+    assert_eq!(v["alarms"][2], serde_json::json!({"alarm": "state_file"}));
     assert_eq!(v["interlocks"][0], "boil stop");
     assert_eq!(v["temperatures"]["collector"]["value"], Value::Null);
     assert!(v["energy"]["heater_kwh"].is_number(), "{json}");
