@@ -11,6 +11,7 @@
 //! with them (one halfway between every two commands, at the same pace), so it shares their
 //! conditions: idle threads and CPUs at the start of each, and the machine's load over the same
 //! two minutes.
+//!
 //! The goal, p99 ≤ 2 × broker p99 + 1 ms (issue 13), is judged against both. With
 //! `BENCH_RECORDS` set the figures are appended as `bench-report` records for `cargo xtask
 //! bench`.
