@@ -126,7 +126,7 @@ impl Drop for Running {
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "cargo xtask bench [NAME...]  (names: step, sweep, connect, sim, e2e, outage, or a package)\n\
+            "cargo xtask bench [NAME...]  (names: step, sweep, connect, sim, e2e, relay, outage, or a package)\n\
              BENCH_OUTAGE_SECS=N shortens the outage bench's outage (600 s)"
         );
         return Ok(());

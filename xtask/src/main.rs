@@ -29,7 +29,7 @@ Commands:
   test     install missing system packages, then fmt check, clippy and the whole test suite
   demo     a provisioned TLS Mosquitto, the controller on a simulated plant, a live status
            until Ctrl-C ([--duration SECONDS] for a summary instead; `demo --help`)
-  bench    [NAME...] run the benchmarks (step, sweep, connect, sim, e2e, outage; ~12 min in all),
+  bench    [NAME...] run the benchmarks (step, sweep, connect, sim, e2e, relay, outage; ~12 min),
            print one table and write target/bench.json (docs/benchmarks.md)
   soak     [--restarts N] restart the broker N times (100) under the simulated controller
            (release build) with sensor and relay faults; VmRSS and Anonymous memory with their

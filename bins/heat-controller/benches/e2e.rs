@@ -147,7 +147,7 @@ fn main() {
     let mut starts = Vec::new();
     for i in 0..STARTS {
         let start = Instant::now();
-        let ctl = Ctl::start(port, &format!("bench-ctl-start-{i}"), 1, 1, None);
+        let ctl = Ctl::start(port, &format!("bench-ctl-start-{i}"), 1, 1, None, "");
         starts.push(recv_until(&inbox, WAIT, "first state", |m| !m.retained()) - start);
         ctl.stop();
         while inbox.recv_timeout(Duration::from_millis(100)).is_ok() {}
@@ -165,7 +165,7 @@ fn main() {
 
     // 3. Command -> state echo, 1000 commands; period 30 s in real time, so ticks rarely
     //    publish in between and every echo is the command's own.
-    let ctl = Ctl::start(port, "bench-ctl-echo", 30, 1, None);
+    let ctl = Ctl::start(port, "bench-ctl-echo", 30, 1, None, "");
     recv_until(&inbox, WAIT, "first state", |m| !m.retained());
     let mut echo = Vec::with_capacity(COMMANDS);
     for i in 0..COMMANDS {
@@ -231,7 +231,7 @@ fn main() {
 
     // 4. CPU: the echo controller idles in real time (period 30 s) while a second one runs the
     //    same loop 1000× faster; both measured over the same window.
-    let fast = Ctl::start(port, "bench-ctl-fast", 30, 1000, None);
+    let fast = Ctl::start(port, "bench-ctl-fast", 30, 1000, None, "");
     thread::sleep(Duration::from_secs(2));
     let (idle0, fast0, t0) = (cpu_secs(pid), cpu_secs(fast.pid()), Instant::now());
     thread::sleep(CPU_WINDOW);

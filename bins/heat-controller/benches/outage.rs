@@ -173,7 +173,7 @@ fn main() {
     let port = broker.port();
     let log_dir = tempfile::tempdir().expect("temp dir");
     let log_path = log_dir.path().join("controller.log");
-    let ctl = Ctl::start(port, CTL_ID, PERIOD.as_secs(), 1, Some(&log_path));
+    let ctl = Ctl::start(port, CTL_ID, PERIOD.as_secs(), 1, Some(&log_path), "");
     let ctl_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let (w, inbox) = watcher(port, "bench-watch-0");
     wait_back(&inbox, WAIT);

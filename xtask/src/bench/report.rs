@@ -17,7 +17,7 @@ pub(crate) struct Target {
 }
 
 /// Every target, in the order of the table.
-pub(crate) const TARGETS: [Target; 6] = [
+pub(crate) const TARGETS: [Target; 7] = [
     Target {
         package: "heat-core",
         bench: "step",
@@ -41,6 +41,11 @@ pub(crate) const TARGETS: [Target; 6] = [
     Target {
         package: "heat-controller",
         bench: "e2e",
+        background: false,
+    },
+    Target {
+        package: "heat-controller",
+        bench: "relay",
         background: false,
     },
     Target {

@@ -14,7 +14,10 @@ fn args(a: &[&str]) -> Vec<String> {
 #[test]
 fn select_names_benches_or_packages_in_table_order() {
     let all: Vec<&str> = select(&[]).unwrap().iter().map(|t| t.bench).collect();
-    assert_eq!(all, ["step", "sweep", "connect", "sim", "e2e", "outage"]);
+    assert_eq!(
+        all,
+        ["step", "sweep", "connect", "sim", "e2e", "relay", "outage"]
+    );
     let some: Vec<&str> = select(&args(&["outage", "step"]))
         .unwrap()
         .iter()
@@ -26,7 +29,7 @@ fn select_names_benches_or_packages_in_table_order() {
         .iter()
         .map(|t| t.bench)
         .collect();
-    assert_eq!(package, ["e2e", "outage"]);
+    assert_eq!(package, ["e2e", "relay", "outage"]);
     let err = select(&args(&["e2e", "nope"])).unwrap_err().to_string();
     assert!(err.contains("\"nope\"") && err.contains("outage"), "{err}");
 }

@@ -80,14 +80,16 @@ pub(crate) struct Ctl {
 }
 
 impl Ctl {
-    /// Starts the controller with client id `id`, control period `period_secs` and simulated
-    /// time `scale`× real time. Its output (`RUST_LOG=info`) is appended to `log`, or discarded.
+    /// Starts the controller with client id `id`, control period `period_secs`, simulated time
+    /// `scale`× real time, and `tables` (TOML, e.g. a `[control]` table; may be empty) after its
+    /// `[controller]` table. Its output (`RUST_LOG=info`) is appended to `log`, or discarded.
     pub(crate) fn start(
         port: u16,
         id: &str,
         period_secs: u64,
         scale: u32,
         log: Option<&Path>,
+        tables: &str,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("heat.toml");
@@ -95,7 +97,7 @@ impl Ctl {
             &config,
             format!(
                 "[controller]\nlock_file = \"{}\"\nperiod_secs = {period_secs}\n\
-                 probe_anonymous = false\n",
+                 probe_anonymous = false\n{tables}",
                 dir.path().join("lock").display()
             ),
         )
