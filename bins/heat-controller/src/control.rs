@@ -357,14 +357,15 @@ impl<'a> ControlLoop<'a> {
         heat_hw::drive(&mut self.machine, self.plant.relays(), now, relays);
     }
 
-    /// Logs the machine's events, and hands the status over when the machine's throttle says
-    /// it is due (changed, or the heartbeat).
+    /// Hands the status over when the machine's throttle says it is due (changed, or the
+    /// heartbeat), then logs the machine's events: the log write (stderr, the journal) is kept
+    /// off the command → state path.
     fn publish(&mut self, now: Timestamp) {
-        for e in self.machine.take_events() {
-            log_event(&e);
-        }
         if let Some(status) = self.machine.status(now) {
             self.link.publish_state(status);
+        }
+        for e in self.machine.take_events() {
+            log_event(&e);
         }
     }
 }
