@@ -3,13 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::sensor::{Sensor, SensorFault};
 
 /// The mode the user selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Solar differential, cooling, heater thermostat at its setpoint.
@@ -61,7 +61,7 @@ impl FromStr for Mode {
 }
 
 /// The named state of the plant, derived after each step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OperatingState {
     /// Before the first step.
@@ -114,7 +114,7 @@ impl fmt::Display for OperatingState {
 }
 
 /// A rule that overrides the mode and any command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Interlock {
     /// A sensor the load needs has no usable value: the load is OFF.
@@ -146,8 +146,11 @@ impl fmt::Display for Interlock {
 }
 
 /// An active alarm, published in the status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Serialised as the state JSON's alarm objects: `{"alarm": "sensor", "sensor": "collector",
+/// "fault": "crc"}`, `{"alarm": "boil_stop"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "alarm", rename_all = "snake_case")]
 pub enum Alarm {
     /// A sensor is faulted; clears once it has read good for `fault_clear_s`.
     Sensor {

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 /// A parameter that can be changed at run time (one MQTT `set` topic each). Ordered as
 /// declared (the order of [`Parameter::ALL`]), so it can key a sorted map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Parameter {
     /// Solar differential: pump ON at collector − tank bottom ≥ this (K).

@@ -5,10 +5,10 @@
 //! matching log text.
 
 use heat_core::{EventKind, Interlock, Mode, OperatingState, Parameter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One plant event. Serialises as `{"kind": "<kind>", ...fields}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LoopEvent {
     /// The operating state changed.

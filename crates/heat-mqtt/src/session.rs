@@ -33,20 +33,17 @@ use std::{
 
 use crossbeam_channel::{self as channel, select};
 use heat_core::{Command, CommandError, CommandOutcome, Pending, Status};
+use heat_state::{Answer, LinkEvent, LinkInfo, StateJson, log::LINK_TARGET};
 use log::{debug, error, info, warn};
 use mqtt_auth::{
     BrokerSettings, Class, QoS, RetryPolicy, RetrySchedule,
     connect::{Identity, LastWill, MqttClient, connect, create_client},
 };
 use paho_mqtt as paho;
-use serde::Serialize;
-
-use std::collections::BTreeMap;
 
 use crate::{
     command::{CommandRejection, RateDecision, RateLimit, RateLimiter, parse_for, render_payload},
     discovery::{Device, discovery_messages},
-    state::{LinkInfo, PendingJson, StateJson, pending_json},
     topics::{CommandTopic, OFFLINE, ONLINE, Topics},
 };
 
@@ -60,8 +57,6 @@ const ANSWER_CAPACITY: usize = 64;
 pub(crate) const QOS: QoS = QoS::AtLeastOnce;
 /// QoS of command answers: a lost answer is harmless, the state shows the outcome.
 const ANSWER_QOS: QoS = QoS::AtMostOnce;
-/// Longest topic echoed in an answer.
-const MAX_ANSWER_TOPIC: usize = 128;
 
 /// How the session behaves. Built with [`SessionConfig::new`] and the `with_*` methods.
 #[derive(Debug, Clone)]
@@ -176,60 +171,6 @@ pub enum SessionError {
     /// The session thread panicked.
     #[error("the MQTT session thread panicked")]
     Panicked,
-}
-
-/// The answer published on `<prefix>/result`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Answer {
-    /// The command topic.
-    pub topic: String,
-    /// Whether the command was accepted.
-    pub accepted: bool,
-    /// Why, in words.
-    pub reason: String,
-    /// Switches a minimum ON/OFF time holds back after the command, by load, as in the state.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub pending: BTreeMap<&'static str, PendingJson>,
-}
-
-impl Answer {
-    fn new(topic: &str, accepted: bool, reason: impl Into<String>) -> Self {
-        Self {
-            topic: topic.chars().take(MAX_ANSWER_TOPIC).collect(),
-            accepted,
-            reason: reason.into(),
-            pending: BTreeMap::new(),
-        }
-    }
-
-    /// The answer with the switches still held back after the command (an accepted command's
-    /// effect that a minimum ON/OFF time delays), also said in words.
-    pub fn with_pending(mut self, pending: &Pending) -> Self {
-        self.pending = pending_json(pending);
-        for (load, p) in &self.pending {
-            self.reason
-                .push_str(&format!("; {load} switches {} in {} s", p.to, p.in_s));
-        }
-        self
-    }
-
-    /// The answer to a command the controller applied or refused.
-    pub fn from_outcome(topic: &str, result: &Result<CommandOutcome, CommandError>) -> Self {
-        match result {
-            Ok(CommandOutcome::Accepted) => Self::new(topic, true, "accepted"),
-            Ok(CommandOutcome::AcceptedButOverridden { reason }) => Self::new(
-                topic,
-                true,
-                format!("accepted, but {reason} decides the load for now"),
-            ),
-            Err(e) => Self::new(topic, false, e.to_string()),
-        }
-    }
-
-    /// The answer JSON. An error is serde_json's, returned rather than replaced by `{}`.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -506,17 +447,23 @@ impl<T: From<InboundCommand>> Runner<T> {
                         self.settings.broker_addr(),
                         self.link_info.connects
                     );
+                    log_link(&LinkEvent::Connected {
+                        broker: self.settings.broker_addr(),
+                        tls: self.settings.tls().is_some(),
+                        connects: self.link_info.connects,
+                    });
                     true
                 }
                 Err(e) => {
                     warn!("MQTT: setting up the connection failed: {e}; reconnecting");
                     let _ = client.disconnect(None);
-                    self.failed(
+                    let wait = self.failed(
                         Class::Transient,
                         LinkState::Down {
                             reason: format!("setup after connect failed: {e}"),
                         },
                     );
+                    log_connect_failed(Class::Transient, wait);
                     false
                 }
             },
@@ -532,6 +479,7 @@ impl<T: From<InboundCommand>> Runner<T> {
                     },
                 };
                 let wait = self.failed(class, state);
+                log_connect_failed(class, wait);
                 if matches!(class, Class::AuthRejected | Class::Configuration) {
                     error!(
                         "MQTT connection to {} refused: {e}; fix: {}. The plant keeps being \
@@ -670,6 +618,9 @@ impl<T: From<InboundCommand>> Runner<T> {
             },
         );
         warn!("MQTT connection lost ({why}); reconnecting in {wait:?}");
+        log_link(&LinkEvent::Lost {
+            reason: why.to_owned(),
+        });
         false
     }
 
@@ -803,6 +754,26 @@ impl std::fmt::Display for RejectReason {
             }
         }
     }
+}
+
+/// Logs `event` as JSON on heat-state's [`LINK_TARGET`], for tools (the sentences above are
+/// for people).
+fn log_link(event: &LinkEvent) {
+    let level = match event {
+        LinkEvent::Connected { .. } => log::Level::Info,
+        LinkEvent::ConnectFailed { .. } | LinkEvent::Lost { .. } => log::Level::Warn,
+    };
+    match serde_json::to_string(event) {
+        Ok(json) => log::log!(target: LINK_TARGET, level, "{json}"),
+        Err(e) => error!("link event {} not serialised: {e}", event.kind()),
+    }
+}
+
+fn log_connect_failed(class: Class, wait: Duration) {
+    log_link(&LinkEvent::ConnectFailed {
+        class: class.as_str().to_owned(),
+        retry_in_s: wait.as_secs_f64(),
+    });
 }
 
 fn publish(

@@ -73,3 +73,14 @@ fn kind_is_the_json_kind_and_every_kind_is_listed_once() {
     unique.dedup();
     assert_eq!(unique.len(), LoopEvent::KINDS.len());
 }
+
+/// Tools (the demo, the soak, the tests) deserialise the lines the controller logs: every
+/// event reads back as itself.
+#[test]
+fn every_event_reads_back_from_its_json() {
+    for event in one_of_each() {
+        let json = serde_json::to_string(&event).expect("serialises");
+        let back: LoopEvent = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back, event, "{json}");
+    }
+}
