@@ -26,8 +26,9 @@ use std::{
 };
 
 use bench_report::{Recorder, Stats};
+use heat_core::{Load, Mode};
+use heat_state::{Answer, OnOff, StateJson};
 use paho_mqtt as paho;
-use serde_json::Value;
 
 use crate::support::{Ctl, Inbox, WAIT, broker, recv_until, tester};
 
@@ -48,11 +49,7 @@ const STATE: &str = "solar_heating/state";
 const RESULT: &str = "solar_heating/result";
 const RTT: &str = "bench/rtt";
 /// The loads switched, alternately.
-const LOADS: [&str; 2] = ["pump", "heater"];
-
-fn on_off(on: bool) -> &'static str {
-    if on { "ON" } else { "OFF" }
-}
+const LOADS: [Load; 2] = [Load::Pump, Load::Heater];
 
 /// Prints a row of the table; the summary in milliseconds.
 fn row(name: &str, samples: &[Duration]) -> Stats {
@@ -64,7 +61,8 @@ fn row(name: &str, samples: &[Duration]) -> Stats {
     s
 }
 
-fn json(m: &paho::Message) -> Option<Value> {
+/// The state a message carries, read as the controller wrote it.
+fn state(m: &paho::Message) -> Option<StateJson> {
     serde_json::from_slice(m.payload()).ok()
 }
 
@@ -88,19 +86,20 @@ fn timed_command(
     topic: &str,
     command: &str,
     what: &str,
-    mut done: impl FnMut(&Value) -> bool,
+    mut done: impl FnMut(&StateJson) -> bool,
 ) -> Duration {
     let start = Instant::now();
     client
         .publish(paho::Message::new(topic, command, 1))
         .unwrap();
     recv_until(inbox, WAIT, what, |m| match m.topic() {
-        STATE => json(m).is_some_and(|s| done(&s)),
+        STATE => state(m).is_some_and(|s| done(&s)),
         RESULT => {
-            let answer = json(m).unwrap_or_default();
+            let answer: Answer = serde_json::from_slice(m.payload())
+                .unwrap_or_else(|e| panic!("an answer that is no Answer ({e}): {m:?}"));
             assert!(
-                answer["topic"] != topic || answer["accepted"] == true,
-                "{topic} {command} refused: {answer}"
+                answer.topic != topic || answer.accepted,
+                "{topic} {command} refused: {answer:?}"
             );
             false
         }
@@ -147,7 +146,7 @@ fn main() {
         "manual",
         "manual mode",
         |s| {
-            let is_manual = s["mode"] == "manual";
+            let is_manual = s.mode == Mode::Manual;
             if is_manual {
                 manual = Some(s.clone());
             }
@@ -155,7 +154,10 @@ fn main() {
         },
     );
     let manual = manual.expect("the manual state was seen");
-    let mut on: Vec<bool> = LOADS.iter().map(|load| manual[*load] == "ON").collect();
+    let mut on: Vec<bool> = LOADS
+        .iter()
+        .map(|load| manual.relay(*load).is_on())
+        .collect();
 
     // 3. Commands, each switching one load over; a round trip halfway to the next.
     let mut relay = Vec::with_capacity(COMMANDS);
@@ -163,14 +165,14 @@ fn main() {
     for i in 0..COMMANDS {
         let began = Instant::now();
         let which = i % LOADS.len();
-        let (load, want) = (LOADS[which], on_off(!on[which]));
+        let (load, want) = (LOADS[which], OnOff::from(!on[which]));
         relay.push(timed_command(
             &client,
             &inbox,
             &format!("solar_heating/{load}/set"),
-            want,
+            want.as_str(),
             "the relay switched in the state",
-            |s| s[load] == want,
+            |s| s.relay(load) == want,
         ));
         on[which] = !on[which];
         thread::sleep((PACE / 2).saturating_sub(began.elapsed()));

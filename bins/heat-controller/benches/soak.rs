@@ -29,9 +29,12 @@ use bench_report::{
     proc::{Memory, memory_csv},
     trend::Trend,
 };
-use heat_controller::control::EVENT_TARGET;
 use heat_hw::sim::FaultSchedule;
 use heat_loop::LoopEvent;
+use heat_state::{
+    LinkEvent,
+    log::{EVENT_TARGET, LINK_TARGET, records_strict},
+};
 use test_mosquitto::BrokerBuilder;
 
 /// Restarts when `SOAK_RESTARTS` is not set.
@@ -159,7 +162,7 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     };
     let wait_connections = |n: usize, ctl: &mut Killed| -> Result<()> {
         let since = Instant::now();
-        while log().matches("MQTT session connected").count() < n {
+        while connections(&log())? < n {
             ensure!(
                 ctl.0.try_wait()?.is_none(),
                 "the controller exited:\n{}",
@@ -195,15 +198,16 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     let attempts = broker.connection_attempts();
     let bound = 1 + elapsed.as_secs() as usize;
     let out = log();
-    let events = event_counts(&out);
-    let count = |kind: &str| {
-        assert!(LoopEvent::KINDS.contains(&kind), "{kind} is no event kind");
-        events.get(kind).copied().unwrap_or(0)
-    };
-    let injected = count("sim_fault_injected");
-    let cleared = count("sim_fault_cleared");
-    let relay_failures = count("relay_write_failed");
-    let resumed = count("hold_ended");
+    let mut counts = EventCounts::default();
+    for event in records_strict::<LoopEvent>(&out, EVENT_TARGET) {
+        counts.add(&event.map_err(|e| anyhow::anyhow!(e))?);
+    }
+    let EventCounts {
+        injected,
+        cleared,
+        relay_failures,
+        resumed,
+    } = counts;
     let journal_text = fs::read_to_string(&journal).unwrap_or_default();
 
     Command::new("kill")
@@ -222,14 +226,17 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     let anon = Trend::of(&samples.iter().map(|m| m.anonymous).collect::<Vec<_>>()).context(
         "no memory sample was taken: the controller's /proc/<pid>/status was never read",
     )?;
-    let reconnects = out.matches("MQTT session connected").count();
+    let reconnects = connections(&out)?;
     let mut rows: Vec<(String, String)> = vec![
         ("broker restarts".into(), restarts.to_string()),
         (
             "duration, s".into(),
             format!("{:.0}", elapsed.as_secs_f64()),
         ),
-        ("reconnects (connection #)".into(), reconnects.to_string()),
+        (
+            "connections (heat::link `connected`)".into(),
+            reconnects.to_string(),
+        ),
         ("attempts seen by the broker".into(), attempts.to_string()),
         ("policy bound (1 + elapsed / 1 s)".into(), bound.to_string()),
     ];
@@ -276,21 +283,35 @@ fn soak(restarts: usize, csv_path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The plant events by kind, from the controller's `heat::event` log target (one JSON object
-/// per line, after env_logger's `[... LEVEL heat::event] ` prefix): counted by their typed
-/// `kind`, never by matching the human-readable text.
-fn event_counts(log: &str) -> std::collections::BTreeMap<String, usize> {
-    let marker = format!("{EVENT_TARGET}] ");
-    let mut counts = std::collections::BTreeMap::new();
-    for line in log.lines() {
-        let Some((_, json)) = line.split_once(&marker) else {
-            continue;
-        };
-        if let Ok(event) = serde_json::from_str::<serde_json::Value>(json)
-            && let Some(kind) = event["kind"].as_str()
-        {
-            *counts.entry(kind.to_owned()).or_default() += 1;
+/// The soak's plant event counts, from the controller's [`EVENT_TARGET`] records read as
+/// heat-loop's [`LoopEvent`]s (never the human-readable lines).
+#[derive(Debug, Default)]
+struct EventCounts {
+    injected: usize,
+    cleared: usize,
+    relay_failures: usize,
+    resumed: usize,
+}
+
+impl EventCounts {
+    fn add(&mut self, event: &LoopEvent) {
+        match event {
+            LoopEvent::SimFaultInjected { .. } => self.injected += 1,
+            LoopEvent::SimFaultCleared { .. } => self.cleared += 1,
+            LoopEvent::RelayWriteFailed { .. } => self.relay_failures += 1,
+            LoopEvent::HoldEnded { .. } => self.resumed += 1,
+            _ => {}
         }
     }
-    counts
+}
+
+/// Connections made so far: the session's [`LinkEvent::Connected`] records on [`LINK_TARGET`].
+fn connections(log: &str) -> Result<usize> {
+    let mut n = 0;
+    for event in records_strict::<LinkEvent>(log, LINK_TARGET) {
+        if let LinkEvent::Connected { .. } = event.map_err(|e| anyhow::anyhow!(e))? {
+            n += 1;
+        }
+    }
+    Ok(n)
 }

@@ -289,7 +289,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 
     systemd.notify(Notice::Stopping);
     info!("{}: stopping after {} ticks", end.reason, end.ticks);
-    info!("{}", end.timing);
+    end.timing.log();
     match plant.relays().safe_state() {
         Ok(()) => info!("relays safe (every load OFF)"),
         Err(e) => log::error!("relays: switching every load OFF failed: {e}"),

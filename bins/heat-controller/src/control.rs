@@ -26,10 +26,12 @@ use heat_core::{CommandError, CommandOutcome, Controller, Pending, Status, Times
 use heat_hw::Plant;
 use heat_loop::{LoopEvent, Machine, RelayCommand, StopReason};
 use heat_mqtt::{InboundCommand, SessionHandle};
+use heat_state::OnOff;
 use log::{debug, error, info, trace, warn};
 
-/// The log target of plant events: one JSON object per line, `{"kind": ..., ...}`.
-pub const EVENT_TARGET: &str = "heat::event";
+/// The log target of plant events: one JSON object per line, `{"kind": ..., ...}` (heat-state's,
+/// where the tools that read it find it too).
+pub use heat_state::log::EVENT_TARGET;
 
 use crate::clock::LoopClock;
 use crate::notify::{Notice, Notifier, Silent};
@@ -124,8 +126,8 @@ impl std::fmt::Debug for ControlLoop<'_> {
     }
 }
 
-fn on_off(on: bool) -> &'static str {
-    if on { "ON" } else { "OFF" }
+fn on_off(on: bool) -> OnOff {
+    OnOff::from(on)
 }
 
 /// Logs `event` as JSON on [`EVENT_TARGET`], and as a sentence for people on this target.
@@ -295,7 +297,7 @@ impl<'a> ControlLoop<'a> {
                 next = after + real_period;
             }
             if self.timing.window_full() || after - last_report >= self.settings.timing_report {
-                info!("{}", self.timing.take_report());
+                self.timing.take_report().log();
                 last_report = after;
             }
         }

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use heat_state::{TimingJson, log::TIMING_TARGET};
+
 /// Samples kept per window; the window is reported and restarted when full.
 pub const WINDOW: usize = 1024;
 
@@ -56,6 +58,33 @@ impl fmt::Display for TimingReport {
             ms(self.jitter_max_total),
             self.overruns
         )
+    }
+}
+
+impl TimingReport {
+    /// The report as the tools read it.
+    pub fn to_json(&self) -> TimingJson {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        TimingJson {
+            ticks: u64::try_from(self.ticks).unwrap_or(u64::MAX),
+            jitter_p99_ms: ms(self.jitter_p99),
+            jitter_max_ms: ms(self.jitter_max),
+            work_p99_ms: ms(self.work_p99),
+            work_max_ms: ms(self.work_max),
+            total_ticks: self.total_ticks,
+            jitter_max_total_ms: ms(self.jitter_max_total),
+            skipped: self.overruns,
+        }
+    }
+
+    /// Logs the report: the sentence for people, and the record on heat-state's
+    /// [`TIMING_TARGET`] for tools.
+    pub fn log(&self) {
+        log::info!("{self}");
+        match serde_json::to_string(&self.to_json()) {
+            Ok(json) => log::info!(target: TIMING_TARGET, "{json}"),
+            Err(e) => log::error!("timing report not serialised: {e}"),
+        }
     }
 }
 

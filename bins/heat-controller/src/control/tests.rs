@@ -279,25 +279,3 @@ fn without_a_watchdog_only_ready_is_sent() {
     assert!(end.ticks >= 2, "{end:?}");
     assert_eq!(*recorder.notices.borrow(), [(Notice::Ready, 1)]);
 }
-
-/// xtask's demo (which cannot depend on this crate) parses event lines by this target and
-/// these JSON shapes (`xtask/src/demo/check.rs`): keep both sides in step.
-#[test]
-fn the_event_lines_have_the_shape_the_demo_parses() {
-    assert_eq!(super::EVENT_TARGET, "heat::event");
-    let event = heat_loop::LoopEvent::InterlockActivated {
-        interlock: heat_core::Interlock::SensorFault(heat_core::Sensor::TankTop),
-        reason: "r".to_owned(),
-    };
-    let json: serde_json::Value = serde_json::to_value(&event).expect("serialises");
-    assert_eq!(json["kind"], "interlock_activated");
-    assert_eq!(json["interlock"]["sensor_fault"], "tank_top", "{json}");
-    let boil = heat_loop::LoopEvent::InterlockActivated {
-        interlock: heat_core::Interlock::BoilStop,
-        reason: "r".to_owned(),
-    };
-    assert_eq!(
-        serde_json::to_value(&boil).expect("serialises")["interlock"],
-        "boil_stop"
-    );
-}

@@ -23,6 +23,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use heat_loop::LoopEvent;
+use heat_state::LinkEvent;
 use serde_json::Value;
 use test_mosquitto::{Broker, BrokerBuilder, Pki, TlsListener, Validity};
 
@@ -115,8 +117,12 @@ fn assert_controlling(ctl: &mut Controller) {
     });
 }
 
+/// Connections so far: the session's `connected` link events.
 fn connections(ctl: &Controller) -> usize {
-    ctl.output().matches("MQTT session connected").count()
+    ctl.records_on_link()
+        .iter()
+        .filter(|e| matches!(e, LinkEvent::Connected { .. }))
+        .count()
 }
 
 #[test]
@@ -125,7 +131,7 @@ fn broker_restarted_in_a_loop() {
     let port = broker.port();
     let since = Instant::now();
     let mut ctl = Controller::start(&Spec::new(port));
-    ctl.wait_log("(connection #1)");
+    ctl.wait_connected(1);
     let mut seen = Vec::new();
     for i in 0..CI_RESTARTS {
         let w = watch(port, &format!("watch-r{i}"), STATE);
@@ -133,7 +139,7 @@ fn broker_restarted_in_a_loop() {
         seen.extend(states(&w));
         drop(w);
         broker.restart().unwrap();
-        ctl.wait_log(&format!("(connection #{})", i + 2));
+        ctl.wait_connected(i as u64 + 2);
         assert!(ctl.is_running(), "{}", ctl.output());
     }
     assert_back_online("127.0.0.1", port, "watch-r-end");
@@ -156,7 +162,9 @@ fn broker_down_for_30_s_at_startup() {
     broker.stop();
     let since = Instant::now();
     let mut ctl = Controller::start(&Spec::new(port));
-    ctl.wait_log("MQTT connection to");
+    ctl.wait_link("a failed connection attempt", |e| {
+        matches!(e, LinkEvent::ConnectFailed { .. })
+    });
     // The full 30 s of the issue; control goes on meanwhile.
     thread::sleep(Duration::from_secs(30));
     assert_controlling(&mut ctl);
@@ -200,7 +208,7 @@ fn a_frozen_broker_is_noticed_by_keepalive() {
     spec.toml
         .push_str(&format!("[mqtt]\nkeep_alive_secs = {KEEP_ALIVE_SECS}\n"));
     let mut ctl = Controller::start(&spec);
-    ctl.wait_log("(connection #1)");
+    ctl.wait_connected(1);
     let pid = broker.pid().unwrap();
     signal(pid, "STOP");
     let frozen = Instant::now();
@@ -208,7 +216,7 @@ fn a_frozen_broker_is_noticed_by_keepalive() {
     // came 5 s later; 3 × keep-alive is the generous bound.
     let mut noticed = None;
     while frozen.elapsed() < Duration::from_secs(3 * KEEP_ALIVE_SECS) {
-        if ctl.output().contains("MQTT connection lost") {
+        if ctl.has_link(|e| matches!(e, LinkEvent::Lost { .. })) {
             noticed = Some(frozen.elapsed());
             break;
         }
@@ -344,14 +352,14 @@ fn a_network_partition_through_a_veth_pair() {
     spec.toml
         .push_str(&format!("[mqtt]\nkeep_alive_secs = {KEEP_ALIVE_SECS}\n"));
     let mut ctl = Controller::start(&spec);
-    ctl.wait_log("(connection #1)");
+    ctl.wait_connected(1);
     let w = watch_at(NS_ADDR, port, "watch-p", STATE);
     let before = w.wait_state(|_| true);
     drop(w);
     ns.link(false);
     let cut = Instant::now();
-    wait_for("the partition noticed", || {
-        ctl.output().contains("MQTT connection lost")
+    ctl.wait_link("the partition noticed", |e| {
+        matches!(e, LinkEvent::Lost { .. })
     });
     eprintln!(
         "partition: loss noticed after {:.1} s",
@@ -416,7 +424,7 @@ fn the_password_changed_on_the_broker_then_fixed() {
         REJECTED_BACKOFF_SECS.to_string(),
     ]);
     let mut ctl = Controller::start(&spec);
-    ctl.wait_log("(connection #1)");
+    ctl.wait_connected(1);
     let w = watch(port, "watch-pw", "solar_heating/#");
     w.publish("solar_heating/mode/set", b"eco");
     assert_eq!(w.wait_answer("solar_heating/mode/set")["accepted"], true);
@@ -424,7 +432,9 @@ fn the_password_changed_on_the_broker_then_fixed() {
     let changed = Instant::now();
     set_password(&broker, "ctl", "a-new-password-Kq2");
     signal(broker.pid().unwrap(), "HUP");
-    ctl.wait_log("MQTT connection lost");
+    ctl.wait_link("the connection lost", |e| {
+        matches!(e, LinkEvent::Lost { .. })
+    });
     wait_for("the refusal", || ctl.output().contains("refused"));
     thread::sleep(Duration::from_secs(8));
     assert_controlling(&mut ctl);
@@ -505,7 +515,7 @@ fn an_expired_broker_certificate_is_a_certificate_error_then_recovers() {
         REJECTED_BACKOFF_SECS.to_string(),
     ]);
     let mut ctl = Controller::start(&spec);
-    ctl.wait_log("(connection #1)");
+    ctl.wait_connected(1);
 
     copy_cert(&expired, &served);
     broker.restart().unwrap();
@@ -563,10 +573,14 @@ fn sensor_faults_and_a_relay_write_failure_mid_run() {
     let mut ctl = Controller::start(&spec);
     let during = w.wait_state(|s| s["temperatures"]["tank_top"]["fault"] == "disconnected");
     assert_eq!(during["problem"], "ON", "{during}");
-    ctl.wait_log("relay write failed");
-    ctl.wait_log("simulated fault cleared: relay:heater");
-    ctl.wait_log("control resumes");
-    ctl.wait_log("simulated fault cleared: crc:collector");
+    ctl.wait_event("a relay write failure", |e| {
+        matches!(e, LoopEvent::RelayWriteFailed { .. })
+    });
+    ctl.wait_sim_fault("relay:heater", false);
+    ctl.wait_event("the end of the safety hold", |e| {
+        matches!(e, LoopEvent::HoldEnded { .. })
+    });
+    ctl.wait_sim_fault("crc:collector", false);
     w.clear();
     let end = w.wait_state(|s| {
         s["problem"] == "OFF"

@@ -11,7 +11,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use heat_loop::LoopEvent;
+use heat_state::{
+    LinkEvent, TimingJson,
+    log::{EVENT_TARGET, LINK_TARGET, TIMING_TARGET, records, records_strict},
+};
 use mqtt_auth::BrokerSettings;
+use serde::de::DeserializeOwned;
 use test_mosquitto::{Broker, BrokerBuilder};
 pub(crate) use test_mqtt::{DEADLINE, Seen, Watcher, wait_for};
 
@@ -168,20 +174,78 @@ impl Controller {
         self.output.lock().unwrap().clone()
     }
 
-    /// Waits for `needle` in the output; on timeout the panic shows the output's tail.
-    pub(crate) fn wait_log(&self, needle: &str) {
+    /// Waits for a record on `target` that satisfies `pred`, read as a `T` (heat-state's typed
+    /// log reading; a record that is no `T` fails the test at once). `what` names it on timeout.
+    fn wait_record<T: DeserializeOwned>(
+        &self,
+        target: &str,
+        what: &str,
+        pred: impl Fn(&T) -> bool,
+    ) -> T {
         let deadline = Instant::now() + DEADLINE;
-        while !self.output().contains(needle) {
+        loop {
+            let output = self.output();
+            for record in records_strict::<T>(&output, target) {
+                match record {
+                    Ok(r) if pred(&r) => return r,
+                    Ok(_) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
             if Instant::now() >= deadline {
-                let output = self.output();
                 let lines: Vec<&str> = output.lines().collect();
                 let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-                panic!(
-                    "timed out waiting for {needle:?} in the controller's log; its tail:\n{tail}"
-                );
+                panic!("timed out waiting for {what} on {target}; the log's tail:\n{tail}");
             }
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for a plant event (heat-loop's [`LoopEvent`]) that satisfies `pred`.
+    pub(crate) fn wait_event(&self, what: &str, pred: impl Fn(&LoopEvent) -> bool) -> LoopEvent {
+        self.wait_record(EVENT_TARGET, what, pred)
+    }
+
+    /// Waits for a link event (heat-state's [`LinkEvent`]) that satisfies `pred`.
+    pub(crate) fn wait_link(&self, what: &str, pred: impl Fn(&LinkEvent) -> bool) -> LinkEvent {
+        self.wait_record(LINK_TARGET, what, pred)
+    }
+
+    /// The link events logged so far.
+    pub(crate) fn records_on_link(&self) -> Vec<LinkEvent> {
+        records::<LinkEvent>(&self.output(), LINK_TARGET).collect()
+    }
+
+    /// Whether a link event that satisfies `pred` has been logged yet.
+    pub(crate) fn has_link(&self, pred: impl Fn(&LinkEvent) -> bool) -> bool {
+        self.records_on_link().iter().any(pred)
+    }
+
+    /// Waits until the session has connected `n` times.
+    pub(crate) fn wait_connected(&self, n: u64) {
+        self.wait_link(
+            &format!("connection #{n}"),
+            |e| matches!(e, LinkEvent::Connected { connects, .. } if *connects == n),
+        );
+    }
+
+    /// Waits for a simulated fault starting with `fault` (`--sim-faults` syntax) to be
+    /// injected (`injected`) or cleared.
+    pub(crate) fn wait_sim_fault(&self, fault: &str, injected: bool) {
+        let what = format!(
+            "simulated fault {fault} {}",
+            if injected { "injected" } else { "cleared" }
+        );
+        self.wait_event(&what, |e| match e {
+            LoopEvent::SimFaultInjected { fault: f } => injected && f.starts_with(fault),
+            LoopEvent::SimFaultCleared { fault: f } => !injected && f.starts_with(fault),
+            _ => false,
+        });
+    }
+
+    /// The last timing report the loop logged.
+    pub(crate) fn last_timing(&self) -> Option<TimingJson> {
+        records::<TimingJson>(&self.output(), TIMING_TARGET).last()
     }
 
     pub(crate) fn journal(&self) -> String {

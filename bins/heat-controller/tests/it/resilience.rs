@@ -3,6 +3,8 @@
 
 use std::{thread, time::Duration};
 
+use heat_state::LinkEvent;
+
 use crate::harness::{
     AVAILABILITY, CTL_PASSWORD, Controller, ControllerWatch, STATE, Spec, broker, retained,
     wait_for, watch,
@@ -19,7 +21,9 @@ fn control_goes_on_through_a_broker_restart_and_everything_is_announced_again() 
     };
 
     broker.stop();
-    ctl.wait_log("MQTT connection lost");
+    ctl.wait_link("the connection lost", |e| {
+        matches!(e, LinkEvent::Lost { .. })
+    });
     // Observation window with the broker down; nothing is asserted about its length.
     thread::sleep(Duration::from_secs(2));
     broker.restart().unwrap();
@@ -86,7 +90,10 @@ fn rejected_credentials_leave_the_plant_controlled_and_the_broker_quiet() {
         rust_log: "trace",
         ..Spec::new(broker.port())
     });
-    ctl.wait_log("refused");
+    ctl.wait_link(
+        "the refusal",
+        |e| matches!(e, LinkEvent::ConnectFailed { class, .. } if class == "auth_rejected"),
+    );
     // Control goes on without MQTT: the thermostat switches the simulated heater.
     wait_for("the heater ON in the relay journal", || {
         ctl.journal().contains("heater ON")

@@ -119,9 +119,9 @@ fn ready_after_the_first_tick_pings_from_the_loop_and_none_while_a_sweep_hangs()
         "READY=1 came before the first tick drove the relays; journal then:\n{at_ready}"
     );
 
-    ctl.wait_log("simulated fault injected: hang:sweep");
+    ctl.wait_sim_fault("hang:sweep", true);
     let hang_seen = Instant::now();
-    ctl.wait_log("simulated fault cleared: hang:sweep");
+    ctl.wait_sim_fault("hang:sweep", false);
     wait_for("pings after the hang", || {
         socket
             .seen()
