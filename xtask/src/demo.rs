@@ -41,6 +41,8 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail};
+use heat_core::Sensor;
+use heat_state::{Answer, OnOff, StateJson};
 use serde_json::Value;
 
 use crate::system::{self, Requirement, cargo, project_root};
@@ -342,15 +344,16 @@ impl Drop for Running {
 struct Observed {
     availability: Option<String>,
     online_at: Option<Duration>,
-    last_state: Option<Value>,
+    last_state: Option<StateJson>,
+    /// State messages that are no [`StateJson`]: the controller and the demo disagree.
+    unreadable_states: usize,
     states: usize,
     violations: usize,
     violation_notes: Vec<String>,
-    answers: Vec<(String, bool, String)>,
-    audit_accepted_tls: usize,
-    audit_lines: usize,
+    answers: Vec<Answer>,
+    connected_tls: usize,
     interlocks: usize,
-    interlock_kinds: BTreeMap<String, usize>,
+    interlock_kinds: BTreeMap<&'static str, usize>,
     events: VecDeque<String>,
 }
 
@@ -365,7 +368,12 @@ impl Observed {
                 self.availability = Some(m.payload.clone());
             }
             "/state" => {
-                let Ok(state) = serde_json::from_str::<Value>(&m.payload) else {
+                let Ok(state) = serde_json::from_str::<StateJson>(&m.payload) else {
+                    self.unreadable_states += 1;
+                    if self.violation_notes.len() < 5 {
+                        self.violation_notes
+                            .push(format!("a state that is no StateJson: {}", m.payload));
+                    }
                     return;
                 };
                 self.states += 1;
@@ -392,21 +400,17 @@ impl Observed {
     fn log_line(&mut self, line: &str) {
         let kind = check::classify(line);
         match kind {
-            LogLine::AuditAcceptedTls => {
-                self.audit_accepted_tls += 1;
-                self.audit_lines += 1;
-            }
-            LogLine::Audit => self.audit_lines += 1,
-            LogLine::Interlock => {
+            LogLine::Connected { tls: true } => self.connected_tls += 1,
+            LogLine::Interlock(interlock) => {
                 self.interlocks += 1;
                 *self
                     .interlock_kinds
-                    .entry(check::interlock_kind(line))
+                    .entry(check::interlock_kind(interlock))
                     .or_default() += 1;
             }
-            LogLine::Warning | LogLine::Other => {}
+            _ => {}
         }
-        if kind != LogLine::Other || line.contains("heat_mqtt::session]") {
+        if kind.shown() {
             if self.events.len() == EVENT_LINES {
                 self.events.pop_front();
             }
@@ -425,7 +429,9 @@ fn short_log(line: &str) -> String {
         }
         _ => line.to_owned(),
     };
-    let short = if short.contains("mqtt_auth::audit]") {
+    let audit =
+        heat_state::log::LogLine::parse(line).is_some_and(|l| l.target == check::AUDIT_TARGET);
+    let short = if audit {
         short
             .split(' ')
             .filter(|w| {
@@ -449,6 +455,7 @@ pub(crate) struct Summary {
     pub(crate) online_over_tls: bool,
     pub(crate) energy_kwh: Option<f64>,
     pub(crate) violations: usize,
+    pub(crate) unreadable_states: usize,
     pub(crate) states_checked: usize,
     pub(crate) connections: check::Connections,
     pub(crate) commands_sent: usize,
@@ -461,7 +468,10 @@ pub(crate) struct Summary {
 impl Summary {
     /// No reason to exit non-zero.
     pub(crate) fn ok(&self) -> bool {
-        self.online_over_tls && self.violations == 0 && !self.password_leaked
+        self.online_over_tls
+            && self.violations == 0
+            && self.unreadable_states == 0
+            && !self.password_leaked
     }
 }
 
@@ -778,10 +788,12 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
                 let before = seen.answers.len();
                 seen.message(&m, now);
                 if !interactive && seen.answers.len() > before {
-                    let (topic, accepted, reason) = &seen.answers[before];
+                    let a = &seen.answers[before];
                     out.say(format!(
-                        "    answer on {PREFIX}/result: {topic} {} ({reason})",
-                        if *accepted { "accepted" } else { "refused" }
+                        "    answer on {PREFIX}/result: {} {} ({})",
+                        a.topic,
+                        if a.accepted { "accepted" } else { "refused" },
+                        a.reason
                     ));
                 }
             }
@@ -880,7 +892,7 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
     let retained_state = retained
         .iter()
         .find(|m| m.topic == format!("{PREFIX}/state"))
-        .and_then(|m| serde_json::from_str::<Value>(&m.payload).ok());
+        .and_then(|m| serde_json::from_str::<StateJson>(&m.payload).ok());
     let availability_after_stop = retained
         .iter()
         .find(|m| m.topic == format!("{PREFIX}/availability"))
@@ -892,8 +904,8 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
             "the last state seen; none was retained",
         ),
     };
-    let energy_kwh = energy_state.and_then(|s| s["energy"]["collected_kwh"].as_f64());
-    let heater_kwh = energy_state.and_then(|s| s["energy"]["heater_kwh"].as_f64());
+    let energy_kwh = energy_state.map(|s| s.energy.collected_kwh);
+    let heater_kwh = energy_state.map(|s| s.energy.heater_kwh);
 
     let mut leaked = out.leaked;
     for file in [
@@ -910,17 +922,17 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
     }
     leaked |= check::leaks(&out.transcript, &out.secrets);
 
-    let online_over_tls = seen.online_at.is_some() && seen.audit_accepted_tls > 0;
-    let accepted = seen.answers.iter().filter(|a| a.1).count();
+    let online_over_tls = seen.online_at.is_some() && seen.connected_tls > 0;
+    let accepted = seen.answers.iter().filter(|a| a.accepted).count();
     let fmt_kwh = |x: Option<f64>| x.map_or("unknown".to_owned(), |x| format!("{x:.3}"));
     let mut lines = vec![
         format!(
             "controller online over TLS: {}{}",
             yes_no(online_over_tls),
             seen.online_at.map_or(String::new(), |t| format!(
-                " (availability `online` after {:.1} s; {} accepted TLS connection(s) in its audit log)",
+                " (availability `online` after {:.1} s; {} TLS connection(s) in its heat::link events)",
                 t.as_secs_f64(),
-                seen.audit_accepted_tls
+                seen.connected_tls
             ))
         ),
         format!(
@@ -944,8 +956,8 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
             }
         ),
         format!(
-            "safety violations: {} (of {} state messages checked)",
-            seen.violations, seen.states
+            "safety violations: {} (of {} state messages checked; {} unreadable)",
+            seen.violations, seen.states, seen.unreadable_states
         ),
         format!(
             "connection attempts: {} (broker log: {} accepted, {} refused as not authorised)",
@@ -973,6 +985,7 @@ pub(crate) fn run(opts: &Options, bins: &Bins, dir: &Path, stop: &AtomicBool) ->
         online_over_tls,
         energy_kwh,
         violations: seen.violations,
+        unreadable_states: seen.unreadable_states,
         states_checked: seen.states,
         connections,
         commands_sent: sent,
@@ -1012,12 +1025,14 @@ pub(crate) fn read_retained(ha_home: &Path) -> Vec<Message> {
         .unwrap_or_default()
 }
 
-fn temp(state: &Value, sensor: &str) -> String {
-    let t = &state["temperatures"][sensor];
-    match (t["value"].as_f64(), t["fault"].as_str()) {
-        (Some(v), _) => format!("{v:6.2} °C"),
-        (None, Some(fault)) => format!("fault: {fault}"),
-        (None, None) => "—".to_owned(),
+fn temp(state: &StateJson, sensor: Sensor) -> String {
+    match state.temperatures.get(&sensor) {
+        Some(t) => match (t.value, t.fault) {
+            (Some(v), _) => format!("{v:6.2} °C"),
+            (None, Some(fault)) => format!("fault: {fault}"),
+            (None, None) => "—".to_owned(),
+        },
+        None => "—".to_owned(),
     }
 }
 
@@ -1032,11 +1047,7 @@ fn sim_clock(opts: &Options, elapsed: Duration) -> String {
     )
 }
 
-fn list(state: &Value, key: &str, render: impl Fn(&Value) -> String) -> String {
-    let items: Vec<String> = state[key]
-        .as_array()
-        .map(|a| a.iter().map(&render).collect())
-        .unwrap_or_default();
+fn list(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_owned()
     } else {
@@ -1051,14 +1062,14 @@ fn status_line(opts: &Options, seen: &Observed, elapsed: Duration) -> String {
     format!(
         "{}: mode {} state {} pump {} heater {} collector {} tank {} / {} collected {} kWh",
         sim_clock(opts, elapsed),
-        s["mode"].as_str().unwrap_or("?"),
-        s["state"].as_str().unwrap_or("?"),
-        s["pump"].as_str().unwrap_or("?"),
-        s["heater"].as_str().unwrap_or("?"),
-        temp(s, "collector").trim(),
-        temp(s, "tank_bottom").trim(),
-        temp(s, "tank_top").trim(),
-        s["energy"]["collected_kwh"]
+        s.mode,
+        s.state,
+        s.pump,
+        s.heater,
+        temp(s, Sensor::Collector).trim(),
+        temp(s, Sensor::TankBottom).trim(),
+        temp(s, Sensor::TankTop).trim(),
+        s.energy.collected_kwh
     )
 }
 
@@ -1075,16 +1086,13 @@ fn screen(
 ) -> Vec<String> {
     const BOLD: &str = "\x1b[1m";
     const RESET: &str = "\x1b[0m";
-    let null = Value::Null;
-    let s = seen.last_state.as_ref().unwrap_or(&null);
-    let word = |key: &str| s[key].as_str().unwrap_or("?").to_owned();
-    let on = |key: &str| {
-        let w = word(key);
-        if w == "ON" {
-            format!("\x1b[32mON{RESET}")
-        } else {
-            w
-        }
+    let s = seen.last_state.as_ref();
+    // A field of the latest state, `?` before the first one.
+    let word = |field: fn(&StateJson) -> String| s.map_or_else(|| "?".to_owned(), field);
+    let on = |relay: fn(&StateJson) -> OnOff| match s.map(relay) {
+        Some(OnOff::On) => format!("\x1b[32mON{RESET}"),
+        Some(OnOff::Off) => "OFF".to_owned(),
+        None => "?".to_owned(),
     };
     let link = match seen.availability.as_deref() {
         Some("online") => "\x1b[32monline\x1b[0m".to_owned(),
@@ -1108,30 +1116,29 @@ fn screen(
         ),
         format!(
             "MQTT link   {link} (as seen by Home Assistant over TLS)   connects {}   commands rejected by the session {}",
-            s["link"]["connects"], s["link"]["commands_rejected"]
+            word(|s| s.link.connects.to_string()),
+            word(|s| s.link.commands_rejected.to_string())
         ),
         String::new(),
         format!(
             "mode {BOLD}{}{RESET}   state {BOLD}{}{RESET}   pump {}   heater {}   problem {}",
-            word("mode"),
-            word("state"),
-            on("pump"),
-            on("heater"),
-            word("problem")
+            word(|s| s.mode.to_string()),
+            word(|s| s.state.to_string()),
+            on(|s| s.pump),
+            on(|s| s.heater),
+            word(|s| s.problem.to_string())
         ),
         format!(
             "collector {}   tank bottom {}   tank top {}",
-            temp(s, "collector"),
-            temp(s, "tank_bottom"),
-            temp(s, "tank_top")
+            word(|s| temp(s, Sensor::Collector)),
+            word(|s| temp(s, Sensor::TankBottom)),
+            word(|s| temp(s, Sensor::TankTop))
         ),
-        format!(
-            "interlocks  {}",
-            list(s, "interlocks", |v| v.as_str().unwrap_or("?").to_owned())
-        ),
+        format!("interlocks  {}", word(|s| list(&s.interlocks))),
         format!(
             "energy      collected {} kWh   heater {} kWh",
-            s["energy"]["collected_kwh"], s["energy"]["heater_kwh"]
+            word(|s| s.energy.collected_kwh.to_string()),
+            word(|s| s.energy.heater_kwh.to_string())
         ),
         format!(
             "checked     {} states, {} safety violations   interlock events {}",
@@ -1140,10 +1147,12 @@ fn screen(
         String::new(),
         format!("commands from Home Assistant ({sent} sent):"),
     ];
-    for (topic, accepted, reason) in seen.answers.iter().rev().take(4).rev() {
+    for a in seen.answers.iter().rev().take(4).rev() {
         lines.push(format!(
-            "  {topic}: {} ({reason})",
-            if *accepted { "accepted" } else { "refused" }
+            "  {}: {} ({})",
+            a.topic,
+            if a.accepted { "accepted" } else { "refused" },
+            a.reason
         ));
     }
     lines.push(String::new());

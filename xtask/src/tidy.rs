@@ -248,6 +248,53 @@ fn the_hold_and_the_throttle_have_one_definition_in_heat_loop() {
     }
 }
 
+/// Acceptance d of issue 13: the tools that count what the controller did read its log through
+/// heat-state's typed records (`heat_state::log::records`) and its state as `StateJson`, never by
+/// matching its sentences. The only text they match is what has no typed form: Mosquitto's own
+/// log and mosquitto_sub's debug output.
+#[test]
+fn the_tools_match_no_controller_log_text() {
+    const TOOLS: [&str; 4] = [
+        "xtask/src/demo.rs",
+        "xtask/src/demo/check.rs",
+        "bins/heat-controller/benches/soak.rs",
+        "bins/heat-controller/tests/it/harness.rs",
+    ];
+    // Mosquitto's `running` line and mosquitto_sub's `-d` SUBACK line.
+    const EXTERNAL: [&str; 2] = [" running", "received SUBACK"];
+    let mut offenders = Vec::new();
+    for tool in TOOLS {
+        let text = fs::read_to_string(project_root().join(tool)).unwrap_or_default();
+        assert!(
+            text.contains("heat_state"),
+            "{tool} must read the controller through heat-state's types"
+        );
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for call in [
+                "contains(\"",
+                "matches(\"",
+                "find(\"",
+                "starts_with(\"",
+                "split_once(\"",
+            ] {
+                for (at, _) in line.match_indices(call) {
+                    let literal = line[at + call.len()..].split('"').next().unwrap_or("");
+                    if !EXTERNAL.contains(&literal) {
+                        offenders.push(format!("{tool}:{}: {literal:?}", n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "tools match log text; read heat_state::log records or StateJson instead: {offenders:#?}"
+    );
+}
+
 /// The pure crates, each with the only crates it may depend on (none of which does IO).
 const PURE_CRATES: [(&str, &[&str]); 2] = [
     ("heat-core", &["serde", "thiserror"]),

@@ -1,7 +1,14 @@
 //! The demo's pure parts: the safety check of one state JSON, what the watcher's and the
-//! controller's lines mean, counts from the broker's log, and the password scan. No IO.
+//! controller's lines mean (read as heat-state's and heat-loop's types), counts from the
+//! broker's log (Mosquitto's own lines, the one source of what the broker saw), and the password
+//! scan. No IO.
 
-use serde_json::Value;
+use heat_core::{Alarm, Interlock, Parameter, Sensor};
+use heat_loop::LoopEvent;
+use heat_state::{
+    Answer, LinkEvent, StateJson,
+    log::{EVENT_TARGET, LINK_TARGET, LogLine as Record},
+};
 
 /// The safety rules checked on every state JSON the watcher sees, from the state's own
 /// temperatures, alarms and parameters (docs/control.md, docs/mqtt.md). Temperatures in the JSON
@@ -21,32 +28,28 @@ pub(crate) const RULES: [&str; 5] = [
 ];
 
 /// The rules (indexes into [`RULES`]) that `state` breaks; empty for a safe state.
-pub(crate) fn violations(state: &Value) -> Vec<usize> {
-    let on = |key: &str| state[key] == "ON";
-    let temp = |sensor: &str| state["temperatures"][sensor]["value"].as_f64();
-    let param = |name: &str| state["parameters"][name].as_f64();
-    let alarm = |name: &str| {
-        state["alarms"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|x| x["alarm"] == name))
-    };
+pub(crate) fn violations(state: &StateJson) -> Vec<usize> {
     let above = |value: Option<f64>, limit: Option<f64>| matches!((value, limit), (Some(v), Some(l)) if v > l);
-    let (collector, bottom, top) = (temp("collector"), temp("tank_bottom"), temp("tank_top"));
+    let collector = state.temperature(Sensor::Collector);
+    let bottom = state.temperature(Sensor::TankBottom);
+    let top = state.temperature(Sensor::TankTop);
     let mut broken = Vec::new();
-    if on("heater") {
-        let tank_max = param("tank_max");
+    if state.heater.is_on() {
+        let tank_max = state.parameter(Parameter::TankMax);
         if above(top, tank_max) || above(bottom, tank_max) {
             broken.push(0);
         }
-        if alarm("tank_max") {
+        if state.has_alarm(Alarm::TankMax) {
             broken.push(1);
         }
         if top.is_none() {
             broken.push(2);
         }
     }
-    if on("pump") {
-        if alarm("boil_stop") || above(collector, param("boil_stop")) {
+    if state.pump.is_on() {
+        if state.has_alarm(Alarm::BoilStop)
+            || above(collector, state.parameter(Parameter::BoilStop))
+        {
             broken.push(3);
         }
         if collector.is_none() || bottom.is_none() {
@@ -84,73 +87,74 @@ pub(crate) fn parse_message(line: &str) -> Option<Message> {
     })
 }
 
-/// An answer on `<prefix>/result`: (command topic, accepted, reason).
-pub(crate) fn parse_result(payload: &str) -> Option<(String, bool, String)> {
-    let v: Value = serde_json::from_str(payload).ok()?;
-    Some((
-        v["topic"].as_str()?.to_owned(),
-        v["accepted"].as_bool()?,
-        v["reason"].as_str().unwrap_or("").to_owned(),
-    ))
+/// An answer on `<prefix>/result`, `None` for a payload that is no answer.
+pub(crate) fn parse_result(payload: &str) -> Option<Answer> {
+    serde_json::from_str(payload).ok()
 }
 
-/// What a line of the controller's log is, for the counts and the event panel.
+/// mqtt-auth's audit target: the security record of every connection attempt, shown in the
+/// event panel (xtask cannot depend on mqtt-auth, which needs Paho C).
+pub(crate) const AUDIT_TARGET: &str = "mqtt_auth::audit";
+
+/// The session's target: its sentences are shown in the event panel.
+pub(crate) const SESSION_TARGET: &str = "heat_mqtt::session";
+
+/// What a line of the controller's log is, for the counts and the event panel. Counts come
+/// from the typed records on heat-state's targets; the panel shows sentences for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LogLine {
-    /// `mqtt_auth::audit`: a connection attempt, accepted, over TLS.
-    AuditAcceptedTls,
-    /// Any other `mqtt_auth::audit` line (a refusal, the security probe, plain TCP).
+    /// A `connected` link event (heat-state's [`LinkEvent`]).
+    Connected {
+        /// Over TLS.
+        tls: bool,
+    },
+    /// An `interlock_activated` plant event (heat-loop's [`LoopEvent`]).
+    Interlock(Interlock),
+    /// An audit record (shown).
     Audit,
-    /// An `interlock_activated` event on the controller's `heat::event` target.
-    Interlock,
-    /// Another warning or error.
+    /// One of the session's sentences (shown).
+    Session,
+    /// Another warning or error (shown).
     Warning,
-    /// Anything else.
+    /// Anything else, other events included.
     Other,
 }
 
-pub(crate) fn classify(line: &str) -> LogLine {
-    if line.contains("mqtt_auth::audit]") {
-        if line.contains(" result=accepted") && line.contains(" tls=on") {
-            LogLine::AuditAcceptedTls
-        } else {
-            LogLine::Audit
-        }
-    } else if let Some(event) = event(line) {
-        match event["kind"].as_str() {
-            Some("interlock_activated") => LogLine::Interlock,
-            _ if line.contains(" WARN ") || line.contains(" ERROR ") => LogLine::Warning,
-            _ => LogLine::Other,
-        }
-    } else if line.contains("heat_controller::control]") {
-        // The sentence for people beside each heat::event line: counted there, not twice.
-        LogLine::Other
-    } else if line.contains(" WARN ") || line.contains(" ERROR ") {
-        LogLine::Warning
-    } else {
-        LogLine::Other
+impl LogLine {
+    /// Whether the event panel shows the line.
+    pub(crate) fn shown(self) -> bool {
+        matches!(self, LogLine::Audit | LogLine::Session | LogLine::Warning)
     }
 }
 
-/// The controller's log target of plant events (heat-controller's `control::EVENT_TARGET`;
-/// xtask cannot depend on heat-controller; its test
-/// `the_event_lines_have_the_shape_the_demo_parses` pins the target and the JSON shapes).
-pub(crate) const EVENT_TARGET: &str = "heat::event";
-
-/// The plant event a log line carries: the JSON object after `[... LEVEL heat::event] `.
-pub(crate) fn event(line: &str) -> Option<Value> {
-    let (_, json) = line.split_once(&format!("{EVENT_TARGET}] "))?;
-    serde_json::from_str(json).ok()
+pub(crate) fn classify(line: &str) -> LogLine {
+    let Some(record) = Record::parse(line) else {
+        return LogLine::Other;
+    };
+    match record.target {
+        EVENT_TARGET => match serde_json::from_str(record.message) {
+            Ok(LoopEvent::InterlockActivated { interlock, .. }) => LogLine::Interlock(interlock),
+            _ => LogLine::Other,
+        },
+        LINK_TARGET => match serde_json::from_str(record.message) {
+            Ok(LinkEvent::Connected { tls, .. }) => LogLine::Connected { tls },
+            _ => LogLine::Other,
+        },
+        AUDIT_TARGET => LogLine::Audit,
+        SESSION_TARGET => LogLine::Session,
+        _ if record.is_warning() => LogLine::Warning,
+        _ => LogLine::Other,
+    }
 }
 
-/// The interlock of an `interlock_activated` event, e.g. `boil_stop`, `tank_max`,
-/// `sensor_fault` (heat-core's `Interlock` as serialised), or `unknown`.
-pub(crate) fn interlock_kind(line: &str) -> String {
-    let interlock = event(line).map(|e| e["interlock"].clone());
+/// The interlock's kind as heat-core serialises it: `boil_stop`, `tank_max`, `sensor_fault`,
+/// `frost_protection`.
+pub(crate) fn interlock_kind(interlock: Interlock) -> &'static str {
     match interlock {
-        Some(Value::String(name)) => name,
-        Some(Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
-        _ => "unknown".to_owned(),
+        Interlock::SensorFault(_) => "sensor_fault",
+        Interlock::BoilStop => "boil_stop",
+        Interlock::TankMax => "tank_max",
+        Interlock::FrostProtection => "frost_protection",
     }
 }
 

@@ -10,14 +10,19 @@
 
 use std::{path::PathBuf, sync::atomic::AtomicBool, time::Duration};
 
+use heat_core::{Interlock, Sensor};
+use heat_state::{Answer, StateJson};
 use serde_json::json;
 
 use super::check::{self, LogLine};
 use super::{Options, build_binaries, parse_args, run, short_log};
 
-fn state(pump: &str, heater: &str, c: Value3, alarms: serde_json::Value) -> serde_json::Value {
-    json!({
+/// A whole state document (the demo reads [`StateJson`], so every key must be there).
+fn state(pump: &str, heater: &str, c: Value3, alarms: serde_json::Value) -> StateJson {
+    serde_json::from_value(json!({
+        "time": "2026-01-01T00:00:00.000Z",
         "mode": "auto", "state": "heating", "pump": pump, "heater": heater,
+        "manual_pump": "OFF", "manual_heater": "OFF", "problem": "OFF",
         "temperatures": {
             "collector": {"value": c.0, "fault": c.0.map_or(Some("disconnected"), |_| None)},
             "tank_bottom": {"value": c.1, "fault": null},
@@ -27,7 +32,10 @@ fn state(pump: &str, heater: &str, c: Value3, alarms: serde_json::Value) -> serd
         "interlocks": [],
         "parameters": {"tank_max": 90.0, "boil_stop": 150.0},
         "energy": {"collected_kwh": 1.0, "heater_kwh": 0.0},
-    })
+        "pending": {},
+        "link": {"connects": 1, "commands_rejected": 0},
+    }))
+    .expect("the fixture is a whole state document")
 }
 
 type Value3 = (Option<f64>, Option<f64>, Option<f64>);
@@ -36,7 +44,7 @@ type Value3 = (Option<f64>, Option<f64>, Option<f64>);
 fn safety_rules_flag_exactly_the_unsafe_states() {
     let ok = (Some(60.0), Some(40.0), Some(50.0));
     let none = json!([]);
-    let cases: [(&str, serde_json::Value, Vec<usize>); 11] = [
+    let cases: [(&str, StateJson, Vec<usize>); 11] = [
         (
             "all on, all normal",
             state("ON", "ON", ok, none.clone()),
@@ -134,7 +142,7 @@ fn safety_rules_flag_exactly_the_unsafe_states() {
         ),
     ];
     for (what, s, expected) in cases {
-        assert_eq!(check::violations(&s), expected, "{what}: {s}");
+        assert_eq!(check::violations(&s), expected, "{what}: {s:?}");
     }
 }
 
@@ -156,10 +164,10 @@ fn watcher_lines_and_answers_parse() {
         check::parse_result(
             r#"{"topic":"solar_heating/pump/set","accepted":false,"reason":"unknown value"}"#
         ),
-        Some((
-            "solar_heating/pump/set".into(),
+        Some(Answer::new(
+            "solar_heating/pump/set",
             false,
-            "unknown value".into()
+            "unknown value"
         ))
     );
     assert_eq!(check::parse_result("online"), None);
@@ -169,49 +177,69 @@ fn watcher_lines_and_answers_parse() {
 fn controller_log_lines_are_classified() {
     let cases = [
         (
+            r#"[2026-01-01T00:00:00.000Z INFO  heat::link] {"kind":"connected","broker":"localhost:1","tls":true,"connects":1}"#,
+            LogLine::Connected { tls: true },
+        ),
+        (
+            r#"<6>[INFO  heat::link] {"kind":"connected","broker":"localhost:1","tls":false,"connects":2}"#,
+            LogLine::Connected { tls: false },
+        ),
+        (
+            r#"[2026-01-01T00:00:00.000Z WARN  heat::link] {"kind":"lost","reason":"eof"}"#,
+            LogLine::Other,
+        ),
+        (
             "[2026-01-01T00:00:00.000Z INFO  mqtt_auth::audit] mqtt connect time=x broker=localhost:1 tls=on protocol=5 client_id=c user=u result=accepted code=0x00",
-            LogLine::AuditAcceptedTls,
-        ),
-        (
-            "[2026-01-01T00:00:00.000Z INFO  mqtt_auth::audit] mqtt connect broker=127.0.0.1:1 tls=off protocol=5 client_id=c user=u result=accepted code=0x00",
-            LogLine::Audit,
-        ),
-        (
-            "[2026-01-01T00:00:00.000Z WARN  mqtt_auth::audit] mqtt connect tls=on user=(anonymous) result=auth_rejected code=0x87",
             LogLine::Audit,
         ),
         (
             r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":"tank_max","reason":"tank maximum: tank 90.0 °C >= 90 °C"}"#,
-            LogLine::Interlock,
+            LogLine::Interlock(Interlock::TankMax),
+        ),
+        (
+            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":{"sensor_fault":"tank_top"},"reason":"r"}"#,
+            LogLine::Interlock(Interlock::SensorFault(Sensor::TankTop)),
         ),
         (
             "[2026-01-01T00:00:00.000Z WARN  heat_controller::control] tank maximum: tank 90.0 °C >= 90 °C",
-            LogLine::Other,
+            LogLine::Warning,
         ),
         (
             r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"command_refused","command":"SetPump(true)","error":"x"}"#,
-            LogLine::Warning,
+            LogLine::Other,
+        ),
+        (
+            "[2026-01-01T00:00:00.000Z WARN  heat_mqtt::session] MQTT connection lost (x)",
+            LogLine::Session,
         ),
         (
             "[2026-01-01T00:00:00.000Z INFO  heat_controller::control] state starting -> heating",
             LogLine::Other,
         ),
+        ("a continuation line", LogLine::Other),
     ];
     for (line, kind) in cases {
         assert_eq!(check::classify(line), kind, "{line}");
     }
     assert_eq!(
-        check::interlock_kind(
-            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":{"sensor_fault":"tank_top"},"reason":"r"}"#
-        ),
+        check::interlock_kind(Interlock::SensorFault(Sensor::TankTop)),
         "sensor_fault"
     );
-    assert_eq!(
-        check::interlock_kind(
-            r#"[2026-01-01T00:00:00.000Z WARN  heat::event] {"kind":"interlock_activated","interlock":"tank_max","reason":"r"}"#
-        ),
-        "tank_max"
-    );
+    // The kind names are heat-core's serde names.
+    for interlock in [
+        Interlock::BoilStop,
+        Interlock::TankMax,
+        Interlock::FrostProtection,
+    ] {
+        assert_eq!(
+            serde_json::to_value(interlock).unwrap(),
+            check::interlock_kind(interlock)
+        );
+    }
+}
+
+#[test]
+fn panel_lines_are_shortened() {
     assert_eq!(
         short_log("[2026-01-01T12:34:56.789Z INFO  heat_mqtt::session] connected"),
         "12:34:56.789 INFO  heat_mqtt::session] connected"
