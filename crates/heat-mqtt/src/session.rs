@@ -736,7 +736,9 @@ impl<T: From<InboundCommand>> Runner<T> {
             )));
         };
         if msg.retained() {
-            return Err(Some(RejectReason::Retained));
+            return Err(Some(RejectReason::Retained {
+                topic: self.config.topics.command(which),
+            }));
         }
         match self.limiter.check(which, self.start.elapsed()) {
             RateDecision::Allow => {}
@@ -852,18 +854,32 @@ impl FailureNote {
 #[derive(Debug)]
 enum RejectReason {
     Rejection(CommandRejection),
-    Retained,
+    /// A retained command: stale by the time it is delivered, and delivered again on every
+    /// reconnect until someone clears it.
+    Retained {
+        /// The command topic it is retained on.
+        topic: String,
+    },
 }
 
 impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RejectReason::Rejection(r) => r.fmt(f),
-            RejectReason::Retained => {
-                f.write_str("retained commands are ignored; publish without the retain flag")
-            }
+            RejectReason::Retained { topic } => write!(
+                f,
+                "retained commands are ignored; publish without the retain flag, and clear this \
+                 one with: mosquitto_pub -r -n -t {} (plus your broker options)",
+                shell_quoted(topic)
+            ),
         }
     }
+}
+
+/// `text` in single quotes for a POSIX shell. A command topic only holds letters, digits, `_`,
+/// `-` and `/` (the prefix is validated), but the quoting does not rely on it.
+fn shell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 fn publish(

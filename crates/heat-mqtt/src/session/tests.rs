@@ -1,5 +1,6 @@
 //! Unit tests of the session's pure pieces: answers, configuration, how a failed connection
-//! attempt is logged. The session itself is tested against a real Mosquitto in `tests/it`.
+//! attempt is logged, the answer to a retained command. The session itself is tested against a
+//! real Mosquitto in `tests/it`.
 
 use heat_core::{Interlock, Load, Mode, ParamError, Parameter};
 
@@ -165,4 +166,24 @@ fn failure_lines_say_what_failed_when_it_is_retried_and_how_to_fix_a_rejection()
         down,
         "MQTT connection to b:1883 failed: connection refused; next attempt in 33.2s"
     );
+}
+
+#[test]
+fn a_retained_command_is_answered_with_how_to_clear_it() {
+    let topics = Topics::default();
+    let reason = RejectReason::Retained {
+        topic: topics.command(CommandTopic::Mode),
+    };
+    assert_eq!(
+        reason.to_string(),
+        "retained commands are ignored; publish without the retain flag, and clear this one \
+         with: mosquitto_pub -r -n -t 'solar_heating/mode/set' (plus your broker options)"
+    );
+}
+
+#[test]
+fn shell_quoting_survives_quotes() {
+    assert_eq!(shell_quoted("a/b_c-1/set"), "'a/b_c-1/set'");
+    assert_eq!(shell_quoted("it's"), r"'it'\''s'");
+    assert_eq!(shell_quoted(""), "''");
 }

@@ -112,6 +112,18 @@ fn commands_arrive_validated_and_every_one_is_answered() {
             .iter()
             .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("retain")))
     });
+    // The answer says how to clear it, with the actual topic.
+    let retained = answers(&w)
+        .into_iter()
+        .find(|a| a["reason"].as_str().is_some_and(|r| r.contains("retain")))
+        .unwrap();
+    assert_eq!(retained["topic"], "solar_heating/mode/set");
+    assert_eq!(retained["accepted"], false);
+    let reason = retained["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("mosquitto_pub -r -n -t 'solar_heating/mode/set'"),
+        "{reason}"
+    );
     // Clearing it is an empty command, refused too.
     w.publish_retained("solar_heating/mode/set", b"");
     wait_for("the empty command refused", || {
