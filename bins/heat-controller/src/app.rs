@@ -210,12 +210,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         .with_heartbeat(clock.real(ctl.heartbeat()));
     if let (true, Some(secs)) = (plan.simulate, cli.sim_rejected_backoff_secs) {
         let first = Duration::from_secs(secs);
-        warn!("simulation: reconnects after a refusal start at {secs} s instead of 5 min");
-        session_config = session_config.with_retry(RetryPolicy {
-            rejected_initial: first,
-            rejected_max: first * 6,
-            ..RetryPolicy::default()
-        });
+        let policy = RetryPolicy::default().with_rejections_from(first);
+        warn!(
+            "simulation: reconnects after a refusal start at {secs} s instead of 30 s \
+             (then every {} s instead of 5 min)",
+            policy.rejected_period.as_secs()
+        );
+        session_config = session_config.with_retry(policy);
     }
     let session = Session::spawn_into(session_config, plan.settings.broker().clone(), inputs_tx)?;
     if ctl.probe_anonymous() {

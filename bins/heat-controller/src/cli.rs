@@ -68,8 +68,9 @@ pub struct Cli {
     pub sim_faults: Option<FaultSchedule>,
 
     /// First reconnect delay after the broker refused the connection (auth, certificate), in real
-    /// seconds, instead of 5 min (with --simulate; the cap becomes 6 times this). Lets tests see
-    /// the controller recover from a fixed password or certificate without waiting 5 minutes.
+    /// seconds, instead of 30 s (with --simulate; the rest of the schedule scales with it: 2, 4
+    /// and 10 times this, then every 10 times this). Lets tests see the controller recover from a
+    /// fixed password or certificate without waiting minutes.
     #[arg(
         long,
         value_name = "SECS",

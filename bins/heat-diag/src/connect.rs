@@ -25,7 +25,7 @@ pub(crate) struct Args {
     #[arg(long)]
     no_probe: bool,
     /// Keep trying for this many seconds under the retry policy (transient failures back off
-    /// from 1 s, auth rejections for minutes), instead of one attempt.
+    /// from 1 s, auth rejections 30 s, 1, 2, then 5 min), instead of one attempt.
     #[arg(long, value_name = "SECONDS")]
     retry_for: Option<u64>,
 }

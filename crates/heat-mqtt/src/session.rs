@@ -72,8 +72,8 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     /// Defaults: discovery on, heartbeat 60 s, mqtt-auth's default retry policy (1 s → 60 s after
-    /// transient failures, 5 min → 30 min after rejections), 5 commands at once then one per
-    /// second per topic, a command channel of 64.
+    /// transient failures; 30 s, 1, 2, 5 min, then every 5 min after rejections), 5 commands at
+    /// once then one per second per topic, a command channel of 64.
     pub fn new(topics: Topics, device: Device) -> Self {
         Self {
             topics,
@@ -241,6 +241,7 @@ impl Session {
             wake: wake_rx,
             link_info: LinkInfo::default(),
             last_published: None,
+            last_rejection: None,
             start: Instant::now(),
         };
         let thread = thread::Builder::new()
@@ -359,6 +360,9 @@ struct Runner<T> {
     link_info: LinkInfo,
     /// The status last published and when.
     last_published: Option<(Status, Instant)>,
+    /// The reason of the last rejection since the last successful connection, to log only the
+    /// first of a row at error.
+    last_rejection: Option<String>,
     start: Instant,
 }
 
@@ -441,6 +445,7 @@ impl<T: From<InboundCommand>> Runner<T> {
             Ok(_) => match self.announce_new(client) {
                 Ok(()) => {
                     self.schedule.on_success(self.start.elapsed());
+                    self.last_rejection = None;
                     self.shared.set_link(LinkState::Connected);
                     info!(
                         "MQTT session connected to {} (connection #{})",
@@ -469,29 +474,31 @@ impl<T: From<InboundCommand>> Runner<T> {
             },
             Err(e) => {
                 let class = e.class();
-                let state = match class {
-                    Class::AuthRejected | Class::Configuration => LinkState::Rejected {
-                        reason: e.to_string(),
-                        fix: e.fix(),
-                    },
-                    _ => LinkState::Down {
-                        reason: e.to_string(),
+                let reason = e.to_string();
+                let note = FailureNote::classify(class, self.last_rejection.as_deref(), &reason);
+                let state = match note {
+                    FailureNote::FirstRejection | FailureNote::RepeatedRejection => {
+                        LinkState::Rejected {
+                            reason: reason.clone(),
+                            fix: e.fix(),
+                        }
+                    }
+                    FailureNote::Failure => LinkState::Down {
+                        reason: reason.clone(),
                     },
                 };
                 let wait = self.failed(class, state);
                 log_connect_failed(class, wait);
-                if matches!(class, Class::AuthRejected | Class::Configuration) {
-                    error!(
-                        "MQTT connection to {} refused: {e}; fix: {}. The plant keeps being \
-                         controlled without MQTT; next attempt in {wait:?}",
-                        self.settings.broker_addr(),
-                        e.fix()
-                    );
-                } else {
-                    warn!(
-                        "MQTT connection to {} failed: {e}; next attempt in {wait:?}",
-                        self.settings.broker_addr()
-                    );
+                let line = note.line(
+                    &self.settings.broker_addr(),
+                    &reason,
+                    &e.fix(),
+                    self.schedule.backoff().rejections(),
+                    wait,
+                );
+                log::log!(note.level(), "{line}");
+                if note != FailureNote::Failure {
+                    self.last_rejection = Some(reason);
                 }
                 false
             }
@@ -617,7 +624,7 @@ impl<T: From<InboundCommand>> Runner<T> {
                 reason: why.to_owned(),
             },
         );
-        warn!("MQTT connection lost ({why}); reconnecting in {wait:?}");
+        warn!("MQTT connection lost ({why}); reconnecting in {wait:.1?}");
         log_link(&LinkEvent::Lost {
             reason: why.to_owned(),
         });
@@ -680,7 +687,9 @@ impl<T: From<InboundCommand>> Runner<T> {
             )));
         };
         if msg.retained() {
-            return Err(Some(RejectReason::Retained));
+            return Err(Some(RejectReason::Retained {
+                topic: self.config.topics.command(which),
+            }));
         }
         match self.limiter.check(which, self.start.elapsed()) {
             RateDecision::Allow => {}
@@ -738,20 +747,82 @@ impl<T: From<InboundCommand>> Runner<T> {
     }
 }
 
+/// How the session logs a failed connection attempt: decided by [`FailureNote::classify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureNote {
+    /// The first authentication or configuration rejection since the last connection, or one
+    /// with a new reason: logged at error, with the fix.
+    FirstRejection,
+    /// The same rejection again: logged at warn, since the error and its fix are already in the
+    /// log and the link state.
+    RepeatedRejection,
+    /// A network or unknown failure: logged at warn.
+    Failure,
+}
+
+impl FailureNote {
+    /// `last_rejection` is the reason of the previous rejection since the last successful
+    /// connection (None when there was none); `reason` is this failure's.
+    fn classify(class: Class, last_rejection: Option<&str>, reason: &str) -> Self {
+        if !matches!(class, Class::AuthRejected | Class::Configuration) {
+            // Transient, unknown, and any class mqtt-auth adds later.
+            FailureNote::Failure
+        } else if last_rejection == Some(reason) {
+            FailureNote::RepeatedRejection
+        } else {
+            FailureNote::FirstRejection
+        }
+    }
+
+    /// The level the session logs it at.
+    fn level(self) -> log::Level {
+        match self {
+            FailureNote::FirstRejection => log::Level::Error,
+            FailureNote::RepeatedRejection | FailureNote::Failure => log::Level::Warn,
+        }
+    }
+
+    /// The log line for a failed attempt to `addr`: `rejections` is the count of rejections in
+    /// a row including this one, `wait` the time until the next attempt.
+    fn line(self, addr: &str, reason: &str, fix: &str, rejections: u32, wait: Duration) -> String {
+        match self {
+            FailureNote::FirstRejection => format!(
+                "MQTT connection to {addr} refused: {reason}; fix: {fix}. The plant keeps being \
+                 controlled without MQTT; next attempt in {wait:.1?}"
+            ),
+            FailureNote::RepeatedRejection => format!(
+                "MQTT connection to {addr} still refused ({rejections} in a row): {reason}; \
+                 next attempt in {wait:.1?}; fix: {fix}"
+            ),
+            FailureNote::Failure => {
+                format!("MQTT connection to {addr} failed: {reason}; next attempt in {wait:.1?}")
+            }
+        }
+    }
+}
+
 /// Why the session refused a command itself.
 #[derive(Debug)]
 enum RejectReason {
     Rejection(CommandRejection),
-    Retained,
+    /// A retained command: stale by the time it is delivered, and delivered again on every
+    /// reconnect until someone clears it.
+    Retained {
+        /// The command topic it is retained on.
+        topic: String,
+    },
 }
 
 impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RejectReason::Rejection(r) => r.fmt(f),
-            RejectReason::Retained => {
-                f.write_str("retained commands are ignored; publish without the retain flag")
-            }
+            RejectReason::Retained { topic } => write!(
+                f,
+                "retained commands are ignored; publish without the retain flag, and clear this \
+                 one with: mosquitto_pub -r -n -t {} (plus your broker options)",
+                shell_quoted(topic)
+            ),
         }
     }
 }
@@ -774,6 +845,12 @@ fn log_connect_failed(class: Class, wait: Duration) {
         class: class.as_str().to_owned(),
         retry_in_s: wait.as_secs_f64(),
     });
+}
+
+/// `text` in single quotes for a POSIX shell. A command topic only holds letters, digits, `_`,
+/// `-` and `/` (the prefix is validated), but the quoting does not rely on it.
+fn shell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 fn publish(

@@ -1,11 +1,20 @@
 //! Retry policy for connection attempts: pure, with an injected random source and time passed in as
 //! [`Duration`]s since an arbitrary start (callers own the clock).
 //!
-//! Transient and unknown failures back off quickly (1 s doubling to 60 s). Authentication and
-//! configuration failures back off slowly (5 min doubling to 30 min): retrying a refused password
-//! every second only fills the broker's log and can get the client banned, but retrying at all
-//! means a fix on the broker side is picked up without a restart. Every delay is jittered (±20 %
-//! by default), never exceeds its cap and is never shorter than [`MIN_DELAY`].
+//! Transient and unknown failures back off quickly: 1 s doubling to 60 s, each delay jittered
+//! ±20 %. Authentication and configuration rejections follow a fixed schedule instead: 30 s,
+//! 1 min, 2 min, 5 min, then every 5 min, each delay lengthened by 0–20 % of jitter. Retrying a
+//! refused password every second only fills the broker's log and can get the client banned; not
+//! retrying at all would leave the heating unavailable until someone restarts the controller,
+//! although the usual cause (the Home Assistant Mosquitto add-on refusing logins for a while
+//! around a restart, a password fixed on the broker) goes away on its own.
+//!
+//! The rejection jitter only ever lengthens a delay, so the schedule is a lower bound on every
+//! gap and the attempts the broker sees are bounded for any random source: at most 15 in the first
+//! hour of continuous rejection (at 0, 0:30, 1:30, 3:30, 8:30, then every 5 min up to 58:30),
+//! and at most 12 in any hour once the schedule has reached its period (13 attempts would need 12
+//! gaps of at least 5 min). A symmetric ±20 % would allow 4-minute gaps, 15 attempts an hour.
+//! Every delay is at least [`MIN_DELAY`].
 
 use std::time::Duration;
 
@@ -17,6 +26,9 @@ pub const MIN_DELAY: Duration = Duration::from_secs(1);
 /// Largest jitter fraction honoured; larger values are clamped to it.
 pub const MAX_JITTER: f64 = 0.9;
 
+/// How many delays the rejection schedule lists before its steady period takes over.
+pub const REJECTED_STEPS: usize = 4;
+
 /// Backoff parameters. Out-of-range values are tolerated: see [`Backoff::on_failure`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
@@ -24,23 +36,26 @@ pub struct RetryPolicy {
     pub transient_initial: Duration,
     /// Cap for transient and unknown failures.
     pub transient_max: Duration,
-    /// First delay after an authentication or configuration failure.
-    pub rejected_initial: Duration,
-    /// Cap for authentication and configuration failures.
-    pub rejected_max: Duration,
-    /// Relative jitter: each delay is multiplied by a factor drawn uniformly from
-    /// `[1 - jitter, 1 + jitter]`. Clamped to `0..=`[`MAX_JITTER`]; NaN counts as 0.
+    /// Delays after the first, second, … consecutive authentication or configuration rejection,
+    /// before [`rejected_period`](Self::rejected_period) takes over.
+    pub rejected_steps: [Duration; REJECTED_STEPS],
+    /// Delay after every later consecutive rejection.
+    pub rejected_period: Duration,
+    /// Relative jitter. A transient delay is multiplied by a factor drawn uniformly from
+    /// `[1 - jitter, 1 + jitter]`, a rejection delay by one from `[1, 1 + jitter]` (never
+    /// shorter than the schedule). Clamped to `0..=`[`MAX_JITTER`]; NaN counts as 0.
     pub jitter: f64,
 }
 
 impl Default for RetryPolicy {
-    /// 1 s doubling to 60 s for transient failures, 5 min doubling to 30 min for rejections, ±20 %.
+    /// 1 s doubling to 60 s for transient failures; 30 s, 1 min, 2 min, 5 min, then every 5 min
+    /// for rejections; 20 % jitter.
     fn default() -> Self {
         Self {
             transient_initial: Duration::from_secs(1),
             transient_max: Duration::from_secs(60),
-            rejected_initial: Duration::from_secs(5 * 60),
-            rejected_max: Duration::from_secs(30 * 60),
+            rejected_steps: [30, 60, 120, 300].map(Duration::from_secs),
+            rejected_period: Duration::from_secs(5 * 60),
             jitter: 0.2,
         }
     }
@@ -53,6 +68,34 @@ impl RetryPolicy {
         } else {
             self.jitter.clamp(0.0, MAX_JITTER)
         }
+    }
+
+    /// This policy with its rejection schedule (steps and period) scaled so that the first step
+    /// is `first`, keeping its shape: the default becomes `first`, 2, 4 and 10 × `first`, then
+    /// every 10 × `first`. For simulations and tests that cannot wait minutes. When the first
+    /// step is zero every step and the period become `first`.
+    pub fn with_rejections_from(mut self, first: Duration) -> Self {
+        let from = self.rejected_steps[0].as_secs_f64();
+        let scale = |d: Duration| {
+            if from > 0.0 {
+                Duration::try_from_secs_f64(d.as_secs_f64() * first.as_secs_f64() / from)
+                    .unwrap_or(Duration::MAX)
+            } else {
+                first
+            }
+        };
+        self.rejected_steps = self.rejected_steps.map(scale);
+        self.rejected_period = scale(self.rejected_period);
+        self
+    }
+
+    /// The unjittered delay after `n` earlier consecutive rejections (`n = 0`: the first).
+    pub fn rejected_step(&self, n: u32) -> Duration {
+        usize::try_from(n)
+            .ok()
+            .and_then(|n| self.rejected_steps.get(n))
+            .copied()
+            .unwrap_or(self.rejected_period)
     }
 }
 
@@ -89,32 +132,34 @@ impl Backoff {
     ///
     /// [`Class::Transient`] and [`Class::Unknown`] (and [`Class::Accepted`], which is no failure
     /// and is treated as unknown rather than trusted) double from `transient_initial` up to
-    /// `transient_max`; [`Class::AuthRejected`] and [`Class::Configuration`] double from
-    /// `rejected_initial` up to `rejected_max`. Each family counts its own consecutive failures.
-    /// The delay is then jittered, capped at its family's maximum and raised to at least
-    /// [`MIN_DELAY`], so the result lies in `[max(MIN_DELAY, base × (1 - jitter)), max(MIN_DELAY,
-    /// min(cap, base × (1 + jitter)))]`.
+    /// `transient_max`, jittered both ways and capped: the result lies in
+    /// `[max(MIN_DELAY, base × (1 - jitter)), max(MIN_DELAY, min(cap, base × (1 + jitter)))]`.
+    /// [`Class::AuthRejected`] and [`Class::Configuration`] take the next delay of the rejection
+    /// schedule ([`RetryPolicy::rejected_step`]) and lengthen it by the jitter only: the result
+    /// lies in `[max(MIN_DELAY, step), max(MIN_DELAY, step × (1 + jitter))]`. Each family counts
+    /// its own consecutive failures.
     pub fn on_failure<R: rand::Rng + ?Sized>(&mut self, class: Class, rng: &mut R) -> Duration {
-        let (count, initial, max) = match class {
-            Class::AuthRejected | Class::Configuration => (
-                &mut self.rejected_failures,
-                self.policy.rejected_initial,
-                self.policy.rejected_max,
-            ),
-            Class::Transient | Class::Unknown | Class::Accepted => (
-                &mut self.transient_failures,
-                self.policy.transient_initial,
-                self.policy.transient_max,
-            ),
-        };
-        let base = exponential(initial, max, *count);
-        *count = count.saturating_add(1);
-
         let jitter = self.policy.jitter();
         let unit: f64 = rng.random(); // [0, 1)
-        let factor = 1.0 - jitter + 2.0 * jitter * unit;
-        let jittered = Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(max);
-        jittered.min(max).max(MIN_DELAY)
+        match class {
+            Class::AuthRejected | Class::Configuration => {
+                let step = self.policy.rejected_step(self.rejected_failures);
+                self.rejected_failures = self.rejected_failures.saturating_add(1);
+                let factor = 1.0 + jitter * unit;
+                let jittered =
+                    Duration::try_from_secs_f64(step.as_secs_f64() * factor).unwrap_or(step);
+                jittered.max(step).max(MIN_DELAY)
+            }
+            Class::Transient | Class::Unknown | Class::Accepted => {
+                let (initial, max) = (self.policy.transient_initial, self.policy.transient_max);
+                let base = exponential(initial, max, self.transient_failures);
+                self.transient_failures = self.transient_failures.saturating_add(1);
+                let factor = 1.0 - jitter + 2.0 * jitter * unit;
+                let jittered =
+                    Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(max);
+                jittered.min(max).max(MIN_DELAY)
+            }
+        }
     }
 
     /// Records a successful connection: both failure counts start again from zero.
@@ -127,6 +172,11 @@ impl Backoff {
     pub fn attempts(&self) -> u32 {
         self.transient_failures
             .saturating_add(self.rejected_failures)
+    }
+
+    /// Consecutive authentication or configuration rejections since the last success.
+    pub fn rejections(&self) -> u32 {
+        self.rejected_failures
     }
 }
 
