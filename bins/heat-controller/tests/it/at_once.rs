@@ -7,7 +7,10 @@
 //! stamps each switch with the simulated plant's time, which only advances at a tick, so a
 //! switch stamped 0 ms happened before the second tick (at 30 s).
 
-use crate::harness::{Controller, ControllerWatch, STATE, Spec, broker, retained, watch};
+use heat_core::Load;
+use heat_state::{OnOff, StateJson};
+
+use crate::harness::{Controller, ControllerWatch, STATE, Spec, broker, retained, typed, watch};
 
 /// The journal's `<ms> pump ON|OFF` lines, in order.
 fn pump_switches(journal: &str) -> Vec<(u64, String)> {
@@ -36,16 +39,13 @@ fn a_manual_pump_command_switches_before_the_next_tick_and_a_held_back_one_follo
     watcher.wait_on(STATE, |_| true);
 
     watcher.publish("solar_heating/mode/set", b"manual");
-    assert_eq!(
-        watcher.wait_answer("solar_heating/mode/set")["accepted"],
-        true
-    );
+    assert!(watcher.wait_answer("solar_heating/mode/set").accepted);
     watcher.publish("solar_heating/pump/set", b"ON");
     let answer = watcher.wait_answer("solar_heating/pump/set");
-    assert_eq!(answer["accepted"], true, "{answer}");
-    watcher.wait_state(|s| s["pump"] == "ON");
+    assert!(answer.accepted, "{answer:?}");
+    watcher.wait_state(|s| s.pump.is_on());
     let state = retained(broker.port(), "watch-at-once-2", STATE).expect("retained state");
-    assert_eq!(state.json()["pump"], "ON", "{}", state.text());
+    assert!(typed::<StateJson>(&state).pump.is_on(), "{}", state.text());
     let switches = pump_switches(&ctl.journal());
     assert_eq!(
         switches.first().map(|s| s.1.as_str()),
@@ -61,19 +61,15 @@ fn a_manual_pump_command_switches_before_the_next_tick_and_a_held_back_one_follo
     watcher.clear();
     watcher.publish("solar_heating/pump/set", b"OFF");
     let answer = watcher.wait_answer("solar_heating/pump/set");
-    assert_eq!(answer["accepted"], true, "{answer}");
-    assert_eq!(answer["pending"]["pump"]["to"], "OFF", "{answer}");
-    let left = answer["pending"]["pump"]["in_s"].as_u64().expect("in_s");
-    assert!((1..=3).contains(&left), "{answer}");
-    let reason = answer["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("pump switches OFF in"), "{answer}");
+    assert!(answer.accepted, "{answer:?}");
+    let pending = answer.pending.get(&Load::Pump).expect("the pump held back");
+    assert_eq!(pending.to, OnOff::Off, "{answer:?}");
+    assert!((1..=3).contains(&pending.in_s), "{answer:?}");
+    assert!(answer.reason.contains("pump switches OFF in"), "{answer:?}");
 
     // Then it follows once the minimum time has passed, without waiting for the next tick.
-    let state = watcher.wait_state(|s| s["pump"] == "OFF");
-    assert!(
-        state["pending"].as_object().is_some_and(|p| p.is_empty()),
-        "{state}"
-    );
+    let state = watcher.wait_state(|s| !s.pump.is_on());
+    assert!(state.pending.is_empty(), "{state:?}");
     let switches = pump_switches(&ctl.journal());
     let states: Vec<&str> = switches.iter().map(|s| s.1.as_str()).collect();
     assert_eq!(states, ["ON", "OFF"], "{switches:?}");

@@ -23,14 +23,15 @@ use std::{
     time::{Duration, Instant},
 };
 
+use heat_core::{Mode, Parameter, Sensor, SensorFault};
 use heat_loop::LoopEvent;
 use heat_state::LinkEvent;
-use serde_json::Value;
+use heat_state::StateJson;
 use test_mosquitto::{Broker, BrokerBuilder, Pki, TlsListener, Validity};
 
 use crate::harness::{
     ACL, AVAILABILITY, CTL_PASSWORD, Controller, ControllerWatch, STATE, Spec, TESTER_PASSWORD,
-    Watcher, broker, retained_at, wait_for, watch, watch_at,
+    Watcher, broker, retained_at, typed, wait_for, watch, watch_at,
 };
 
 /// The controller's client id (set by the harness).
@@ -49,20 +50,20 @@ fn policy_bound(elapsed: Duration) -> usize {
 }
 
 /// Every state seen is safe: heater OFF whenever a tank reads at or above `tank_max`.
-fn assert_states_safe(states: &[Value]) {
+fn assert_states_safe(states: &[StateJson]) {
     for s in states {
-        let max = s["parameters"]["tank_max"].as_f64().unwrap_or(90.0);
-        let hot = ["tank_top", "tank_bottom"].iter().any(|t| {
-            s["temperatures"][t]["value"]
-                .as_f64()
-                .is_some_and(|v| v >= max)
-        });
-        assert!(!(hot && s["heater"] == "ON"), "heater ON at tank max: {s}");
+        let max = s
+            .parameter(Parameter::TankMax)
+            .expect("tank_max in the state");
+        let hot = [Sensor::TankTop, Sensor::TankBottom]
+            .iter()
+            .any(|t| s.temperature(*t).is_some_and(|v| v >= max));
+        assert!(!(hot && s.heater.is_on()), "heater ON at tank max: {s:?}");
     }
 }
 
-fn states(w: &Watcher) -> Vec<Value> {
-    w.on(STATE).iter().map(|m| m.json()).collect()
+fn states(w: &Watcher) -> Vec<StateJson> {
+    w.states()
 }
 
 /// Online again with availability, state and discovery retained, seen by a newcomer.
@@ -72,7 +73,7 @@ fn assert_back_online(host: &str, port: u16, tag: &str) {
             .is_some_and(|m| m.text() == "online")
     });
     let state = retained_at(host, port, &format!("{tag}-s"), STATE).expect("retained state");
-    assert!(state.json()["mode"].is_string(), "{}", state.text());
+    let _: StateJson = typed(&state);
     assert!(
         retained_at(
             host,
@@ -377,7 +378,7 @@ fn a_network_partition_through_a_veth_pair() {
     assert_back_online(NS_ADDR, port, "watch-p2");
     let w = watch_at(NS_ADDR, port, "watch-p3", STATE);
     let after = w.wait_state(|_| true);
-    assert!(after["time"].as_str() > before["time"].as_str());
+    assert!(after.time > before.time, "{after:?} after {before:?}");
     assert_states_safe(&[before, after]);
     assert_attempts(&broker, since, usize::MAX, "partition");
 }
@@ -427,7 +428,7 @@ fn the_password_changed_on_the_broker_then_fixed() {
     ctl.wait_connected(1);
     let w = watch(port, "watch-pw", "solar_heating/#");
     w.publish("solar_heating/mode/set", b"eco");
-    assert_eq!(w.wait_answer("solar_heating/mode/set")["accepted"], true);
+    assert!(w.wait_answer("solar_heating/mode/set").accepted);
 
     let changed = Instant::now();
     set_password(&broker, "ctl", "a-new-password-Kq2");
@@ -485,8 +486,9 @@ fn the_password_changed_on_the_broker_then_fixed() {
     let w = watch(port, "watch-pw3", STATE);
     let s = w.wait_state(|_| true);
     assert_eq!(
-        s["mode"], "eco",
-        "the command from before the fault still holds: {s}"
+        s.mode,
+        Mode::Eco,
+        "the command from before the fault still holds: {s:?}"
     );
     seen.push(s);
     assert_states_safe(&seen);
@@ -589,8 +591,9 @@ fn sensor_faults_and_a_relay_write_failure_mid_run() {
         "disconnected:tank_top@100+200,relay:heater@400+300,crc:collector@800+100".into(),
     ]);
     let mut ctl = Controller::start(&spec);
-    let during = w.wait_state(|s| s["temperatures"]["tank_top"]["fault"] == "disconnected");
-    assert_eq!(during["problem"], "ON", "{during}");
+    let during =
+        w.wait_state(|s| s.temperatures[&Sensor::TankTop].fault == Some(SensorFault::Disconnected));
+    assert!(during.problem.is_on(), "{during:?}");
     ctl.wait_event("a relay write failure", |e| {
         matches!(e, LoopEvent::RelayWriteFailed { .. })
     });
@@ -600,12 +603,8 @@ fn sensor_faults_and_a_relay_write_failure_mid_run() {
     });
     ctl.wait_sim_fault("crc:collector", false);
     w.clear();
-    let end = w.wait_state(|s| {
-        s["problem"] == "OFF"
-            && SENSORS
-                .iter()
-                .all(|t| s["temperatures"][t]["fault"].is_null())
-    });
+    let end =
+        w.wait_state(|s| !s.problem.is_on() && s.temperatures.values().all(|t| t.fault.is_none()));
     assert_controlling(&mut ctl);
     assert_states_safe(&states(&w));
 
@@ -633,10 +632,8 @@ fn sensor_faults_and_a_relay_write_failure_mid_run() {
             .find(|(ms, w)| *ms > first_error && w == "heater ON")
             .map(|(ms, _)| ms / 1000)
     );
-    assert!(end["energy"]["heater_kwh"].as_f64() > Some(0.0), "{end}");
+    assert!(end.energy.heater_kwh > 0.0, "{end:?}");
     assert_back_online("127.0.0.1", port, "watch-f2");
     let attempts = broker.connection_attempts_by(CTL_ID);
     assert_eq!(attempts, 1, "plant faults never touch the MQTT link");
 }
-
-const SENSORS: [&str; 3] = ["collector", "tank_bottom", "tank_top"];

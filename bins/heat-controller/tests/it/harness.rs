@@ -13,7 +13,7 @@ use std::{
 
 use heat_loop::LoopEvent;
 use heat_state::{
-    LinkEvent, TimingJson,
+    Answer, LinkEvent, StateJson, TimingJson,
     log::{EVENT_TARGET, LINK_TARGET, TIMING_TARGET, records, records_strict},
 };
 use mqtt_auth::BrokerSettings;
@@ -319,21 +319,40 @@ pub(crate) fn watch_at(host: &str, port: u16, id: &str, filter: &str) -> Watcher
 
 /// What the controller publishes, as a [`Watcher`] sees it.
 pub(crate) trait ControllerWatch {
-    /// Waits for a state JSON that satisfies `pred`.
-    fn wait_state(&self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value;
+    /// Waits for a state that satisfies `pred`, read as heat-state's [`StateJson`] (a state
+    /// message that is no `StateJson` fails the test).
+    fn wait_state(&self, pred: impl Fn(&StateJson) -> bool) -> StateJson;
 
     /// Waits for an answer to a command on `topic` (the first one seen since the start or the
-    /// last [`Watcher::clear`]).
-    fn wait_answer(&self, topic: &str) -> serde_json::Value;
+    /// last [`Watcher::clear`]), read as heat-state's [`Answer`].
+    fn wait_answer(&self, topic: &str) -> Answer;
+
+    /// Every state seen so far, typed.
+    fn states(&self) -> Vec<StateJson>;
+}
+
+/// `m`'s payload as a `T`; a payload that is no `T` fails the test, naming it.
+pub(crate) fn typed<T: DeserializeOwned>(m: &Seen) -> T {
+    serde_json::from_slice(&m.payload).unwrap_or_else(|e| {
+        panic!(
+            "a message on {} is not the controller's document ({e}): {}",
+            m.topic,
+            m.text()
+        )
+    })
 }
 
 impl ControllerWatch for Watcher {
-    fn wait_state(&self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        self.wait_json(STATE, pred)
+    fn wait_state(&self, pred: impl Fn(&StateJson) -> bool) -> StateJson {
+        typed(&self.wait_on(STATE, |m| pred(&typed(m))))
     }
 
-    fn wait_answer(&self, topic: &str) -> serde_json::Value {
-        self.wait_json(RESULT, |a| a["topic"] == topic)
+    fn wait_answer(&self, topic: &str) -> Answer {
+        typed(&self.wait_on(RESULT, |m| typed::<Answer>(m).topic == topic))
+    }
+
+    fn states(&self) -> Vec<StateJson> {
+        self.on(STATE).iter().map(typed).collect()
     }
 }
 

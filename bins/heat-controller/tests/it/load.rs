@@ -18,6 +18,7 @@ use std::{
 };
 
 use bench_report::proc::Memory;
+use heat_core::{Mode, Parameter};
 use paho_mqtt as paho;
 
 use crate::harness::{Controller, ControllerWatch, Spec, broker, tester_settings_at, watch};
@@ -98,7 +99,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
     watcher.clear();
     watcher.publish("solar_heating/dt_start/set", b"12.5");
     watcher.publish("solar_heating/mode/set", b"off");
-    watcher.wait_state(|s| s["mode"] == "off" && s["parameters"]["dt_start"] == 12.5);
+    watcher.wait_state(|s| s.mode == Mode::Off && s.parameter(Parameter::DtStart) == Some(12.5));
     let rss_after = rss_kb(pid).expect("VmRSS of the running controller");
 
     ctl.signal("TERM");

@@ -12,12 +12,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
+use heat_core::Alarm;
 use heat_core::{Mode, Parameter, Params};
 use heat_persist::{StateDir, StateFile};
+use heat_state::{StateJson, log::LogLine};
 use rand::Rng;
-use serde_json::Value;
 
-use crate::harness::{Controller, ControllerWatch, STATE, Spec, broker, retained, watch};
+use crate::harness::{Controller, ControllerWatch, STATE, Spec, broker, retained, typed, watch};
 
 /// A spec whose state directory is `dir`; the pump and the heater run from the start (a hot
 /// collector, a cold tank), so both energy counters move.
@@ -37,15 +38,8 @@ fn on_disk(dir: &Path) -> StateFile {
     loaded.on_disk.expect("a state file")
 }
 
-fn alarms(state: &Value) -> Vec<String> {
-    state["alarms"]
-        .as_array()
-        .map(|a| a.iter().map(|a| a["alarm"].to_string()).collect())
-        .unwrap_or_default()
-}
-
-fn has_state_file_alarm(state: &Value) -> bool {
-    state["problem"] == "ON" && alarms(state).iter().any(|a| a == "\"state_file\"")
+fn has_state_file_alarm(state: &StateJson) -> bool {
+    state.problem.is_on() && state.has_alarm(Alarm::StateFile)
 }
 
 #[test]
@@ -62,7 +56,7 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
     ] {
         watcher.publish(topic, payload.as_bytes());
         let answer = watcher.wait_answer(topic);
-        assert_eq!(answer["accepted"], true, "{topic}: {answer}");
+        assert!(answer.accepted, "{topic}: {answer:?}");
     }
     // Written right after the commands, before any interval.
     let file = on_disk(dir.path());
@@ -74,10 +68,7 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
             .collect::<Vec<_>>(),
         [(Parameter::DtStart, 9.5), (Parameter::HeaterSetpoint, 55.0)]
     );
-    watcher.wait_state(|s| {
-        s["energy"]["collected_kwh"].as_f64() > Some(0.0)
-            && s["energy"]["heater_kwh"].as_f64() > Some(0.0)
-    });
+    watcher.wait_state(|s| s.energy.collected_kwh > 0.0 && s.energy.heater_kwh > 0.0);
     ctl.signal("TERM");
     let (status, _) = ctl.wait_exit();
     assert!(status.success(), "{status}\n{}", ctl.output());
@@ -90,33 +81,48 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
     watcher.clear();
     let ctl = Controller::start(&spec(broker.port(), dir.path(), ""));
     let first = watcher.wait_state(|_| true);
-    assert_eq!(first["mode"], "eco", "{first}");
-    assert_eq!(first["parameters"]["dt_start"], 9.5, "{first}");
-    assert_eq!(first["parameters"]["heater_setpoint"], 55.0, "{first}");
-    assert_eq!(first["parameters"]["dt_stop"], 4.0, "untouched: {first}");
+    assert_eq!(first.mode, Mode::Eco, "{first:?}");
+    assert_eq!(first.parameter(Parameter::DtStart), Some(9.5), "{first:?}");
+    assert_eq!(
+        first.parameter(Parameter::HeaterSetpoint),
+        Some(55.0),
+        "{first:?}"
+    );
+    assert_eq!(
+        first.parameter(Parameter::DtStop),
+        Some(4.0),
+        "untouched: {first:?}"
+    );
     // The counters continue: the first state already holds the stopped totals (the JSON
     // rounds to 0.001 kWh).
-    for (counter, stopped) in [
-        ("collected_kwh", stopped.counters.collected_kwh),
-        ("heater_kwh", stopped.counters.heater_kwh),
+    for (counter, now, stopped) in [
+        (
+            "collected_kwh",
+            first.energy.collected_kwh,
+            stopped.counters.collected_kwh,
+        ),
+        (
+            "heater_kwh",
+            first.energy.heater_kwh,
+            stopped.counters.heater_kwh,
+        ),
     ] {
-        let now = first["energy"][counter].as_f64().expect(counter);
         assert!(
             now >= stopped - 0.0005,
-            "{counter}: {now} < {stopped}: {first}"
+            "{counter}: {now} < {stopped}: {first:?}"
         );
     }
-    assert!(!has_state_file_alarm(&first), "{first}");
+    assert!(!has_state_file_alarm(&first), "{first:?}");
     let retained = retained(broker.port(), "watch-persist-a2", STATE).expect("retained state");
-    let r = retained.json();
+    let r: StateJson = typed(&retained);
     assert_eq!(
         (
-            &r["mode"],
-            &r["parameters"]["dt_start"],
-            &r["parameters"]["heater_setpoint"]
+            r.mode,
+            r.parameter(Parameter::DtStart),
+            r.parameter(Parameter::HeaterSetpoint)
         ),
-        (&Value::from("eco"), &Value::from(9.5), &Value::from(55.0)),
-        "{r}"
+        (Mode::Eco, Some(9.5), Some(55.0)),
+        "{r:?}"
     );
     let output = ctl.output();
     assert!(output.contains("state file"), "{output}");
@@ -159,12 +165,12 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
         ));
         // Home Assistant's problem sensor is ON with the state_file alarm.
         let first = watcher.wait_state(|_| true);
-        assert!(has_state_file_alarm(&first), "{name}: {first}");
-        assert_eq!(first["mode"], mode, "{name}: {first}");
+        assert!(has_state_file_alarm(&first), "{name}: {first:?}");
+        assert_eq!(first.mode.as_str(), mode, "{name}: {first:?}");
         // It controls: the hot collector starts the pump.
-        watcher.wait_state(|s| s["pump"] == "ON");
+        watcher.wait_state(|s| s.pump.is_on());
         // The next good write clears the alarm.
-        watcher.wait_state(|s| !has_state_file_alarm(s) && s["problem"] == "OFF");
+        watcher.wait_state(|s| !has_state_file_alarm(s) && !s.problem.is_on());
         ctl.signal("TERM");
         let (status, _) = ctl.wait_exit();
         assert!(status.success(), "{name}: {status}");
@@ -173,7 +179,10 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
         let path_text = path.display().to_string();
         let warnings: Vec<&str> = output
             .lines()
-            .filter(|l| l.contains(" WARN ") && l.contains(&path_text))
+            .filter(|l| {
+                LogLine::parse(l).is_some_and(|l| l.level == log::Level::Warn)
+                    && l.contains(&path_text)
+            })
             .collect();
         assert_eq!(warnings.len(), 1, "{name}: warned {warnings:?}\n{output}");
         assert!(warnings[0].contains("Fix: "), "{name}: {}", warnings[0]);
@@ -214,10 +223,7 @@ fn without_a_state_directory_a_simulation_persists_nothing() {
     let mut ctl = Controller::start(&Spec::new(broker.port()));
     watcher.wait_on(STATE, |_| true);
     watcher.publish("solar_heating/mode/set", b"eco");
-    assert_eq!(
-        watcher.wait_answer("solar_heating/mode/set")["accepted"],
-        true
-    );
+    assert!(watcher.wait_answer("solar_heating/mode/set").accepted);
     ctl.signal("TERM");
     let (status, _) = ctl.wait_exit();
     assert!(status.success(), "{status}");

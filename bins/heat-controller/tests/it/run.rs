@@ -1,11 +1,13 @@
 //! (b) A normal run: availability, state, discovery, commands, refusals, and the tank maximum
 //! overriding a manual heater.
 
+use heat_core::{Alarm, Mode};
+use heat_state::{Answer, StateJson};
 use serde_json::Value;
 
 use crate::harness::{
-    AVAILABILITY, Controller, ControllerWatch, RESULT, STATE, Spec, broker, retained, wait_for,
-    watch,
+    AVAILABILITY, Controller, ControllerWatch, RESULT, STATE, Spec, broker, retained, typed,
+    wait_for, watch,
 };
 
 #[test]
@@ -18,21 +20,11 @@ fn a_normal_run_announces_itself_and_obeys_commands() {
     let online = retained(broker.port(), "watch-b2", AVAILABILITY).expect("retained availability");
     assert_eq!(online.text(), "online");
     let state = retained(broker.port(), "watch-b3", STATE).expect("retained state");
-    let s = state.json();
-    for field in [
-        "time",
-        "mode",
-        "state",
-        "pump",
-        "heater",
-        "temperatures",
-        "parameters",
-        "energy",
-        "link",
-    ] {
-        assert!(!s[field].is_null(), "state lacks {field}: {s}");
-    }
-    assert_eq!(s["mode"], "auto");
+    // Every key, typed: the document is heat-state's StateJson.
+    let s: StateJson = typed(&state);
+    assert_eq!(s.mode, Mode::Auto, "{s:?}");
+    assert_eq!(s.temperatures.len(), 3, "{s:?}");
+    assert_eq!(s.link.connects, 1, "{s:?}");
 
     let discovery: Vec<_> = watcher
         .seen()
@@ -56,12 +48,12 @@ fn a_normal_run_announces_itself_and_obeys_commands() {
 
     watcher.publish("solar_heating/mode/set", b"manual");
     let answer = watcher.wait_answer("solar_heating/mode/set");
-    assert_eq!(answer["accepted"], true, "{answer}");
-    watcher.wait_state(|s| s["mode"] == "manual");
+    assert!(answer.accepted, "{answer:?}");
+    watcher.wait_state(|s| s.mode == Mode::Manual);
     watcher.publish("solar_heating/pump/set", b"ON");
     let answer = watcher.wait_answer("solar_heating/pump/set");
-    assert_eq!(answer["accepted"], true, "{answer}");
-    watcher.wait_state(|s| s["pump"] == "ON" && s["manual_pump"] == "ON");
+    assert!(answer.accepted, "{answer:?}");
+    watcher.wait_state(|s| s.pump.is_on() && s.manual_pump.is_on());
     wait_for("the pump ON in the relay journal", || {
         ctl.journal().contains("pump ON")
     });
@@ -88,11 +80,11 @@ fn bad_commands_are_refused_on_the_result_topic_and_change_nothing() {
         watcher.clear();
         watcher.publish(topic, payload);
         let answer = watcher.wait_answer(topic);
-        assert_eq!(answer["accepted"], false, "{topic}: {answer}");
-        let reason = answer["reason"].as_str().unwrap_or_default();
+        assert!(!answer.accepted, "{topic}: {answer:?}");
         assert!(
-            reason.contains(why),
-            "{topic}: {reason:?} should mention {why:?}"
+            answer.reason.contains(why),
+            "{topic}: {:?} should mention {why:?}",
+            answer.reason
         );
     }
     // A flood: five at once pass, the sixth is refused (and later ones only counted).
@@ -101,17 +93,15 @@ fn bad_commands_are_refused_on_the_result_topic_and_change_nothing() {
         watcher.publish("solar_heating/eco_dt_start/set", b"10");
     }
     watcher.wait_on(RESULT, |m| {
-        m.json()["accepted"] == false
-            && m.json()["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains("too many commands"))
+        let answer: Answer = typed(m);
+        !answer.accepted && answer.reason.contains("too many commands")
     });
 
     watcher.clear();
     let after = watcher.wait_state(|_| true);
-    assert_eq!(after["mode"], before["mode"]);
-    assert_eq!(after["parameters"], before["parameters"]);
-    assert_eq!(after["manual_pump"], "OFF");
+    assert_eq!(after.mode, before.mode);
+    assert_eq!(after.parameters, before.parameters);
+    assert!(!after.manual_pump.is_on());
     let out = ctl.output();
     assert!(out.contains("refused"), "refusals are logged: {out}");
     assert!(
@@ -128,28 +118,19 @@ fn a_manual_heater_at_the_tank_maximum_stays_off_with_the_reason() {
     spec.args
         .extend(["--sim-initial-c".into(), "20,91,92".into()]);
     let ctl = Controller::start(&spec);
-    watcher.wait_state(|s| {
-        s["interlocks"].as_array().is_some_and(|a| {
-            a.iter()
-                .any(|i| i.as_str().is_some_and(|i| i.contains("tank")))
-        })
-    });
+    watcher.wait_state(|s| s.has_alarm(Alarm::TankMax));
     watcher.publish("solar_heating/mode/set", b"manual");
-    assert_eq!(
-        watcher.wait_answer("solar_heating/mode/set")["accepted"],
-        true
-    );
+    assert!(watcher.wait_answer("solar_heating/mode/set").accepted);
     watcher.publish("solar_heating/heater/set", b"ON");
     let answer = watcher.wait_answer("solar_heating/heater/set");
-    assert_eq!(answer["accepted"], true, "{answer}");
-    let reason = answer["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("tank maximum"), "{reason}");
-    let s = watcher.wait_state(|s| s["manual_heater"] == "ON" && s["mode"] == "manual");
-    assert_eq!(s["heater"], "OFF", "{s}");
+    assert!(answer.accepted, "{answer:?}");
+    assert!(answer.reason.contains("tank maximum"), "{answer:?}");
+    let s = watcher.wait_state(|s| s.manual_heater.is_on() && s.mode == Mode::Manual);
+    assert!(!s.heater.is_on(), "{s:?}");
     // Several more ticks: still OFF, and never switched ON.
     let seen = watcher.on(STATE).len();
     wait_for("ten more states", || watcher.on(STATE).len() >= seen + 10);
-    let last = watcher.on(STATE).pop().unwrap().json();
-    assert_eq!(last["heater"], "OFF", "{last}");
+    let last = watcher.states().pop().unwrap();
+    assert!(!last.heater.is_on(), "{last:?}");
     assert!(!ctl.journal().contains("heater ON"), "{}", ctl.journal());
 }
