@@ -170,6 +170,7 @@ fn main() {
     let mut echo = Vec::with_capacity(COMMANDS);
     for i in 0..COMMANDS {
         let (name, a, b) = TOGGLES[i % TOGGLES.len()];
+        let parameter: heat_core::Parameter = name.parse().expect("a settable parameter");
         let value = if (i / TOGGLES.len()).is_multiple_of(2) {
             b
         } else {
@@ -184,9 +185,9 @@ fn main() {
             ))
             .unwrap();
         let got = recv_until(&inbox, WAIT, "echo", |m| {
-            serde_json::from_slice::<serde_json::Value>(m.payload())
+            serde_json::from_slice::<heat_state::StateJson>(m.payload())
                 .ok()
-                .and_then(|v| v["parameters"][name].as_f64())
+                .and_then(|v| v.parameter(parameter))
                 == Some(value)
         });
         echo.push(got - began);

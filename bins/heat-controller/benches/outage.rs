@@ -25,6 +25,7 @@ use std::{
 };
 
 use bench_report::{Recorder, Stats};
+use heat_state::StateJson;
 use mqtt_auth::{RetryPolicy, connect::MqttClient, retry::MIN_DELAY};
 
 use crate::support::{Ctl, Inbox, WAIT, broker, recv_until, tester};
@@ -94,7 +95,7 @@ struct Back {
     state: Instant,
     /// When the state arrived, on the wall clock (to compare with its `time`).
     state_wall: SystemTime,
-    state_json: serde_json::Value,
+    state_json: StateJson,
     /// The controller was faster than the client's subscription: the figures are upper bounds.
     retained: bool,
 }
@@ -115,15 +116,16 @@ fn wait_back(inbox: &Inbox, online_within: Duration) -> Back {
         retained |= m.retained();
         m.topic() == AVAILABILITY && m.payload() == b"online"
     });
-    let mut json = serde_json::Value::Null;
+    let mut json = None;
     let state = recv_until(inbox, WAIT, "state after `online`", |m| {
         retained |= m.retained();
         if m.topic() != STATE {
             return false;
         }
-        json = state_of(m.payload());
+        json = Some(state_of(m.payload()));
         true
     });
+    let json = json.expect("recv_until returned on a state");
     Back {
         online,
         state,
@@ -133,27 +135,27 @@ fn wait_back(inbox: &Inbox, online_within: Duration) -> Back {
     }
 }
 
-/// The state JSON in `payload`; a state that does not parse fails the bench, naming it.
-fn state_of(payload: &[u8]) -> serde_json::Value {
+/// The state in `payload`; a state that is no [`StateJson`] fails the bench, naming it.
+fn state_of(payload: &[u8]) -> StateJson {
     serde_json::from_slice(payload).unwrap_or_else(|e| {
         panic!(
-            "{STATE} is not JSON ({e}): {}",
+            "{STATE} is no StateJson ({e}): {}",
             String::from_utf8_lossy(payload)
         )
     })
 }
 
 /// The retained state a newcomer gets.
-fn retained_state(port: u16, id: &str) -> serde_json::Value {
+fn retained_state(port: u16, id: &str) -> StateJson {
     let (client, inbox) = tester(port, id);
     client.subscribe(STATE, 1).expect("subscribe");
-    let mut json = serde_json::Value::Null;
+    let mut json = None;
     recv_until(&inbox, WAIT, "retained state", |m| {
-        json = state_of(m.payload());
+        json = Some(state_of(m.payload()));
         m.retained()
     });
     let _ = client.disconnect(None);
-    json
+    json.expect("recv_until returned on a state")
 }
 
 fn secs(d: Duration) -> f64 {
@@ -197,17 +199,13 @@ fn main() {
 
     let to_online = back.online - up;
     let to_state = back.state - up;
-    let state_time = back.state_json["time"]
-        .as_str()
-        .and_then(|t| humantime::parse_rfc3339(t).ok())
-        .expect("the state has a time");
+    let state_time =
+        humantime::parse_rfc3339(&back.state_json.time).expect("the state's time is RFC 3339");
     let age = back
         .state_wall
         .duration_since(state_time)
         .unwrap_or_default();
-    let retained_time = retained["time"]
-        .as_str()
-        .and_then(|t| humantime::parse_rfc3339(t).ok());
+    let retained_time = humantime::parse_rfc3339(&retained.time).ok();
     let retained_newest = retained_time.is_some_and(|t| t >= state_time);
 
     // The attempts after the broker went down: failures, then the reconnect.
@@ -253,7 +251,7 @@ fn main() {
     println!(
         "  state delivered: time {} ({:.3} s old when it arrived; period {} s); retained for a \
          newcomer: {}",
-        back.state_json["time"],
+        back.state_json.time,
         secs(age),
         PERIOD.as_secs(),
         if retained_newest {
