@@ -2,7 +2,8 @@
 
 use std::{sync::mpsc::Receiver, thread, time::Duration};
 
-use heat_core::{Command, CommandOutcome, Mode, Parameter};
+use heat_core::{Command, CommandOutcome, Mode, Parameter, Sensor};
+use heat_mqtt::{Answer, StateJson};
 use heat_mqtt::{
     Device, InboundCommand, LinkState, Session, SessionConfig, SessionHandle, Topics,
     discovery_messages,
@@ -37,13 +38,20 @@ fn discovery_topics() -> Vec<String> {
         .collect()
 }
 
-fn state_json(m: &Seen) -> Value {
-    serde_json::from_slice(&m.payload).unwrap()
+fn state_json(m: &Seen) -> StateJson {
+    serde_json::from_slice(&m.payload)
+        .unwrap_or_else(|e| panic!("no StateJson ({e}): {}", m.text()))
 }
 
-/// The answers on the result topic so far, parsed.
-fn answers(w: &Watcher) -> Vec<Value> {
-    w.json_on(RESULT)
+/// The answers on the result topic so far, typed.
+fn answers(w: &Watcher) -> Vec<Answer> {
+    w.on(RESULT)
+        .iter()
+        .map(|m| {
+            serde_json::from_slice(&m.payload)
+                .unwrap_or_else(|e| panic!("no Answer ({e}): {}", m.text()))
+        })
+        .collect()
 }
 
 /// Waits for the retained availability, state and every discovery config, as a new subscriber
@@ -53,7 +61,7 @@ fn assert_announced(port: u16, id: &str, collector: f64) -> Watcher {
     w.wait_on(AVAILABILITY, |m| m.retained && m.payload == b"online");
     let state = w.wait_on(STATE, |m| m.retained);
     let v = state_json(&state);
-    assert_eq!(v["temperatures"]["collector"]["value"], collector, "{v}");
+    assert_eq!(v.temperature(Sensor::Collector), Some(collector), "{v:?}");
     for topic in discovery_topics() {
         let m = w.wait_on(&topic, |m| m.retained);
         let config: Value = serde_json::from_slice(&m.payload).unwrap();
@@ -77,9 +85,9 @@ fn announces_online_state_and_discovery_then_offline_at_shutdown() {
     // A changed state is published at once.
     handle.publish_state(status(31.5));
     let m = w.wait_on(STATE, |m| {
-        state_json(m)["temperatures"]["collector"]["value"] == 31.5
+        state_json(m).temperature(Sensor::Collector) == Some(31.5)
     });
-    assert_eq!(state_json(&m)["link"]["connects"], 1);
+    assert_eq!(state_json(&m).link.connects, 1);
 
     // Home Assistant restarting: a removed config comes back.
     let first = discovery_topics().remove(0);
@@ -108,18 +116,16 @@ fn commands_arrive_validated_and_every_one_is_answered() {
     w.publish_retained("solar_heating/mode/set", b"off");
     let (handle, rx) = spawn(broker.port(), 20.0);
     wait_for("the retained command refused", || {
-        answers(&w)
-            .iter()
-            .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("retain")))
+        answers(&w).iter().any(|a| a.reason.contains("retain"))
     });
     // The answer says how to clear it, with the actual topic.
     let retained = answers(&w)
         .into_iter()
-        .find(|a| a["reason"].as_str().is_some_and(|r| r.contains("retain")))
+        .find(|a| a.reason.contains("retain"))
         .unwrap();
-    assert_eq!(retained["topic"], "solar_heating/mode/set");
-    assert_eq!(retained["accepted"], false);
-    let reason = retained["reason"].as_str().unwrap();
+    assert_eq!(retained.topic, "solar_heating/mode/set");
+    assert!(!retained.accepted);
+    let reason = retained.reason.as_str();
     assert!(
         reason.contains("mosquitto_pub -r -n -t 'solar_heating/mode/set'"),
         "{reason}"
@@ -127,9 +133,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
     // Clearing it is an empty command, refused too.
     w.publish_retained("solar_heating/mode/set", b"");
     wait_for("the empty command refused", || {
-        answers(&w)
-            .iter()
-            .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("empty")))
+        answers(&w).iter().any(|a| a.reason.contains("empty"))
     });
 
     let good: [(&str, &[u8], Command); 4] = [
@@ -162,7 +166,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
         );
     }
     wait_for("four accepted answers", || {
-        answers(&w).iter().filter(|a| a["accepted"] == true).count() == 4
+        answers(&w).iter().filter(|a| a.accepted).count() == 4
     });
 
     let oversized = vec![b'7'; 200];
@@ -178,11 +182,9 @@ fn commands_arrive_validated_and_every_one_is_answered() {
     for (topic, payload, reason) in bad {
         w.publish(topic, payload);
         wait_for(&format!("the answer to {topic} ({reason})"), || {
-            answers(&w).iter().any(|a| {
-                a["topic"] == topic
-                    && a["accepted"] == false
-                    && a["reason"].as_str().is_some_and(|r| r.contains(reason))
-            })
+            answers(&w)
+                .iter()
+                .any(|a| a.topic == topic && !a.accepted && a.reason.contains(reason))
         });
     }
     // A flood: refused after the burst, answered once.
@@ -191,9 +193,7 @@ fn commands_arrive_validated_and_every_one_is_answered() {
         w.publish("solar_heating/heater/set", b"ON");
     }
     wait_for("a rate-limit answer", || {
-        answers(&w)
-            .iter()
-            .any(|a| a["reason"].as_str().is_some_and(|r| r.contains("too many")))
+        answers(&w).iter().any(|a| a.reason.contains("too many"))
     });
     // The flood's last message is handled after the answer to its first refusal: wait until
     // the session counted them all (answered or not) through the state's link info.
@@ -231,10 +231,7 @@ fn reconnects_after_broker_restart_and_republishes_everything() {
 
     // The broker keeps nothing (persistence false): all of it was published again.
     let w = assert_announced(broker.port(), "w-after", 25.0);
-    assert_eq!(
-        state_json(&w.last_on(STATE).unwrap())["link"]["connects"],
-        2
-    );
+    assert_eq!(state_json(&w.last_on(STATE).unwrap()).link.connects, 2);
     // Subscribed again.
     w.publish("solar_heating/mode/set", b"eco");
     assert_eq!(next_command(&rx).command, Command::SetMode(Mode::Eco));
