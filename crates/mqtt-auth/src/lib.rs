@@ -11,6 +11,7 @@
 //! - [`connect`]: paho-mqtt connect options from settings, and one audited connection attempt;
 //! - [`tls`]: our own TLS handshake, which says why a TLS connection failed;
 //! - [`probe`]: does the broker refuse anonymous clients and wrong passwords?
+//! - [`reach`]: does the broker's port accept TCP again (ends a network backoff early)?
 //! - [`logging`]: keeps paho-mqtt's debug output (it holds the password) out of the log.
 
 pub mod audit;
@@ -21,6 +22,7 @@ pub mod failure;
 pub mod logging;
 pub mod probe;
 pub mod qos;
+pub mod reach;
 pub mod retry;
 pub mod settings;
 pub mod tls;

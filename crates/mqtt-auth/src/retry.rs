@@ -192,6 +192,12 @@ pub struct RetrySchedule {
     backoff: Backoff,
     next_due: Duration,
     last_class: Option<Class>,
+    /// A reachability probe may end the current wait (see [`RetrySchedule::on_reachable`]).
+    probe_armed: bool,
+    /// The last attempt was one a probe brought forward.
+    brought_forward: bool,
+    /// When the current connection was made, if one is up.
+    connected_at: Option<Duration>,
 }
 
 impl RetrySchedule {
@@ -201,6 +207,9 @@ impl RetrySchedule {
             backoff: Backoff::new(policy),
             next_due: Duration::ZERO,
             last_class: None,
+            probe_armed: false,
+            brought_forward: false,
+            connected_at: None,
         }
     }
 
@@ -229,14 +238,52 @@ impl RetrySchedule {
         let delay = self.backoff.on_failure(class, rng);
         self.last_class = Some(class);
         self.next_due = now.saturating_add(delay);
+        // Only a network failure may be cut short by a probe, and not twice in a row: an attempt
+        // a probe brought forward that fails again waits its whole delay, so a port that accepts
+        // TCP but fails MQTT costs at most one extra attempt per delay.
+        // Nor after a connection the broker dropped within the minimum delay (another client
+        // taking the id, say): that reconnects at the policy's pace, never in a tight loop.
+        let lived = self
+            .connected_at
+            .is_none_or(|at| now.saturating_sub(at) >= self.min_reconnect());
+        self.probe_armed = class == Class::Transient && !self.brought_forward && lived;
+        self.brought_forward = false;
+        self.connected_at = None;
         self.next_due
+    }
+
+    /// Whether a reachability probe (a plain TCP connect to the broker) may end the current
+    /// wait: after a transient failure or a lost connection, unless the attempt that failed was
+    /// itself brought forward by a probe. Never after a rejection: the broker answered then.
+    pub fn probe_may_end_wait(&self, now: Duration) -> bool {
+        self.probe_armed && !self.is_due(now)
+    }
+
+    /// A probe found the broker's port accepting at `now`: when [`Self::probe_may_end_wait`],
+    /// the next attempt is due at once (true). The attempt itself then counts as usual.
+    pub fn on_reachable(&mut self, now: Duration) -> bool {
+        if !self.probe_may_end_wait(now) {
+            return false;
+        }
+        self.next_due = now;
+        self.probe_armed = false;
+        self.brought_forward = true;
+        true
     }
 
     /// Records a successful attempt made at `now`.
     pub fn on_success(&mut self, now: Duration) {
         self.backoff.on_success();
         self.last_class = Some(Class::Accepted);
-        self.next_due = now.saturating_add(self.backoff.policy.transient_initial.max(MIN_DELAY));
+        self.next_due = now.saturating_add(self.min_reconnect());
+        self.brought_forward = false;
+        self.connected_at = Some(now);
+    }
+
+    /// The shortest wait before a reconnect without a probe: `transient_initial`, at least
+    /// [`MIN_DELAY`].
+    fn min_reconnect(&self) -> Duration {
+        self.backoff.policy.transient_initial.max(MIN_DELAY)
     }
 
     /// The class of the last recorded outcome, if any.

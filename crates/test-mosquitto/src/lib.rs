@@ -380,12 +380,20 @@ impl Broker {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Connection attempts the broker has seen (each TCP connection is logged once).
+    /// MQTT connection attempts the broker has seen: each TCP connection is logged once, less
+    /// those closed before any CONNECT (reachability probes, see [`probes`]).
     pub fn connection_attempts(&self) -> usize {
-        self.log()
+        let log = self.log();
+        let connections = log
             .lines()
             .filter(|l| l.contains("New connection from"))
-            .count()
+            .count();
+        connections.saturating_sub(probes(&log))
+    }
+
+    /// TCP connections closed before any CONNECT (see [`probes`]).
+    pub fn probes(&self) -> usize {
+        probes(&self.log())
     }
 
     /// Connection attempts by `client_id` (see [`attempts_by`]).
@@ -501,9 +509,23 @@ impl Drop for Broker {
     }
 }
 
-/// Connection attempts by `client_id` in a Mosquitto log: every "New connection from A" except
-/// those whose address A then logged in as another client id. A refused attempt logs no client
-/// id, so it is counted: an upper bound when other clients are refused too.
+/// The line Mosquitto logs for a connection closed before it sent CONNECT: what a TCP
+/// reachability probe (mqtt-auth's `reach`) leaves, which is no MQTT attempt. A refused CONNECT
+/// logs `disconnected, not authorised` instead, and counts.
+pub const CLOSED_BEFORE_CONNECT: &str = "Client <unknown> closed its connection.";
+
+/// TCP connections in a Mosquitto log that closed before any CONNECT (probes).
+pub fn probes(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains(CLOSED_BEFORE_CONNECT))
+        .count()
+}
+
+/// MQTT connection attempts by `client_id` in a Mosquitto log: every "New connection from A"
+/// except those whose address A then logged in as another client id, less the connections
+/// closed before any CONNECT ([`probes`], counted as the controller's: only it probes in these
+/// tests). A refused attempt logs no client id, so it is counted: an upper bound when other
+/// clients are refused too.
 pub fn attempts_by(log: &str, client_id: &str) -> usize {
     let others: Vec<&str> = log
         .lines()
@@ -520,4 +542,5 @@ pub fn attempts_by(log: &str, client_id: &str) -> usize {
         .filter_map(|r| r.split(' ').next())
         .filter(|addr| !others.contains(addr))
         .count()
+        .saturating_sub(probes(log))
 }

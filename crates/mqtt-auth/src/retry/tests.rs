@@ -486,3 +486,89 @@ proptest! {
         }
     }
 }
+
+fn ms(m: u64) -> Duration {
+    Duration::from_millis(m)
+}
+
+/// The reachability probe may end a wait after a lost connection or a network failure, once:
+/// an attempt it brought forward that fails again waits its whole delay, a rejection is never cut
+/// short, and a connection the broker dropped at once reconnects at the policy's pace.
+#[test]
+fn a_probe_ends_a_network_wait_once_and_never_a_rejection() {
+    let mut rng = Fixed(MID);
+    let mut s = RetrySchedule::new(RetryPolicy::default());
+    assert!(!s.probe_may_end_wait(ms(0)), "nothing failed yet");
+    s.on_success(ms(0));
+    // Up for a minute, then lost (a broker restart): the probe may end the 1 s wait.
+    s.on_failure(secs(60), Class::Transient, &mut rng);
+    assert!(s.probe_may_end_wait(secs(60) + ms(250)));
+    assert!(s.on_reachable(secs(60) + ms(250)));
+    assert!(s.is_due(secs(60) + ms(250)));
+    assert!(!s.on_reachable(secs(60) + ms(260)), "used once");
+    // The brought-forward attempt fails too (the port accepts, MQTT does not): full delay.
+    let due = s.on_failure(secs(60) + ms(300), Class::Transient, &mut rng);
+    assert!(due >= secs(62), "{due:?}");
+    assert!(!s.probe_may_end_wait(secs(61)));
+    assert!(!s.on_reachable(secs(61)));
+    // The next failure after a whole delay arms it again.
+    s.on_failure(due, Class::Transient, &mut rng);
+    assert!(s.probe_may_end_wait(due + ms(1)));
+
+    // A rejection: the broker answered; the probe has nothing to add.
+    let mut r = RetrySchedule::new(RetryPolicy::default());
+    r.on_failure(secs(0), Class::AuthRejected, &mut rng);
+    assert!(!r.probe_may_end_wait(secs(1)));
+    assert!(!r.on_reachable(secs(1)));
+    for class in [Class::Configuration, Class::Unknown] {
+        let mut c = RetrySchedule::new(RetryPolicy::default());
+        c.on_failure(secs(0), class, &mut rng);
+        assert!(!c.probe_may_end_wait(ms(500)), "{class:?}");
+    }
+
+    // Dropped within the minimum delay of connecting (another client took the id): no probe.
+    let mut d = RetrySchedule::new(RetryPolicy::default());
+    d.on_success(secs(10));
+    d.on_failure(secs(10) + ms(200), Class::Transient, &mut rng);
+    assert!(!d.probe_may_end_wait(secs(10) + ms(400)));
+}
+
+proptest! {
+    /// Whatever the probes report and whenever they run, a probe never brings forward the
+    /// attempt after a failed probe-brought one: a port that accepts TCP but fails MQTT costs at
+    /// most one extra attempt per backoff delay, so the attempts stay within twice the policy's.
+    #[test]
+    fn a_failed_probe_brought_attempt_is_never_followed_by_another(
+        word in any::<u64>(),
+        reachable in proptest::collection::vec(any::<bool>(), 1..400),
+        connects in proptest::collection::vec(any::<bool>(), 1..400),
+    ) {
+        let mut rng = Fixed(word);
+        let mut s = RetrySchedule::new(RetryPolicy::default());
+        let mut now = Duration::ZERO;
+        let (mut plain, mut brought, mut connected) = (0usize, 0usize, 0usize);
+        let mut last_brought_failed = false;
+        for (i, up) in reachable.iter().enumerate() {
+            now += ms(250);
+            let by_probe = *up && s.on_reachable(now);
+            if !s.is_due(now) {
+                continue;
+            }
+            prop_assert!(!(by_probe && last_brought_failed), "probe after a failed probe attempt");
+            if by_probe { brought += 1 } else { plain += 1 }
+            if connects[i % connects.len()] {
+                connected += 1;
+                s.on_success(now);
+                // Up for 5 s, then lost.
+                now += secs(5);
+                s.on_failure(now, Class::Transient, &mut rng);
+                last_brought_failed = false;
+            } else {
+                s.on_failure(now, Class::Transient, &mut rng);
+                last_brought_failed = by_probe;
+            }
+        }
+        // Each probe-brought attempt follows a plain failure or a connection that lived.
+        prop_assert!(brought <= plain + connected, "{brought} > {plain} + {connected}");
+    }
+}
