@@ -38,6 +38,7 @@ use log::{debug, error, info, warn};
 use mqtt_auth::{
     BrokerSettings, Class, QoS, RetryPolicy, RetrySchedule,
     connect::{Identity, LastWill, MqttClient, connect, create_client},
+    reach,
 };
 use paho_mqtt as paho;
 
@@ -242,6 +243,7 @@ impl Session {
             link_info: LinkInfo::default(),
             last_published: None,
             last_rejection: None,
+            probe: Probe::default(),
             start: Instant::now(),
         };
         let thread = thread::Builder::new()
@@ -363,7 +365,17 @@ struct Runner<T> {
     /// The reason of the last rejection since the last successful connection, to log only the
     /// first of a row at error.
     last_rejection: Option<String>,
+    /// The reachability probe: the broker's addresses (resolved once per outage) and when it
+    /// last ran.
+    probe: Probe,
     start: Instant,
+}
+
+/// The reachability probe's state in the session (mqtt-auth's [`reach`]).
+#[derive(Debug, Default)]
+struct Probe {
+    addrs: Option<Vec<std::net::SocketAddr>>,
+    last: Option<Duration>,
 }
 
 type Inbox = paho::SyncReceiver<Option<paho::Message>>;
@@ -431,7 +443,11 @@ impl<T: From<InboundCommand>> Runner<T> {
         while self.answers.try_recv().is_ok() {}
         let now = self.start.elapsed();
         if !self.schedule.is_due(now) {
-            self.idle(self.schedule.wait(now));
+            if self.schedule.probe_may_end_wait(now) {
+                self.probe_or_idle(now);
+            } else {
+                self.idle(self.schedule.wait(now));
+            }
             return false;
         }
         // Anything left from the previous connection (a stale "lost" marker) is dropped.
@@ -445,6 +461,8 @@ impl<T: From<InboundCommand>> Runner<T> {
             Ok(_) => match self.announce_new(client) {
                 Ok(()) => {
                     self.schedule.on_success(self.start.elapsed());
+                    // Resolved again at the next outage (the broker may have moved).
+                    self.probe = Probe::default();
                     self.last_rejection = None;
                     self.shared.set_link(LinkState::Connected);
                     info!(
@@ -502,6 +520,33 @@ impl<T: From<InboundCommand>> Runner<T> {
                 }
                 false
             }
+        }
+    }
+
+    /// Waits for the next probe (at most [`reach::PROBE_EVERY`] apart), then probes the broker's
+    /// port; when it accepts, the next attempt is due at once. The attempt itself still counts
+    /// as one, and one that fails again waits its whole delay (mqtt-auth's `RetrySchedule`).
+    fn probe_or_idle(&mut self, now: Duration) {
+        let next_probe = self
+            .probe
+            .last
+            .map_or(now, |last| last.saturating_add(reach::PROBE_EVERY));
+        if now < next_probe {
+            self.idle(self.schedule.wait(now).min(next_probe - now));
+            return;
+        }
+        let addrs = self
+            .probe
+            .addrs
+            .get_or_insert_with(|| reach::resolve(self.settings.host(), self.settings.port()));
+        let accepts = reach::port_accepts(addrs, reach::PROBE_TIMEOUT);
+        let now = self.start.elapsed();
+        self.probe.last = Some(now);
+        if accepts && self.schedule.on_reachable(now) {
+            debug!(
+                "MQTT: {} accepts TCP again: connecting now",
+                self.settings.broker_addr()
+            );
         }
     }
 
