@@ -7,11 +7,14 @@
 //!    accepting again) times `online` on the availability topic and the state after it, checks
 //!    that the state is the newest (its `time` at most one period, plus [`AGE_SLACK`], old when
 //!    delivered) and that a newcomer gets it retained. The controller's connection attempts during the outage, read from
-//!    its mqtt-auth audit records, are compared with the retry policy (1 s doubling to 60 s, ±20 %).
+//!    its mqtt-auth audit records, are compared with the retry policy (1 s doubling to 60 s, ±20 %);
+//!    only the reconnect may come early (the probe).
 //! 2. A restart loop: the broker is restarted [`RESTARTS`] times; each time, broker accepting →
 //!    `online` seen, and → first state seen.
 //!
-//! The reconnect backoff is the dominant term of both; that is the figure a user sees. The outage
+//! The reachability probe (mqtt-auth's `reach`, at most every 250 ms) ends the reconnect wait
+//! once the port accepts, so both figures are the probe's cadence plus one connect; the goal is
+//! issue 15's 500 ms. The outage
 //! comes first so that `cargo xtask bench` can run the other benches while this one waits. With
 //! `BENCH_RECORDS` set it appends its figures for `cargo xtask bench` (see `bench-report`).
 
@@ -34,6 +37,10 @@ use crate::support::{Ctl, Inbox, WAIT, broker, recv_until, tester};
 const RESTARTS: usize = 10;
 /// The controller's control period, real time.
 const PERIOD: Duration = Duration::from_secs(5);
+/// Issue 15's goal for `online` after the broker accepts again, after a restart (p99) and after
+/// the long outage: the reachability probe, not the backoff, sets the pace.
+const ONLINE_GOAL: Duration = Duration::from_millis(500);
+
 /// Outage length unless `BENCH_OUTAGE_SECS` says otherwise.
 const DEFAULT_OUTAGE_SECS: u64 = 600;
 const CTL_ID: &str = "bench-ctl-outage";
@@ -225,7 +232,10 @@ fn main() {
     for (i, t) in during.iter().chain(reconnect.iter()).enumerate() {
         let gap = t.duration_since(previous).unwrap_or_default();
         let (lo, hi) = delay_range(&policy, i as u32);
-        if gap + GAP_ROUNDING < lo || gap > hi + GAP_SLACK {
+        // The reconnect may come early: the reachability probe ends the wait when the port
+        // accepts again. Only the failures while down must keep the policy's pace.
+        let early_allowed = i == during.len();
+        if (gap + GAP_ROUNDING < lo && !early_allowed) || gap > hi + GAP_SLACK {
             gaps_outside.push(format!(
                 "#{}: {:.3} s not in {:.1}..{:.1} s",
                 i + 1,
@@ -273,7 +283,6 @@ fn main() {
     );
 
     let label = format!("after a {} s outage", outage.as_secs());
-    let cap = secs(policy.transient_max + GAP_SLACK);
     rec.write(
         rec.value(
             "outage-online",
@@ -282,8 +291,8 @@ fn main() {
             secs(to_online),
         )
         .goal(
-            format!("≤ {cap:.2} s (the backoff's 60 s cap)"),
-            secs(to_online) <= cap,
+            format!("≤ {:.1} s (issue 15)", secs(ONLINE_GOAL)),
+            to_online <= ONLINE_GOAL,
         ),
     );
     rec.write(rec.value(
@@ -363,12 +372,16 @@ fn main() {
          connections"
     );
     let label = format!("broker restart (×{RESTARTS})");
-    rec.write(rec.stats(
-        "restart-online",
-        &format!("{label}: broker accepting → `online` seen"),
-        "ms",
-        online,
-    ));
+    let goal_ms = ONLINE_GOAL.as_secs_f64() * 1e3;
+    rec.write(
+        rec.stats(
+            "restart-online",
+            &format!("{label}: broker accepting → `online` seen"),
+            "ms",
+            online,
+        )
+        .goal(format!("p99 ≤ {goal_ms:.0} ms (issue 15)"), online.p99 <= goal_ms),
+    );
     rec.write(rec.stats(
         "restart-state",
         &format!("{label}: broker accepting → first state seen"),
