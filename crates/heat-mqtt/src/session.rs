@@ -12,7 +12,10 @@
 //!
 //! The thread never polls: it sleeps in one `select` over paho's inbox, the answers and a wake-up
 //! channel the handle signals on every new state, with a timeout only for the next heartbeat or
-//! reconnect attempt. A command thus crosses paho's callback thread, this thread and the control
+//! reconnect attempt, and, while the broker refuses the session and a [`Reloader`] names a
+//! password file, at most [`FILE_CHECK_INTERVAL`] to `stat` that file. A changed file, or a
+//! [`ReloadTrigger::request`] (SIGHUP), reads the credentials again and makes the next attempt due
+//! at once ([`RetrySchedule::retry_now`]); a failed reload keeps the credentials in use. A command thus crosses paho's callback thread, this thread and the control
 //! loop, and its new state goes out as soon as the loop has applied it.
 //!
 //! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
@@ -22,6 +25,7 @@
 //! hands over, once: the one throttle (changed, or the heartbeat) is the loop's (heat-loop).
 
 use std::{
+    path::PathBuf,
     sync::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicBool, Ordering},
@@ -44,6 +48,7 @@ use paho_mqtt as paho;
 use crate::{
     command::{CommandRejection, RateDecision, RateLimit, RateLimiter, parse_for, render_payload},
     discovery::{Device, discovery_messages},
+    reload::{FILE_CHECK_INTERVAL, FileStamp, ReloadTrigger, Reloader, Trigger},
     topics::{CommandTopic, OFFLINE, ONLINE, Topics},
 };
 
@@ -68,6 +73,7 @@ pub struct SessionConfig {
     retry: RetryPolicy,
     rate_limit: RateLimit,
     command_capacity: usize,
+    reloader: Option<Reloader>,
 }
 
 impl SessionConfig {
@@ -83,7 +89,15 @@ impl SessionConfig {
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
             command_capacity: DEFAULT_COMMAND_CAPACITY,
+            reloader: None,
         }
+    }
+
+    /// Where credentials are read again on [`ReloadTrigger::request`] (SIGHUP) and when its
+    /// password file changes. Without one, a reload request only warns.
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        self.reloader = Some(reloader);
+        self
     }
 
     /// Publishes Home Assistant discovery (default) or not.
@@ -230,7 +244,18 @@ impl Session {
             link: Mutex::new(LinkState::Connecting),
             stop: AtomicBool::new(false),
         });
+        let reload = Arc::new(AtomicBool::new(false));
+        let watched = config
+            .reloader
+            .as_ref()
+            .and_then(|r| r.0.watched_file())
+            .map(|path| {
+                let stamp = FileStamp::of(&path);
+                (path, stamp)
+            });
         let runner = Runner {
+            reload: Arc::clone(&reload),
+            watched,
             limiter: RateLimiter::new(config.rate_limit),
             schedule: RetrySchedule::new(config.retry),
             config,
@@ -252,6 +277,7 @@ impl Session {
             })
             .map_err(SessionError::Spawn)?;
         Ok(SessionHandle {
+            reload,
             shared,
             answers: answers_tx,
             wake: wake_tx,
@@ -264,6 +290,7 @@ impl Session {
 /// The control loop's side of the session. No method waits on the network.
 #[derive(Debug)]
 pub struct SessionHandle {
+    reload: Arc<AtomicBool>,
     shared: Arc<Shared>,
     answers: channel::Sender<Answer>,
     wake: channel::Sender<()>,
@@ -285,6 +312,14 @@ impl SessionHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
         self.wake();
+    }
+
+    /// What asks the session to read its credentials again (for the SIGHUP handler).
+    pub fn reload_trigger(&self) -> ReloadTrigger {
+        ReloadTrigger {
+            flag: Arc::clone(&self.reload),
+            wake: self.wake.clone(),
+        }
     }
 
     /// Wakes the session thread; a wake-up already pending covers this one.
@@ -364,6 +399,10 @@ struct Runner<T> {
     /// first of a row at error.
     last_rejection: Option<String>,
     start: Instant,
+    /// Set by [`ReloadTrigger::request`].
+    reload: Arc<AtomicBool>,
+    /// The reloader's password file and how it looked when last read.
+    watched: Option<(PathBuf, FileStamp)>,
 }
 
 type Inbox = paho::SyncReceiver<Option<paho::Message>>;
@@ -412,6 +451,7 @@ impl<T: From<InboundCommand>> Runner<T> {
         let inbox = client.start_consuming();
         let mut connected = false;
         while !self.stopping() {
+            self.reload_if_asked(connected);
             if connected {
                 connected = self.serve(&client, &inbox);
             } else {
@@ -431,7 +471,12 @@ impl<T: From<InboundCommand>> Runner<T> {
         while self.answers.try_recv().is_ok() {}
         let now = self.start.elapsed();
         if !self.schedule.is_due(now) {
-            self.idle(self.schedule.wait(now));
+            let mut wait = self.schedule.wait(now);
+            if self.refused() && self.watched.is_some() {
+                // Wake to look at the password file (a stat) while refused.
+                wait = wait.min(FILE_CHECK_INTERVAL);
+            }
+            self.idle(wait);
             return false;
         }
         // Anything left from the previous connection (a stale "lost" marker) is dropped.
@@ -501,6 +546,80 @@ impl<T: From<InboundCommand>> Runner<T> {
                     self.last_rejection = Some(reason);
                 }
                 false
+            }
+        }
+    }
+
+    /// True while the last attempt was refused (credentials, ACL, settings).
+    fn refused(&self) -> bool {
+        matches!(
+            self.schedule.last_class(),
+            Some(Class::AuthRejected | Class::Configuration)
+        )
+    }
+
+    /// True when the watched password file looks different from when it was last read.
+    fn file_changed(&mut self) -> bool {
+        match &mut self.watched {
+            Some((path, stamp)) => {
+                let now = FileStamp::of(path);
+                let changed = now != *stamp;
+                *stamp = now;
+                changed
+            }
+            None => false,
+        }
+    }
+
+    /// Reloads on SIGHUP, or while refused when the password file changed.
+    fn reload_if_asked(&mut self, connected: bool) {
+        let trigger = if self.reload.swap(false, Ordering::SeqCst) {
+            Trigger::Signal
+        } else if !connected && self.refused() && self.file_changed() {
+            Trigger::FileChanged
+        } else {
+            return;
+        };
+        let Some(reloader) = self.config.reloader.clone() else {
+            warn!(
+                "MQTT credentials: reload asked for ({}), but nothing to reload them from",
+                trigger.as_str()
+            );
+            return;
+        };
+        // What is read now is what the next change is compared with, loaded or not.
+        if let Some((path, stamp)) = &mut self.watched {
+            *stamp = FileStamp::of(path);
+        }
+        match reloader.0.load() {
+            Ok(credentials) => {
+                self.settings = self.settings.clone().with_credentials(credentials);
+                // A refusal with the new credentials is a new row: at error, with its fix.
+                self.last_rejection = None;
+                if connected {
+                    info!(
+                        "MQTT credentials reloaded ({}); used from the next connection",
+                        trigger.as_str()
+                    );
+                } else {
+                    self.schedule.retry_now(self.start.elapsed());
+                    info!(
+                        "MQTT credentials reloaded ({}); connecting now",
+                        trigger.as_str()
+                    );
+                }
+                log_link(&LinkEvent::CredentialsReloaded {
+                    trigger: trigger.as_str().to_owned(),
+                });
+            }
+            Err(line) => {
+                error!(
+                    "MQTT credentials not reloaded ({}): {line}; the credentials in use stay",
+                    trigger.as_str()
+                );
+                log_link(&LinkEvent::CredentialsReloadFailed {
+                    trigger: trigger.as_str().to_owned(),
+                });
             }
         }
     }
@@ -831,8 +950,9 @@ impl std::fmt::Display for RejectReason {
 /// for people).
 fn log_link(event: &LinkEvent) {
     let level = match event {
-        LinkEvent::Connected { .. } => log::Level::Info,
+        LinkEvent::Connected { .. } | LinkEvent::CredentialsReloaded { .. } => log::Level::Info,
         LinkEvent::ConnectFailed { .. } | LinkEvent::Lost { .. } => log::Level::Warn,
+        LinkEvent::CredentialsReloadFailed { .. } => log::Level::Error,
     };
     match serde_json::to_string(event) {
         Ok(json) => log::log!(target: LINK_TARGET, level, "{json}"),
