@@ -56,6 +56,8 @@ use crate::{
 pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
 /// Default interval at which an unchanged state is published again.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
+/// Shortest sleep while waiting to look at the password file again.
+const MIN_FILE_WAIT: Duration = Duration::from_millis(10);
 /// Capacity of the queue of answers from [`SessionHandle::report`].
 const ANSWER_CAPACITY: usize = 64;
 /// QoS of availability, state, discovery, subscriptions and the discovered entities.
@@ -256,6 +258,7 @@ impl Session {
         let runner = Runner {
             reload: Arc::clone(&reload),
             watched,
+            next_file_check: Duration::ZERO,
             limiter: RateLimiter::new(config.rate_limit),
             schedule: RetrySchedule::new(config.retry),
             config,
@@ -403,6 +406,9 @@ struct Runner<T> {
     reload: Arc<AtomicBool>,
     /// The reloader's password file and how it looked when last read.
     watched: Option<(PathBuf, FileStamp)>,
+    /// No `stat` of the watched file before this (at most one per [`FILE_CHECK_INTERVAL`],
+    /// however often the session wakes).
+    next_file_check: Duration,
 }
 
 type Inbox = paho::SyncReceiver<Option<paho::Message>>;
@@ -474,7 +480,7 @@ impl<T: From<InboundCommand>> Runner<T> {
             let mut wait = self.schedule.wait(now);
             if self.refused() && self.watched.is_some() {
                 // Wake to look at the password file (a stat) while refused.
-                wait = wait.min(FILE_CHECK_INTERVAL);
+                wait = wait.min(self.next_file_check.saturating_sub(now).max(MIN_FILE_WAIT));
             }
             self.idle(wait);
             return false;
@@ -560,6 +566,11 @@ impl<T: From<InboundCommand>> Runner<T> {
 
     /// True when the watched password file looks different from when it was last read.
     fn file_changed(&mut self) -> bool {
+        let now = self.start.elapsed();
+        if now < self.next_file_check {
+            return false;
+        }
+        self.next_file_check = now + FILE_CHECK_INTERVAL;
         match &mut self.watched {
             Some((path, stamp)) => {
                 let now = FileStamp::of(path);
