@@ -15,8 +15,10 @@
 //! reconnect attempt, and, while the broker refuses the session and a [`Reloader`] names a
 //! password file, at most [`FILE_CHECK_INTERVAL`] to `stat` that file. A changed file, or a
 //! [`ReloadTrigger::request`] (SIGHUP), reads the credentials again and makes the next attempt due
-//! at once ([`RetrySchedule::retry_now`]); a failed reload keeps the credentials in use. A command thus crosses paho's callback thread, this thread and the control
-//! loop, and its new state goes out as soon as the loop has applied it.
+//! at once ([`RetrySchedule::retry_now`]); a failed reload keeps the credentials in use.
+//!
+//! A command crosses paho's callback thread, this thread and the control loop, and its new state
+//! goes out as soon as the loop has applied it.
 //!
 //! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
 //! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
