@@ -105,6 +105,8 @@ fn sighup_after_the_password_file_is_fixed_connects_at_once() {
     spec.password = None;
     spec.env
         .push(("MQTT_PASSWORD_FILE", file.display().to_string()));
+    // At trace, so that no level of the reload's logging shows the password.
+    spec.rust_log = "trace";
     let mut ctl = Controller::start(&spec);
     ctl.wait_link(
         "a refusal",
