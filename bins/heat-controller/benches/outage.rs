@@ -380,7 +380,10 @@ fn main() {
             "ms",
             online,
         )
-        .goal(format!("p99 ≤ {goal_ms:.0} ms (issue 15)"), online.p99 <= goal_ms),
+        .goal(
+            format!("p99 ≤ {goal_ms:.0} ms (issue 15)"),
+            online.p99 <= goal_ms,
+        ),
     );
     rec.write(rec.stats(
         "restart-state",

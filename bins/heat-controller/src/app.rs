@@ -6,12 +6,14 @@
 //! state file (mode, parameters set over MQTT, counters; a bad file only warns, see
 //! [`crate::persist`]); run the loop. On SIGTERM/SIGINT: relays to their safe state, the state
 //! file written if it changed, `offline` published by the session's shutdown, lock released,
-//! exit 0. Under systemd: `READY=1` after the loop's first tick,
+//! exit 0. On SIGHUP (`systemctl reload`): the MQTT credentials are read again from the same
+//! sources and the session retries at once; control never stops. Under systemd: `READY=1` after the loop's first tick,
 //! `WATCHDOG=1` from the loop, `STOPPING=1` when it ends (see [`crate::notify`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -20,12 +22,14 @@ use heat_config::{DEFAULT_LOCK_FILE, Settings, Sources};
 use heat_core::Controller;
 use heat_hw::{Plant, RelayLock, RelayOutputs};
 use heat_loop::StopReason;
-use heat_mqtt::{Device, Session, SessionConfig, Topics};
+use heat_mqtt::{
+    CredentialSource, Device, ReloadTrigger, Reloader, Session, SessionConfig, Topics,
+};
 use heat_persist::{Loaded, StateDir};
 use log::{info, warn};
 use mqtt_auth::probe::{self, Verdict};
-use mqtt_auth::{BrokerSettings, RetryPolicy};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use mqtt_auth::{BrokerSettings, Credentials, RetryPolicy};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::checks;
@@ -122,20 +126,55 @@ fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     })
 }
 
-/// Forwards SIGTERM and SIGINT to the loop as [`Input::Stop`].
-fn watch_signals(inputs: SyncSender<Input>) -> anyhow::Result<()> {
+/// Where the session's reload requests go once it runs.
+type ReloadSlot = Arc<OnceLock<ReloadTrigger>>;
+
+/// Forwards SIGTERM and SIGINT to the loop as [`Input::Stop`], and SIGHUP to the MQTT session
+/// as a credential reload (never to the loop: SIGHUP does not stop control).
+fn watch_signals(inputs: SyncSender<Input>, reload: ReloadSlot) -> anyhow::Result<()> {
     let mut signals =
-        Signals::new([SIGTERM, SIGINT]).context("cannot install the signal handlers")?;
+        Signals::new([SIGTERM, SIGINT, SIGHUP]).context("cannot install the signal handlers")?;
     thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
+            for sig in signals.forever() {
+                if sig == SIGHUP {
+                    match reload.get() {
+                        Some(trigger) => {
+                            info!("SIGHUP: reloading the MQTT credentials");
+                            trigger.request();
+                        }
+                        None => warn!("SIGHUP before the MQTT session started: nothing to reload"),
+                    }
+                    continue;
+                }
                 let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
                 let _ = inputs.send(Input::Stop(StopReason::Signal(name)));
+                break;
             }
         })
         .context("cannot start the signal thread")?;
     Ok(())
+}
+
+/// Reads the MQTT credentials again as at start: the process's environment, `.env`, the TOML
+/// file, `MQTT_PASSWORD_FILE` or the systemd credential.
+struct SettingsReloader {
+    config: Option<PathBuf>,
+    password_file: Option<PathBuf>,
+}
+
+impl CredentialSource for SettingsReloader {
+    fn watched_file(&self) -> Option<PathBuf> {
+        self.password_file.clone()
+    }
+
+    fn load(&self) -> Result<Credentials, String> {
+        // ConfigError names the variable or file and the fix, never the password.
+        Settings::load(&Sources::from_process(self.config.clone()))
+            .map(|settings| settings.broker().credentials().clone())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Checks once, in the background, that the broker refuses anonymous clients and wrong
@@ -173,7 +212,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 
     let lock = RelayLock::acquire(&plan.lock_file)?;
     let (inputs_tx, inputs) = mpsc::sync_channel(INPUT_CAPACITY);
-    watch_signals(inputs_tx.clone())?;
+    let reload = ReloadSlot::default();
+    watch_signals(inputs_tx.clone(), Arc::clone(&reload))?;
 
     let mut plant: Box<dyn Plant> = if plan.simulate {
         Box::new(plant::simulated(&SimOptions {
@@ -207,7 +247,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 
     let mut session_config = SessionConfig::new(plan.topics.clone(), plan.device.clone())
         .with_discovery(ctl.discovery())
-        .with_heartbeat(clock.real(ctl.heartbeat()));
+        .with_heartbeat(clock.real(ctl.heartbeat()))
+        .with_reloader(Reloader::new(SettingsReloader {
+            config: cli.config.clone(),
+            password_file: plan.settings.password_file().map(Path::to_path_buf),
+        }));
     if let (true, Some(secs)) = (plan.simulate, cli.sim_rejected_backoff_secs) {
         let first = Duration::from_secs(secs);
         let policy = RetryPolicy::default().with_rejections_from(first);
@@ -219,6 +263,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         session_config = session_config.with_retry(policy);
     }
     let session = Session::spawn_into(session_config, plan.settings.broker().clone(), inputs_tx)?;
+    let _ = reload.set(session.reload_trigger());
     if ctl.probe_anonymous() {
         spawn_probe(plan.settings.broker().clone());
     }

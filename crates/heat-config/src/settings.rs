@@ -117,6 +117,7 @@ pub struct Settings {
     control: Params,
     hardware: Option<HardwareSettings>,
     config_path: Option<PathBuf>,
+    password_file: Option<PathBuf>,
     warnings: Vec<String>,
     report: Vec<ReportLine>,
 }
@@ -138,6 +139,12 @@ impl Settings {
     /// Everything needed to connect to the broker.
     pub fn broker(&self) -> &BrokerSettings {
         &self.broker
+    }
+
+    /// The file the password was read from: `MQTT_PASSWORD_FILE` (`mqtt.password_file`) or the
+    /// systemd credential; `None` when it came from `MQTT_PASSWORD`. The controller watches it.
+    pub fn password_file(&self) -> Option<&Path> {
+        self.password_file.as_deref()
     }
 
     /// Prefix of the controller's own state and command topics (never inside `homeassistant/`).
@@ -296,6 +303,8 @@ struct Loader<'a> {
     /// `.env` lines whose value holds an unquoted `$`: (variable, 1-based line).
     dotenv_dollars: Vec<(String, usize)>,
     file: FileLayer,
+    /// Set by `password` when the password came from a file.
+    password_file: Option<PathBuf>,
     warnings: Vec<String>,
     report: Vec<ReportLine>,
 }
@@ -315,6 +324,7 @@ impl<'a> Loader<'a> {
             dotenv,
             dotenv_dollars,
             file: raw::load(None)?,
+            password_file: None,
             warnings: Vec::new(),
             report: Vec::new(),
         };
@@ -521,6 +531,7 @@ impl<'a> Loader<'a> {
             control,
             hardware,
             config_path: self.file.path().map(Path::to_path_buf),
+            password_file: self.password_file,
             warnings: self.warnings,
             report: self.report,
         })
@@ -626,9 +637,16 @@ impl<'a> Loader<'a> {
                 };
                 let password = secret_file::read_password(&path, true)
                     .map_err(|p| password_file_error(p, source.clone(), &path))?;
+                self.password_file = Some(path);
                 (password, source)
             }
-            (None, None) => self.systemd_password()?,
+            (None, None) => {
+                let (password, source) = self.systemd_password()?;
+                if let PasswordSource::SystemdCredential(path) = &source {
+                    self.password_file = Some(path.clone());
+                }
+                (password, source)
+            }
         };
         validate_password(&password)
             .map_err(|e| credential_error(Credential::Password, source.to_string(), e))?;

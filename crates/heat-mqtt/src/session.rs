@@ -12,8 +12,13 @@
 //!
 //! The thread never polls: it sleeps in one `select` over paho's inbox, the answers and a wake-up
 //! channel the handle signals on every new state, with a timeout only for the next heartbeat or
-//! reconnect attempt. A command thus crosses paho's callback thread, this thread and the control
-//! loop, and its new state goes out as soon as the loop has applied it.
+//! reconnect attempt, and, while the broker refuses the session and a [`Reloader`] names a
+//! password file, at most [`FILE_CHECK_INTERVAL`] to `stat` that file. A changed file, or a
+//! [`ReloadTrigger::request`] (SIGHUP), reads the credentials again and makes the next attempt due
+//! at once ([`RetrySchedule::retry_now`]); a failed reload keeps the credentials in use.
+//!
+//! A command crosses paho's callback thread, this thread and the control loop, and its new state
+//! goes out as soon as the loop has applied it.
 //!
 //! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
 //! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
@@ -22,6 +27,7 @@
 //! hands over, once: the one throttle (changed, or the heartbeat) is the loop's (heat-loop).
 
 use std::{
+    path::PathBuf,
     sync::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicBool, Ordering},
@@ -45,6 +51,7 @@ use paho_mqtt as paho;
 use crate::{
     command::{CommandRejection, RateDecision, RateLimit, RateLimiter, parse_for, render_payload},
     discovery::{Device, discovery_messages},
+    reload::{FILE_CHECK_INTERVAL, FileStamp, ReloadTrigger, Reloader, Trigger},
     topics::{CommandTopic, OFFLINE, ONLINE, Topics},
 };
 
@@ -52,6 +59,8 @@ use crate::{
 pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
 /// Default interval at which an unchanged state is published again.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
+/// Shortest sleep while waiting to look at the password file again.
+const MIN_FILE_WAIT: Duration = Duration::from_millis(10);
 /// Capacity of the queue of answers from [`SessionHandle::report`].
 const ANSWER_CAPACITY: usize = 64;
 /// QoS of availability, state, discovery, subscriptions and the discovered entities.
@@ -69,6 +78,7 @@ pub struct SessionConfig {
     retry: RetryPolicy,
     rate_limit: RateLimit,
     command_capacity: usize,
+    reloader: Option<Reloader>,
 }
 
 impl SessionConfig {
@@ -84,7 +94,15 @@ impl SessionConfig {
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
             command_capacity: DEFAULT_COMMAND_CAPACITY,
+            reloader: None,
         }
+    }
+
+    /// Where credentials are read again on [`ReloadTrigger::request`] (SIGHUP) and when its
+    /// password file changes. Without one, a reload request only warns.
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        self.reloader = Some(reloader);
+        self
     }
 
     /// Publishes Home Assistant discovery (default) or not.
@@ -231,7 +249,19 @@ impl Session {
             link: Mutex::new(LinkState::Connecting),
             stop: AtomicBool::new(false),
         });
+        let reload = Arc::new(AtomicBool::new(false));
+        let watched = config
+            .reloader
+            .as_ref()
+            .and_then(|r| r.0.watched_file())
+            .map(|path| {
+                let stamp = FileStamp::of(&path);
+                (path, stamp)
+            });
         let runner = Runner {
+            reload: Arc::clone(&reload),
+            watched,
+            next_file_check: Duration::ZERO,
             limiter: RateLimiter::new(config.rate_limit),
             schedule: RetrySchedule::new(config.retry),
             config,
@@ -254,6 +284,7 @@ impl Session {
             })
             .map_err(SessionError::Spawn)?;
         Ok(SessionHandle {
+            reload,
             shared,
             answers: answers_tx,
             wake: wake_tx,
@@ -266,6 +297,7 @@ impl Session {
 /// The control loop's side of the session. No method waits on the network.
 #[derive(Debug)]
 pub struct SessionHandle {
+    reload: Arc<AtomicBool>,
     shared: Arc<Shared>,
     answers: channel::Sender<Answer>,
     wake: channel::Sender<()>,
@@ -287,6 +319,14 @@ impl SessionHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
         self.wake();
+    }
+
+    /// What asks the session to read its credentials again (for the SIGHUP handler).
+    pub fn reload_trigger(&self) -> ReloadTrigger {
+        ReloadTrigger {
+            flag: Arc::clone(&self.reload),
+            wake: self.wake.clone(),
+        }
     }
 
     /// Wakes the session thread; a wake-up already pending covers this one.
@@ -369,6 +409,13 @@ struct Runner<T> {
     /// last ran.
     probe: Probe,
     start: Instant,
+    /// Set by [`ReloadTrigger::request`].
+    reload: Arc<AtomicBool>,
+    /// The reloader's password file and how it looked when last read.
+    watched: Option<(PathBuf, FileStamp)>,
+    /// No `stat` of the watched file before this (at most one per [`FILE_CHECK_INTERVAL`],
+    /// however often the session wakes).
+    next_file_check: Duration,
 }
 
 /// The reachability probe's state in the session (mqtt-auth's [`reach`]).
@@ -424,6 +471,7 @@ impl<T: From<InboundCommand>> Runner<T> {
         let inbox = client.start_consuming();
         let mut connected = false;
         while !self.stopping() {
+            self.reload_if_asked(connected);
             if connected {
                 connected = self.serve(&client, &inbox);
             } else {
@@ -445,9 +493,14 @@ impl<T: From<InboundCommand>> Runner<T> {
         if !self.schedule.is_due(now) {
             if self.schedule.probe_may_end_wait(now) {
                 self.probe_or_idle(now);
-            } else {
-                self.idle(self.schedule.wait(now));
+                return false;
             }
+            let mut wait = self.schedule.wait(now);
+            if self.refused() && self.watched.is_some() {
+                // Wake to look at the password file (a stat) while refused.
+                wait = wait.min(self.next_file_check.saturating_sub(now).max(MIN_FILE_WAIT));
+            }
+            self.idle(wait);
             return false;
         }
         // Anything left from the previous connection (a stale "lost" marker) is dropped.
@@ -547,6 +600,85 @@ impl<T: From<InboundCommand>> Runner<T> {
                 "MQTT: {} accepts TCP again: connecting now",
                 self.settings.broker_addr()
             );
+        }
+    }
+
+    /// True while the last attempt was refused (credentials, ACL, settings).
+    fn refused(&self) -> bool {
+        matches!(
+            self.schedule.last_class(),
+            Some(Class::AuthRejected | Class::Configuration)
+        )
+    }
+
+    /// True when the watched password file looks different from when it was last read.
+    fn file_changed(&mut self) -> bool {
+        let now = self.start.elapsed();
+        if now < self.next_file_check {
+            return false;
+        }
+        self.next_file_check = now + FILE_CHECK_INTERVAL;
+        match &mut self.watched {
+            Some((path, stamp)) => {
+                let now = FileStamp::of(path);
+                let changed = now != *stamp;
+                *stamp = now;
+                changed
+            }
+            None => false,
+        }
+    }
+
+    /// Reloads on SIGHUP, or while refused when the password file changed.
+    fn reload_if_asked(&mut self, connected: bool) {
+        let trigger = if self.reload.swap(false, Ordering::SeqCst) {
+            Trigger::Signal
+        } else if !connected && self.refused() && self.file_changed() {
+            Trigger::FileChanged
+        } else {
+            return;
+        };
+        let Some(reloader) = self.config.reloader.clone() else {
+            warn!(
+                "MQTT credentials: reload asked for ({}), but nothing to reload them from",
+                trigger.as_str()
+            );
+            return;
+        };
+        // What is read now is what the next change is compared with, loaded or not.
+        if let Some((path, stamp)) = &mut self.watched {
+            *stamp = FileStamp::of(path);
+        }
+        match reloader.0.load() {
+            Ok(credentials) => {
+                self.settings = self.settings.clone().with_credentials(credentials);
+                // A refusal with the new credentials is a new row: at error, with its fix.
+                self.last_rejection = None;
+                if connected {
+                    info!(
+                        "MQTT credentials reloaded ({}); used from the next connection",
+                        trigger.as_str()
+                    );
+                } else {
+                    self.schedule.retry_now(self.start.elapsed());
+                    info!(
+                        "MQTT credentials reloaded ({}); connecting now",
+                        trigger.as_str()
+                    );
+                }
+                log_link(&LinkEvent::CredentialsReloaded {
+                    trigger: trigger.as_str().to_owned(),
+                });
+            }
+            Err(line) => {
+                error!(
+                    "MQTT credentials not reloaded ({}): {line}; the credentials in use stay",
+                    trigger.as_str()
+                );
+                log_link(&LinkEvent::CredentialsReloadFailed {
+                    trigger: trigger.as_str().to_owned(),
+                });
+            }
         }
     }
 
@@ -876,8 +1008,9 @@ impl std::fmt::Display for RejectReason {
 /// for people).
 fn log_link(event: &LinkEvent) {
     let level = match event {
-        LinkEvent::Connected { .. } => log::Level::Info,
+        LinkEvent::Connected { .. } | LinkEvent::CredentialsReloaded { .. } => log::Level::Info,
         LinkEvent::ConnectFailed { .. } | LinkEvent::Lost { .. } => log::Level::Warn,
+        LinkEvent::CredentialsReloadFailed { .. } => log::Level::Error,
     };
     match serde_json::to_string(event) {
         Ok(json) => log::log!(target: LINK_TARGET, level, "{json}"),

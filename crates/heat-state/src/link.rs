@@ -41,6 +41,18 @@ pub enum LinkEvent {
         /// Why, as far as the client knows.
         reason: String,
     },
+    /// The credentials were read again from their sources (environment, password file, systemd
+    /// credential) and the next attempt was made due at once.
+    CredentialsReloaded {
+        /// What asked for it: `sighup` or `file_changed`.
+        trigger: String,
+    },
+    /// Reading the credentials again failed; the old ones stay (the error line says why and
+    /// how to fix it).
+    CredentialsReloadFailed {
+        /// What asked for it: `sighup` or `file_changed`.
+        trigger: String,
+    },
 }
 
 impl LinkEvent {
@@ -50,6 +62,8 @@ impl LinkEvent {
             LinkEvent::Connected { .. } => "connected",
             LinkEvent::ConnectFailed { .. } => "connect_failed",
             LinkEvent::Lost { .. } => "lost",
+            LinkEvent::CredentialsReloaded { .. } => "credentials_reloaded",
+            LinkEvent::CredentialsReloadFailed { .. } => "credentials_reload_failed",
         }
     }
 }
@@ -72,6 +86,12 @@ mod tests {
             },
             LinkEvent::Lost {
                 reason: "connection lost".into(),
+            },
+            LinkEvent::CredentialsReloaded {
+                trigger: "sighup".into(),
+            },
+            LinkEvent::CredentialsReloadFailed {
+                trigger: "file_changed".into(),
             },
         ];
         for event in events {

@@ -286,6 +286,14 @@ impl RetrySchedule {
         self.backoff.policy.transient_initial.max(MIN_DELAY)
     }
 
+    /// Makes the next attempt due at `now` (or keeps an earlier due time): for a change the
+    /// caller knows of, such as credentials reloaded on SIGHUP or a changed password file. Only
+    /// the wait is cut short; the consecutive-failure counts stay, so a retry that is refused
+    /// again waits the schedule's next step, never its first one again.
+    pub fn retry_now(&mut self, now: Duration) {
+        self.next_due = self.next_due.min(now);
+    }
+
     /// The class of the last recorded outcome, if any.
     pub fn last_class(&self) -> Option<Class> {
         self.last_class

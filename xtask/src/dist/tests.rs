@@ -115,6 +115,7 @@ fn unit_passes_the_password_as_a_credential_and_never_in_the_environment() {
         ("RuntimeDirectory", "heat-controller"),
         ("StateDirectory", "heat-controller"),
         ("ExecStart", "/usr/bin/heat-controller"),
+        ("ExecReload", "/bin/kill -HUP $MAINPID"),
         ("Type", "notify"),
         ("NotifyAccess", "main"),
         ("WatchdogSec", "90s"),

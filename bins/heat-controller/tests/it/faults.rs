@@ -102,7 +102,7 @@ fn assert_attempts(broker: &Broker, since: Instant, at_most: usize, what: &str) 
     attempts
 }
 
-fn signal(pid: u32, sig: &str) {
+pub(crate) fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
@@ -384,7 +384,7 @@ fn a_network_partition_through_a_veth_pair() {
 }
 
 /// Replaces `user`'s line in the broker's password file.
-fn set_password(broker: &Broker, user: &str, password: &str) {
+pub(crate) fn set_password(broker: &Broker, user: &str, password: &str) {
     let path = broker.dir().join("passwd");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text

@@ -20,6 +20,7 @@ mod harness;
 mod journal;
 mod load;
 mod persist;
+mod reload;
 mod resilience;
 mod run;
 mod startup;

@@ -586,6 +586,10 @@ fn systemd_credential_is_used_when_no_variable_is_set() {
         "from-systemd-credential"
     );
     assert!(s.effective().to_string().contains("systemd credential"));
+    assert_eq!(
+        s.password_file(),
+        Some(creds.join("mqtt_password").as_path())
+    );
 
     // An explicit variable wins over the credential and does not conflict with it.
     let s = load(&sources.with_var("MQTT_PASSWORD", PASSWORD));
@@ -593,6 +597,17 @@ fn systemd_credential_is_used_when_no_variable_is_set() {
         s.broker().credentials().password().expose_secret(),
         PASSWORD
     );
+    assert_eq!(s.password_file(), None, "a variable is no file to watch");
+}
+
+#[test]
+fn the_password_file_is_named_for_watching() {
+    let dir = tmp();
+    let file = write(dir.path(), "pw", &format!("{PASSWORD}\n"), 0o600);
+    let sources = Sources::new(dir.path())
+        .with_var("MQTT_USERNAME", "heat")
+        .with_var("MQTT_PASSWORD_FILE", "pw");
+    assert_eq!(load(&sources).password_file(), Some(file.as_path()));
 }
 
 #[test]

@@ -295,3 +295,92 @@ fn rejected_credentials_are_reported_and_retried_slowly() {
     assert!(rx.try_recv().is_err());
     handle.shutdown(Duration::from_secs(2)).unwrap();
 }
+
+/// Credentials the test hands out: `None` is a reload that fails.
+#[derive(Clone)]
+struct Handed(std::sync::Arc<std::sync::Mutex<Option<mqtt_auth::Credentials>>>);
+
+impl heat_mqtt::CredentialSource for Handed {
+    fn watched_file(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    fn load(&self) -> Result<mqtt_auth::Credentials, String> {
+        self.0
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| "the test's password file is empty: write one".to_owned())
+    }
+}
+
+fn wrong_settings(port: u16) -> mqtt_auth::BrokerSettings {
+    settings("127.0.0.1", port, "ctl", "not-the-password-4Kx", "heat-ctl")
+}
+
+#[test]
+fn a_reload_request_retries_at_once_and_a_failed_one_keeps_waiting() {
+    let broker = broker();
+    let port = broker.port();
+    let handed = Handed(std::sync::Arc::default());
+    let config = config()
+        .with_retry(Default::default())
+        .with_reloader(heat_mqtt::Reloader::new(handed.clone()));
+    let (handle, _rx) = Session::spawn(config, wrong_settings(port)).unwrap();
+    wait_for("the rejection", || {
+        matches!(handle.link(), LinkState::Rejected { .. })
+    });
+    let trigger = handle.reload_trigger();
+    // A reload that fails: nothing new to try, so no attempt (the next is 30 s away).
+    trigger.request();
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(broker.connection_attempts(), 1);
+    assert!(matches!(handle.link(), LinkState::Rejected { .. }));
+    // The right credentials, then a request: connected at once.
+    *handed.0.lock().unwrap() = Some(ctl_settings(port).credentials().clone());
+    trigger.request();
+    wait_for("connected with the reloaded credentials", || {
+        handle.link() == LinkState::Connected
+    });
+    assert_eq!(broker.connection_attempts(), 2);
+    handle.shutdown(Duration::from_secs(2)).unwrap();
+}
+
+/// Reads the password from a file the test rewrites.
+struct FromFile(std::path::PathBuf);
+
+impl heat_mqtt::CredentialSource for FromFile {
+    fn watched_file(&self) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
+
+    fn load(&self) -> Result<mqtt_auth::Credentials, String> {
+        let text = std::fs::read_to_string(&self.0).map_err(|e| e.to_string())?;
+        let password = secrecy::SecretString::from(text.trim_end().to_owned());
+        mqtt_auth::Credentials::new(mqtt_auth::Username::new("ctl").unwrap(), password)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_changed_password_file_is_retried_at_once_while_refused() {
+    let broker = broker();
+    let port = broker.port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "not-the-password-4Kx\n").unwrap();
+    let config = config()
+        .with_retry(Default::default())
+        .with_reloader(heat_mqtt::Reloader::new(FromFile(file.clone())));
+    let (handle, _rx) = Session::spawn(config, wrong_settings(port)).unwrap();
+    wait_for("the rejection", || {
+        matches!(handle.link(), LinkState::Rejected { .. })
+    });
+    std::fs::write(&file, format!("{}\n", crate::CTL_PASSWORD)).unwrap();
+    // Within the first check (5 s), long before the schedule's 30 s.
+    wait_for("connected after the file changed", || {
+        handle.link() == LinkState::Connected
+    });
+    assert_eq!(broker.connection_attempts(), 2);
+    handle.shutdown(Duration::from_secs(2)).unwrap();
+}

@@ -317,6 +317,38 @@ fn schedule_reports_due_times_and_resets_on_success() {
     );
 }
 
+#[test]
+fn retry_now_cuts_the_wait_but_keeps_the_place_in_the_schedule() {
+    let mut s = RetrySchedule::new(RetryPolicy::default());
+    let mut rng = Fixed(LOW);
+    // (time of the event, what happens, expected next due time)
+    assert_eq!(
+        s.on_failure(secs(0), Class::AuthRejected, &mut rng),
+        secs(30)
+    );
+    assert_eq!(
+        s.on_failure(secs(30), Class::AuthRejected, &mut rng),
+        secs(90)
+    );
+    s.retry_now(secs(45));
+    assert!(s.is_due(secs(45)));
+    assert_eq!(s.wait(secs(45)), Duration::ZERO);
+    assert_eq!(s.next_due(), secs(45));
+    // Refused again: the third step (2 min), not the first.
+    assert_eq!(s.backoff().rejections(), 2);
+    assert_eq!(
+        s.on_failure(secs(45), Class::AuthRejected, &mut rng),
+        secs(165)
+    );
+    // A due time already past stays where it is.
+    s.retry_now(secs(200));
+    assert_eq!(s.next_due(), secs(165));
+    // On a fresh schedule it is a no-op: the first attempt is already due.
+    let mut fresh = RetrySchedule::new(RetryPolicy::default());
+    fresh.retry_now(secs(5));
+    assert_eq!(fresh.next_due(), Duration::ZERO);
+}
+
 /// A random source that replays `words` in a loop: proptest chooses every draw.
 #[derive(Debug)]
 struct Script {
