@@ -344,7 +344,9 @@ pub(crate) fn typed<T: DeserializeOwned>(m: &Seen) -> T {
 
 impl ControllerWatch for Watcher {
     fn wait_state(&self, pred: impl Fn(&StateJson) -> bool) -> StateJson {
-        typed(&self.wait_on(STATE, |m| pred(&typed(m))))
+        // An empty payload is a test clearing the retained state (the controller never
+        // publishes one), not a state.
+        typed(&self.wait_on(STATE, |m| !m.payload.is_empty() && pred(&typed(m))))
     }
 
     fn wait_answer(&self, topic: &str) -> Answer {
@@ -352,7 +354,11 @@ impl ControllerWatch for Watcher {
     }
 
     fn states(&self) -> Vec<StateJson> {
-        self.on(STATE).iter().map(typed).collect()
+        self.on(STATE)
+            .iter()
+            .filter(|m| !m.payload.is_empty())
+            .map(typed)
+            .collect()
     }
 }
 
