@@ -126,10 +126,6 @@ impl std::fmt::Debug for ControlLoop<'_> {
     }
 }
 
-fn on_off(on: bool) -> OnOff {
-    OnOff::from(on)
-}
-
 /// Logs `event` as JSON on [`EVENT_TARGET`], and as a sentence for people on this target.
 fn log_event(event: &LoopEvent) {
     let level = if event.is_warning() {
@@ -137,10 +133,7 @@ fn log_event(event: &LoopEvent) {
     } else {
         log::Level::Info
     };
-    match serde_json::to_string(event) {
-        Ok(json) => log::log!(target: EVENT_TARGET, level, "{json}"),
-        Err(e) => error!("event {} not serialised: {e}", event.kind()),
-    }
+    heat_state::log::emit(EVENT_TARGET, level, event.kind(), event);
     match event {
         LoopEvent::PumpSwitched { reason, .. }
         | LoopEvent::HeaterSwitched { reason, .. }
@@ -151,7 +144,9 @@ fn log_event(event: &LoopEvent) {
         LoopEvent::ParameterChanged { parameter, value } => {
             info!("{parameter} set to {value} by command")
         }
-        LoopEvent::ManualRequest { load, on } => info!("manual {load} {} requested", on_off(*on)),
+        LoopEvent::ManualRequest { load, on } => {
+            info!("manual {load} {} requested", OnOff::from(*on))
+        }
         LoopEvent::CommandAccepted { command, .. } => debug!("command accepted: {command}"),
         LoopEvent::CommandRefused { command, error } => {
             warn!("command {command} refused by the controller: {error}")
@@ -166,8 +161,8 @@ fn log_event(event: &LoopEvent) {
             heater,
         } => info!(
             "relays read back OFF for {min_off_s} s: control resumes (pump {}, heater {} wanted)",
-            on_off(*pump),
-            on_off(*heater)
+            OnOff::from(*pump),
+            OnOff::from(*heater)
         ),
         LoopEvent::SimFaultInjected { fault } => warn!("simulated fault injected: {fault}"),
         LoopEvent::SimFaultCleared { fault } => warn!("simulated fault cleared: {fault}"),

@@ -81,10 +81,12 @@ impl TimingReport {
     /// [`TIMING_TARGET`] for tools.
     pub fn log(&self) {
         log::info!("{self}");
-        match serde_json::to_string(&self.to_json()) {
-            Ok(json) => log::info!(target: TIMING_TARGET, "{json}"),
-            Err(e) => log::error!("timing report not serialised: {e}"),
-        }
+        heat_state::log::emit(
+            TIMING_TARGET,
+            log::Level::Info,
+            "timing report",
+            &self.to_json(),
+        );
     }
 }
 

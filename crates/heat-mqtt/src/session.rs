@@ -1012,10 +1012,7 @@ fn log_link(event: &LinkEvent) {
         LinkEvent::ConnectFailed { .. } | LinkEvent::Lost { .. } => log::Level::Warn,
         LinkEvent::CredentialsReloadFailed { .. } => log::Level::Error,
     };
-    match serde_json::to_string(event) {
-        Ok(json) => log::log!(target: LINK_TARGET, level, "{json}"),
-        Err(e) => error!("link event {} not serialised: {e}", event.kind()),
-    }
+    heat_state::log::emit(LINK_TARGET, level, event.kind(), event);
 }
 
 fn log_connect_failed(class: Class, wait: Duration) {

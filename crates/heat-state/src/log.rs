@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-use serde::de::DeserializeOwned;
+use serde::{Serialize, de::DeserializeOwned};
 
 /// The log target of plant events (heat-loop's `LoopEvent`): one JSON object per line.
 pub const EVENT_TARGET: &str = "heat::event";
@@ -58,6 +58,16 @@ impl<'a> LogLine<'a> {
     /// Whether it is a warning or an error.
     pub fn is_warning(&self) -> bool {
         self.level <= log::Level::Warn
+    }
+}
+
+/// Logs `record` as one JSON object on `target` at `level`: how the controller writes what
+/// [`records`] reads. A record that cannot be serialised is an error line naming `what`, never
+/// a line that a tool would misread.
+pub fn emit<T: Serialize>(target: &str, level: log::Level, what: &str, record: &T) {
+    match serde_json::to_string(record) {
+        Ok(json) => log::log!(target: target, level, "{json}"),
+        Err(e) => log::error!("{what} not serialised: {e}"),
     }
 }
 

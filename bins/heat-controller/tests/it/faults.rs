@@ -118,14 +118,6 @@ fn assert_controlling(ctl: &mut Controller) {
     });
 }
 
-/// Connections so far: the session's `connected` link events.
-fn connections(ctl: &Controller) -> usize {
-    ctl.records_on_link()
-        .iter()
-        .filter(|e| matches!(e, LinkEvent::Connected { .. }))
-        .count()
-}
-
 #[test]
 fn broker_restarted_in_a_loop() {
     let mut broker = broker();
@@ -181,7 +173,7 @@ fn broker_down_for_30_s_at_startup() {
     let up = Instant::now();
     broker.restart().unwrap();
     // The attempt due after ~31 s may just miss the broker; the next comes 32 s ±20 % later.
-    while connections(&ctl) == 0 {
+    while ctl.connections() == 0 {
         assert!(
             up.elapsed() < Duration::from_secs(60),
             "not connected:\n{}",
@@ -231,7 +223,7 @@ fn a_frozen_broker_is_noticed_by_keepalive() {
         "broker frozen: loss noticed after {:.1} s (keep-alive {KEEP_ALIVE_SECS} s)",
         noticed.as_secs_f64()
     );
-    wait_for("reconnected", || connections(&ctl) >= 2);
+    wait_for("reconnected", || ctl.connections() >= 2);
     assert_back_online("127.0.0.1", port, "watch-z");
     assert_controlling(&mut ctl);
     let w = watch(port, "watch-z2", STATE);
@@ -370,7 +362,7 @@ fn a_network_partition_through_a_veth_pair() {
     assert_controlling(&mut ctl);
     ns.link(true);
     let healed = Instant::now();
-    wait_for("reconnected after the partition", || connections(&ctl) >= 2);
+    wait_for("reconnected after the partition", || ctl.connections() >= 2);
     eprintln!(
         "partition healed to connected: {:.1} s",
         healed.elapsed().as_secs_f64()
@@ -480,7 +472,7 @@ fn the_password_changed_on_the_broker_then_fixed() {
     set_password(&broker, "ctl", CTL_PASSWORD);
     signal(broker.pid().unwrap(), "HUP");
     wait_for("reconnected with the fixed password", || {
-        connections(&ctl) >= 2
+        ctl.connections() >= 2
     });
     assert_back_online("127.0.0.1", port, "watch-pw2");
     let w = watch(port, "watch-pw3", STATE);
@@ -557,7 +549,7 @@ fn an_expired_broker_certificate_is_a_certificate_error_then_recovers() {
     copy_cert(&good, &served);
     broker.restart().unwrap();
     wait_for("reconnected with the valid certificate", || {
-        connections(&ctl) >= 2
+        ctl.connections() >= 2
     });
     assert_back_online("127.0.0.1", broker.port(), "watch-t");
     let w = watch(broker.port(), "watch-t2", STATE);

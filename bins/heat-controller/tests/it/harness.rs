@@ -216,6 +216,14 @@ impl Controller {
         records::<LinkEvent>(&self.output(), LINK_TARGET).collect()
     }
 
+    /// Connections made so far: the session's `connected` link events.
+    pub(crate) fn connections(&self) -> u64 {
+        self.records_on_link()
+            .iter()
+            .filter(|e| matches!(e, LinkEvent::Connected { .. }))
+            .count() as u64
+    }
+
     /// Whether a link event that satisfies `pred` has been logged yet.
     pub(crate) fn has_link(&self, pred: impl Fn(&LinkEvent) -> bool) -> bool {
         self.records_on_link().iter().any(pred)

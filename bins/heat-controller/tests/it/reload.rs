@@ -30,13 +30,6 @@ fn scaled(real: Duration) -> Duration {
     real.mul_f64(REJECTED_BACKOFF_SECS as f64 / REAL_FIRST_STEP_SECS)
 }
 
-fn connections(ctl: &Controller) -> u64 {
-    ctl.records_on_link()
-        .iter()
-        .filter(|e| matches!(e, LinkEvent::Connected { .. }))
-        .count() as u64
-}
-
 #[test]
 fn an_auth_outage_of_90_s_ends_within_2_5_min_with_at_most_5_attempts() {
     let broker = broker();
@@ -65,7 +58,7 @@ fn an_auth_outage_of_90_s_ends_within_2_5_min_with_at_most_5_attempts() {
     set_password(&broker, "ctl", CTL_PASSWORD);
     broker.reload().unwrap();
     let fixed = Instant::now();
-    wait_for("connected again", || connections(&ctl) >= 2);
+    wait_for("connected again", || ctl.connections() >= 2);
     let back = fixed.elapsed();
     let attempts = broker.connection_attempts_by(CTL_ID) - before;
     let refused = ctl
@@ -95,16 +88,23 @@ fn write_password(path: &Path, password: &str) {
     test_mosquitto::write_private(path, &format!("{password}\n")).unwrap();
 }
 
+/// A controller spec whose password comes from `MQTT_PASSWORD_FILE` in `dir`, which holds a
+/// wrong password for now; the file's path with it.
+fn with_wrong_password_file(port: u16, dir: &Path) -> (std::path::PathBuf, Spec) {
+    let file = dir.join("mqtt_password");
+    write_password(&file, "a-wrong-password-Hq8");
+    let mut spec = Spec::new(port);
+    spec.password = None;
+    spec.env
+        .push(("MQTT_PASSWORD_FILE", file.display().to_string()));
+    (file, spec)
+}
+
 #[test]
 fn sighup_after_the_password_file_is_fixed_connects_at_once() {
     let broker = broker();
     let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("mqtt_password");
-    write_password(&file, "a-wrong-password-Hq8");
-    let mut spec = Spec::new(broker.port());
-    spec.password = None;
-    spec.env
-        .push(("MQTT_PASSWORD_FILE", file.display().to_string()));
+    let (file, mut spec) = with_wrong_password_file(broker.port(), secrets.path());
     // At trace, so that no level of the reload's logging shows the password.
     spec.rust_log = "trace";
     let mut ctl = Controller::start(&spec);
@@ -166,12 +166,7 @@ fn sighup_after_the_password_file_is_fixed_connects_at_once() {
 fn a_changed_password_file_is_noticed_while_refused() {
     let broker = broker();
     let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("mqtt_password");
-    write_password(&file, "a-wrong-password-Hq8");
-    let mut spec = Spec::new(broker.port());
-    spec.password = None;
-    spec.env
-        .push(("MQTT_PASSWORD_FILE", file.display().to_string()));
+    let (file, spec) = with_wrong_password_file(broker.port(), secrets.path());
     let ctl = Controller::start(&spec);
     ctl.wait_link(
         "a refusal",
