@@ -21,9 +21,12 @@ use bench_report::{
     Recorder, Stats,
     proc::{Memory, kb_field},
 };
-use paho_mqtt as paho;
+use mqtt_auth::{
+    QoS,
+    connect::{MqttClient, Publish},
+};
 
-use crate::support::{Ctl, WAIT, broker, recv_until, tester};
+use crate::support::{Ctl, Inbox, WAIT, broker, recv_until, tester};
 
 const ROUNDS: usize = 1000;
 /// Time between the echo's commands (the session allows one per topic per second; 18 topics
@@ -82,17 +85,18 @@ fn cpu_secs(pid: u32) -> f64 {
 }
 
 /// Round trips of `client` publishing QoS 1 to itself, `pause` between rounds.
-fn round_trips(
-    client: &paho::Client,
-    inbox: &paho::SyncReceiver<Option<paho::Message>>,
-    pause: Duration,
-) -> Vec<Duration> {
+fn round_trips(client: &MqttClient, inbox: &Inbox, pause: Duration) -> Vec<Duration> {
     (0..ROUNDS)
         .map(|i| {
             let payload = i.to_string();
             let start = Instant::now();
             client
-                .publish(paho::Message::new("bench/rtt", payload.clone(), 1))
+                .publish(&Publish::new(
+                    "bench/rtt",
+                    payload.clone(),
+                    QoS::AtLeastOnce,
+                    false,
+                ))
                 .unwrap();
             let rtt = recv_until(inbox, WAIT, "round trip", |m| {
                 m.payload() == payload.as_bytes()
@@ -116,7 +120,9 @@ fn main() {
     //    back, and paced like the echo's commands below. Paced, every round starts with idle
     //    threads and CPUs, whose wake-up latency (large in a VM) the echo pays several times.
     let (client, inbox) = tester(port, "bench-rtt");
-    client.subscribe("bench/rtt", 1).unwrap();
+    client
+        .subscribe(&["bench/rtt".into()], QoS::AtLeastOnce)
+        .unwrap();
     let rtt = row(
         "broker round trip (QoS 1 to itself)",
         &round_trips(&client, &inbox, Duration::ZERO),
@@ -137,11 +143,13 @@ fn main() {
         "ms",
         rtt_paced,
     ));
-    let _ = client.disconnect(None);
+    let _ = client.disconnect();
 
     // 2. Startup to the first state (period 1 s, real time, no probe).
     let (watch, inbox) = tester(port, "bench-start");
-    watch.subscribe("solar_heating/state", 1).unwrap();
+    watch
+        .subscribe(&["solar_heating/state".into()], QoS::AtLeastOnce)
+        .unwrap();
     // Drain the retained state of an earlier run, if any.
     while inbox.recv_timeout(Duration::from_millis(200)).is_ok() {}
     let mut starts = Vec::new();
@@ -178,10 +186,11 @@ fn main() {
         };
         let began = Instant::now();
         watch
-            .publish(paho::Message::new(
+            .publish(&Publish::new(
                 format!("solar_heating/{name}/set"),
                 value.to_string(),
-                1,
+                QoS::AtLeastOnce,
+                false,
             ))
             .unwrap();
         let got = recv_until(&inbox, WAIT, "echo", |m| {

@@ -29,7 +29,7 @@ use std::{
 
 use bench_report::{Recorder, Stats};
 use heat_state::StateJson;
-use mqtt_auth::{RetryPolicy, connect::MqttClient, retry::MIN_DELAY};
+use mqtt_auth::{QoS, RetryPolicy, connect::MqttClient, retry::MIN_DELAY};
 
 use crate::support::{Ctl, Inbox, WAIT, broker, recv_until, tester};
 
@@ -111,7 +111,7 @@ struct Back {
 fn watcher(port: u16, id: &str) -> (MqttClient, Inbox) {
     let (client, inbox) = tester(port, id);
     client
-        .subscribe_many(&[AVAILABILITY, STATE], &[1, 1])
+        .subscribe(&[AVAILABILITY.into(), STATE.into()], QoS::AtLeastOnce)
         .expect("subscribe");
     (client, inbox)
 }
@@ -155,13 +155,15 @@ fn state_of(payload: &[u8]) -> StateJson {
 /// The retained state a newcomer gets.
 fn retained_state(port: u16, id: &str) -> StateJson {
     let (client, inbox) = tester(port, id);
-    client.subscribe(STATE, 1).expect("subscribe");
+    client
+        .subscribe(&[STATE.into()], QoS::AtLeastOnce)
+        .expect("subscribe");
     let mut json = None;
     recv_until(&inbox, WAIT, "retained state", |m| {
         json = Some(state_of(m.payload()));
         m.retained()
     });
-    let _ = client.disconnect(None);
+    let _ = client.disconnect();
     json.expect("recv_until returned on a state")
 }
 

@@ -28,9 +28,12 @@ use std::{
 use bench_report::{Recorder, Stats};
 use heat_core::{Load, Mode};
 use heat_state::{Answer, OnOff, StateJson};
-use paho_mqtt as paho;
+use mqtt_auth::{
+    QoS,
+    connect::{MqttClient, Publish},
+};
 
-use crate::support::{Ctl, Inbox, WAIT, broker, recv_until, tester};
+use crate::support::{Ctl, Inbox, Message, WAIT, broker, recv_until, tester};
 
 /// Commands timed (issue 13 asks for at least 200).
 const COMMANDS: usize = 240;
@@ -62,16 +65,16 @@ fn row(name: &str, samples: &[Duration]) -> Stats {
 }
 
 /// The state a message carries, read as the controller wrote it.
-fn state(m: &paho::Message) -> Option<StateJson> {
+fn state(m: &Message) -> Option<StateJson> {
     serde_json::from_slice(m.payload()).ok()
 }
 
 /// One broker round trip of `client` publishing QoS 1 to [`RTT`], which it is subscribed to.
-fn round_trip(client: &paho::Client, inbox: &Inbox, i: usize) -> Duration {
+fn round_trip(client: &MqttClient, inbox: &Inbox, i: usize) -> Duration {
     let payload = i.to_string();
     let start = Instant::now();
     client
-        .publish(paho::Message::new(RTT, payload.clone(), 1))
+        .publish(&Publish::new(RTT, payload.clone(), QoS::AtLeastOnce, false))
         .unwrap();
     recv_until(inbox, WAIT, "round trip", |m| {
         m.topic() == RTT && m.payload() == payload.as_bytes()
@@ -81,7 +84,7 @@ fn round_trip(client: &paho::Client, inbox: &Inbox, i: usize) -> Duration {
 /// Publishes `command` to `topic` and waits for the state that `done` accepts; the time from
 /// the publish. Panics, with the controller's answer, when the command is refused.
 fn timed_command(
-    client: &paho::Client,
+    client: &MqttClient,
     inbox: &Inbox,
     topic: &str,
     command: &str,
@@ -90,7 +93,7 @@ fn timed_command(
 ) -> Duration {
     let start = Instant::now();
     client
-        .publish(paho::Message::new(topic, command, 1))
+        .publish(&Publish::new(topic, command, QoS::AtLeastOnce, false))
         .unwrap();
     recv_until(inbox, WAIT, what, |m| match m.topic() {
         STATE => state(m).is_some_and(|s| done(&s)),
@@ -113,7 +116,7 @@ fn main() {
     let port = broker.port();
     let (client, inbox) = tester(port, "bench-relay");
     client
-        .subscribe_many(&[STATE, RESULT, RTT], &[1, 1, 1])
+        .subscribe(&[STATE.into(), RESULT.into(), RTT.into()], QoS::AtLeastOnce)
         .unwrap();
     println!(
         "{:<48} {:>8} {:>8} {:>8}",
@@ -180,7 +183,7 @@ fn main() {
         thread::sleep(PACE.saturating_sub(began.elapsed()));
     }
     ctl.stop();
-    let _ = client.disconnect(None);
+    let _ = client.disconnect();
 
     let rtt_paced = row("broker round trip, interleaved with the commands", &paced);
     let relay = row("command -> relay switched in the state", &relay);

@@ -247,7 +247,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 
     let mut session_config = SessionConfig::new(plan.topics.clone(), plan.device.clone())
         .with_discovery(ctl.discovery())
-        .with_heartbeat(clock.real(ctl.heartbeat()))
         .with_reloader(Reloader::new(SettingsReloader {
             config: cli.config.clone(),
             password_file: plan.settings.password_file().map(Path::to_path_buf),

@@ -13,7 +13,7 @@ use std::{
 use heat_config::Settings;
 use mqtt_auth::{
     BrokerSettings, Protocol, QoS, TlsSettings, Verification,
-    connect::{Identity, connect, create_client, throwaway_client_id},
+    connect::{Identity, Incoming, Publish, connect, create_client, throwaway_client_id},
     probe::{ProbeOutcome, probe},
     tls::{PeerInfo, TlsProblem, inspect},
 };
@@ -210,7 +210,7 @@ pub(crate) fn run_checks(settings: &Settings, working_dir: &Path) -> Vec<Check> 
     let accepted = create_client(&own).and_then(|client| {
         let result = connect(&client, &own, Identity::Configured, None);
         if result.is_ok() {
-            let _ = client.disconnect(None);
+            let _ = client.disconnect();
         }
         result
     });
@@ -518,16 +518,17 @@ fn acl_checks(broker: &BrokerSettings, prefix: &str, credentials_ok: bool) -> Ve
     let fix_acl = format!(
         "give the user an acl_file block with only `topic readwrite {prefix}/#`, `topic write {DISCOVERY_PREFIX}/#` and `topic read {DISCOVERY_PREFIX}/status` (heat-diag provision writes one)"
     );
-    let received = client.start_consuming();
-    let subscribed = client.subscribe("#", QoS::AtMostOnce.paho());
+    let received = client.inbox();
+    let subscribed = client.subscribe(&["#".to_owned()], QoS::AtMostOnce);
 
     // Non-retained on purpose: a probe must leave nothing behind on the broker.
     let topic = format!("heat-diag-audit/{:016x}", rand::random::<u64>());
-    let publish = client.publish(paho::Message::new(
+    let publish = client.publish(&Publish::new(
         &topic,
         "heat-diag audit probe",
         // QoS 1, so that MQTT 5 answers a denied publish with PUBACK 0x87.
-        QoS::AtLeastOnce.paho(),
+        QoS::AtLeastOnce,
+        false,
     ));
     let publish_check = match publish {
         Err(paho::Error::ReasonCode(code, _)) if code as u8 == 0x87 => check(
@@ -562,15 +563,15 @@ fn acl_checks(broker: &BrokerSettings, prefix: &str, credentials_ok: bool) -> Ve
             let deadline = Instant::now() + SUBSCRIBE_WINDOW;
             while let Some(left) = deadline.checked_duration_since(Instant::now()) {
                 match received.recv_timeout(left) {
-                    Ok(Some(message)) => {
-                        let t = message.topic();
+                    Ok(Incoming::Message { topic: t, .. }) => {
+                        let t = t.as_str();
                         let own = t.starts_with(&format!("{prefix}/"))
                             || t.starts_with(&format!("{DISCOVERY_PREFIX}/"));
                         if !own && !foreign.iter().any(|f| f == t) {
                             foreign.push(t.to_owned());
                         }
                     }
-                    Ok(None) | Err(_) => break,
+                    Ok(Incoming::Lost | Incoming::Disconnected(_)) | Err(_) => break,
                 }
             }
             if foreign.is_empty() {
@@ -596,7 +597,7 @@ fn acl_checks(broker: &BrokerSettings, prefix: &str, credentials_ok: bool) -> Ve
             }
         }
     };
-    let _ = client.disconnect(None);
+    let _ = client.disconnect();
     vec![publish_check, subscribe_check]
 }
 

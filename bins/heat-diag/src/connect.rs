@@ -105,7 +105,7 @@ fn attempt(broker: &BrokerSettings) -> bool {
     }
     println!("audit       {record}");
     if result.is_ok() {
-        let _ = client.disconnect(None);
+        let _ = client.disconnect();
     }
     result.is_ok()
 }
@@ -122,7 +122,7 @@ fn retry(broker: &BrokerSettings, window: Duration) -> bool {
             let (result, record) = connect_with_record(&client, broker, Identity::Configured, None);
             println!("audit       {record}");
             if result.is_ok() {
-                let _ = client.disconnect(None);
+                let _ = client.disconnect();
             }
             result
         });

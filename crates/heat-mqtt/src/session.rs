@@ -1,6 +1,13 @@
 //! The MQTT session thread: one paho client with the stable client id, connected through
-//! `mqtt_auth`, reconnected by `mqtt_auth`'s [`RetrySchedule`] (paho's automatic reconnect stays
+//! `mqtt_auth`, reconnected by `mqtt_auth`'s `RetrySchedule` (paho's automatic reconnect stays
 //! off), never waited on by the control loop.
+//!
+//! Two halves, in rumqttc's shape: the pure [`SessionState`] (`session/machine.rs`) decides
+//! everything (when to connect and probe, what a connection announces, which messages become
+//! commands, what is answered, how the link is and what is logged), and the thin driver here
+//! turns paho's inbox, the handle's hand-overs and the clock into its [`Event`]s and executes its
+//! [`Action`]s. The machine is tested as tables of events and actions; the driver against a real
+//! Mosquitto (`tests/it`).
 //!
 //! The control loop holds a [`SessionHandle`]: [`SessionHandle::publish_state`] puts the latest
 //! [`Status`] into a one-value slot (older snapshots are overwritten, never queued),
@@ -11,20 +18,14 @@
 //! busy".
 //!
 //! The thread never polls: it sleeps in one `select` over paho's inbox, the answers and a wake-up
-//! channel the handle signals on every new state, with a timeout only for the next heartbeat or
-//! reconnect attempt, and, while the broker refuses the session and a [`Reloader`] names a
-//! password file, at most [`FILE_CHECK_INTERVAL`] to `stat` that file. A changed file, or a
-//! [`ReloadTrigger::request`] (SIGHUP), reads the credentials again and makes the next attempt due
-//! at once ([`RetrySchedule::retry_now`]); a failed reload keeps the credentials in use.
+//! channel the handle signals on every new state, with a timeout only for the machine's next
+//! [`Action::WakeAt`] (the next attempt or probe, or, while refused with a watched password file,
+//! the next `stat` of it). A changed file, or a [`ReloadTrigger::request`] (SIGHUP), reads the
+//! credentials again and makes the next attempt due at once; a failed reload keeps the
+//! credentials in use.
 //!
 //! A command crosses paho's callback thread, this thread and the control loop, and its new state
 //! goes out as soon as the loop has applied it.
-//!
-//! On every (re)connect the session publishes `online` (retained, QoS 1), subscribes again to the
-//! command filter `<prefix>/+/set` and `<discovery_prefix>/status` (a clean session forgets
-//! subscriptions), and publishes discovery and the latest state. Home Assistant announcing
-//! `online` triggers discovery and state again. Otherwise it publishes every state the loop
-//! hands over, once: the one throttle (changed, or the heartbeat) is the loop's (heat-loop).
 
 use std::{
     path::PathBuf,
@@ -39,34 +40,33 @@ use std::{
 
 use crossbeam_channel::{self as channel, select};
 use heat_core::{Command, CommandError, CommandOutcome, Pending, Status};
-use heat_state::{Answer, LinkEvent, LinkInfo, StateJson, log::LINK_TARGET};
-use log::{debug, error, info, warn};
+use heat_state::{Answer, LinkEvent, log::LINK_TARGET};
+use log::{debug, error, warn};
 use mqtt_auth::{
-    BrokerSettings, Class, QoS, RetryPolicy, RetrySchedule,
-    connect::{Identity, LastWill, MqttClient, connect, create_client},
+    BrokerSettings, RetryPolicy,
+    connect::{Identity, Incoming, LastWill, MqttClient, connect, create_client},
     reach,
 };
-use paho_mqtt as paho;
 
 use crate::{
-    command::{CommandRejection, RateDecision, RateLimit, RateLimiter, parse_for, render_payload},
-    discovery::{Device, discovery_messages},
-    reload::{FILE_CHECK_INTERVAL, FileStamp, ReloadTrigger, Reloader, Trigger},
-    topics::{CommandTopic, OFFLINE, ONLINE, Topics},
+    command::RateLimit,
+    discovery::Device,
+    reload::{FileStamp, ReloadTrigger, Reloader, Trigger},
+    topics::{OFFLINE, Topics},
+};
+
+mod machine;
+
+pub(crate) use machine::QOS;
+pub use machine::{
+    Action, Event, Inbound, Loss, MachineConfig, Peer, Refusal, SessionState, TAKEOVER_FIX,
+    TAKEOVER_WINDOW, Undelivered,
 };
 
 /// Default capacity of the command channel.
 pub const DEFAULT_COMMAND_CAPACITY: usize = 64;
-/// Default interval at which an unchanged state is published again.
-pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
-/// Shortest sleep while waiting to look at the password file again.
-const MIN_FILE_WAIT: Duration = Duration::from_millis(10);
 /// Capacity of the queue of answers from [`SessionHandle::report`].
 const ANSWER_CAPACITY: usize = 64;
-/// QoS of availability, state, discovery, subscriptions and the discovered entities.
-pub(crate) const QOS: QoS = QoS::AtLeastOnce;
-/// QoS of command answers: a lost answer is harmless, the state shows the outcome.
-const ANSWER_QOS: QoS = QoS::AtMostOnce;
 
 /// How the session behaves. Built with [`SessionConfig::new`] and the `with_*` methods.
 #[derive(Debug, Clone)]
@@ -74,7 +74,6 @@ pub struct SessionConfig {
     topics: Topics,
     device: Device,
     discovery: bool,
-    heartbeat: Duration,
     retry: RetryPolicy,
     rate_limit: RateLimit,
     command_capacity: usize,
@@ -82,7 +81,7 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    /// Defaults: discovery on, heartbeat 60 s, mqtt-auth's default retry policy (1 s → 60 s after
+    /// Defaults: discovery on, mqtt-auth's default retry policy (1 s → 60 s after
     /// transient failures; 30 s, 1, 2, 5 min, then every 5 min after rejections), 5 commands at
     /// once then one per second per topic, a command channel of 64.
     pub fn new(topics: Topics, device: Device) -> Self {
@@ -90,7 +89,6 @@ impl SessionConfig {
             topics,
             device,
             discovery: true,
-            heartbeat: DEFAULT_HEARTBEAT,
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
             command_capacity: DEFAULT_COMMAND_CAPACITY,
@@ -108,14 +106,6 @@ impl SessionConfig {
     /// Publishes Home Assistant discovery (default) or not.
     pub fn with_discovery(mut self, on: bool) -> Self {
         self.discovery = on;
-        self
-    }
-
-    /// The longest the session thread sleeps without a wake-up (at least a second). It no
-    /// longer republishes on its own: the control loop's throttle hands the state over when it
-    /// changed or its heartbeat is due, and the session publishes each one handed over.
-    pub fn with_heartbeat(mut self, heartbeat: Duration) -> Self {
-        self.heartbeat = heartbeat.max(Duration::from_secs(1));
         self
     }
 
@@ -192,12 +182,11 @@ pub enum SessionError {
     Panicked,
 }
 
+/// A status the loop handed over and the session has not taken yet.
 #[derive(Debug, Clone)]
 struct Snapshot {
     status: Status,
     time: SystemTime,
-    // Not yet published: the loop's throttle already decided it is due.
-    fresh: bool,
 }
 
 #[derive(Debug)]
@@ -258,28 +247,42 @@ impl Session {
                 let stamp = FileStamp::of(&path);
                 (path, stamp)
             });
-        let runner = Runner {
-            reload: Arc::clone(&reload),
-            watched,
-            next_file_check: Duration::ZERO,
-            limiter: RateLimiter::new(config.rate_limit),
-            schedule: RetrySchedule::new(config.retry),
-            config,
+        let peer = Peer {
+            broker: settings.broker_addr(),
+            tls: settings.tls().is_some(),
+            client_id: settings.client_id().as_str().to_owned(),
+        };
+        let machine = SessionState::new(
+            MachineConfig {
+                topics: config.topics.clone(),
+                device: config.device.clone(),
+                discovery: config.discovery,
+                retry: config.retry,
+                rate_limit: config.rate_limit,
+                watch_password_file: watched.is_some(),
+            },
+            peer,
+            rand::random(),
+        );
+        let driver = Driver {
+            machine,
+            availability: config.topics.availability(),
+            reloader: config.reloader,
             settings,
             shared: Arc::clone(&shared),
             commands,
             answers: answers_rx,
             wake: wake_rx,
-            link_info: LinkInfo::default(),
-            last_published: None,
-            last_rejection: None,
-            probe: Probe::default(),
+            reload: Arc::clone(&reload),
+            watched,
+            probe_addrs: None,
+            wake_at: None,
             start: Instant::now(),
         };
         let thread = thread::Builder::new()
             .name("mqtt-session".into())
             .spawn(move || {
-                runner.run();
+                driver.run();
                 let _ = done_tx.send(());
             })
             .map_err(SessionError::Spawn)?;
@@ -311,7 +314,6 @@ impl SessionHandle {
         let snapshot = Snapshot {
             status,
             time: SystemTime::now(),
-            fresh: true,
         };
         *self
             .shared
@@ -389,67 +391,37 @@ impl Drop for SessionHandle {
     }
 }
 
-struct Runner<T> {
-    config: SessionConfig,
+/// The thin IO half of the session: it turns paho's inbox, the handle's hand-overs and the
+/// clock into [`Event`]s for the [`SessionState`], and executes its [`Action`]s.
+struct Driver<T> {
+    machine: SessionState,
     settings: BrokerSettings,
+    reloader: Option<Reloader>,
     shared: Arc<Shared>,
     commands: SyncSender<T>,
     answers: channel::Receiver<Answer>,
-    /// Signalled by the handle on every new state and at shutdown.
+    /// Signalled by the handle on every new state, on a reload request and at shutdown.
     wake: channel::Receiver<()>,
-    limiter: RateLimiter,
-    schedule: RetrySchedule,
-    link_info: LinkInfo,
-    /// The status last published and when.
-    last_published: Option<(Status, Instant)>,
-    /// The reason of the last rejection since the last successful connection, to log only the
-    /// first of a row at error.
-    last_rejection: Option<String>,
-    /// The reachability probe: the broker's addresses (resolved once per outage) and when it
-    /// last ran.
-    probe: Probe,
-    start: Instant,
     /// Set by [`ReloadTrigger::request`].
     reload: Arc<AtomicBool>,
     /// The reloader's password file and how it looked when last read.
     watched: Option<(PathBuf, FileStamp)>,
-    /// No `stat` of the watched file before this (at most one per [`FILE_CHECK_INTERVAL`],
-    /// however often the session wakes).
-    next_file_check: Duration,
+    /// The broker's addresses for the reachability probe, resolved once per outage.
+    probe_addrs: Option<Vec<std::net::SocketAddr>>,
+    /// The next [`Action::WakeAt`], if any.
+    wake_at: Option<Duration>,
+    /// The availability topic, for the last will.
+    availability: String,
+    start: Instant,
 }
 
-/// The reachability probe's state in the session (mqtt-auth's [`reach`]).
-#[derive(Debug, Default)]
-struct Probe {
-    addrs: Option<Vec<std::net::SocketAddr>>,
-    last: Option<Duration>,
-}
+impl<T: From<InboundCommand>> Driver<T> {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
 
-type Inbox = paho::SyncReceiver<Option<paho::Message>>;
-
-impl<T: From<InboundCommand>> Runner<T> {
     fn stopping(&self) -> bool {
         self.shared.stop.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps until woken (a new state, shutdown) or `timeout`; answers that arrive meanwhile
-    /// are dropped, since they cannot be delivered while disconnected and are not retained.
-    fn idle(&self, timeout: Duration) {
-        select! {
-            // A closed wake channel means the handle is gone; its drop set `stop` first.
-            recv(self.wake) -> _ => {}
-            recv(self.answers) -> _ => {}
-            default(timeout) => {}
-        }
-    }
-
-    fn will(&self) -> LastWill {
-        LastWill {
-            topic: self.config.topics.availability(),
-            payload: OFFLINE.as_bytes().to_vec(),
-            qos: QOS,
-            retained: true,
-        }
     }
 
     fn run(mut self) {
@@ -462,585 +434,234 @@ impl<T: From<InboundCommand>> Runner<T> {
                     fix: e.fix(),
                 });
                 while !self.stopping() {
-                    self.idle(Duration::MAX);
+                    let _ = self.wake.recv();
                 }
+                self.shared.set_link(LinkState::Stopped);
                 return;
             }
         };
-        // Before connecting, or the receiver misses messages.
-        let inbox = client.start_consuming();
-        let mut connected = false;
+        self.feed(&client, Event::Tick);
         while !self.stopping() {
-            self.reload_if_asked(connected);
-            if connected {
-                connected = self.serve(&client, &inbox);
-            } else {
-                connected = self.try_connect(&client, &inbox);
+            let event = self.next_event(&client);
+            if let Some(event) = event {
+                self.feed(&client, event);
             }
         }
-        if connected {
-            self.go_offline(&client);
-        }
-        self.shared.set_link(LinkState::Stopped);
-        info!("MQTT session stopped");
+        self.feed(&client, Event::Stop);
     }
 
-    /// Waits for the next attempt (or makes it); true when connected and announced.
-    fn try_connect(&mut self, client: &MqttClient, inbox: &Inbox) -> bool {
-        // Answers cannot be delivered while down; they are not retained anyway.
-        while self.answers.try_recv().is_ok() {}
-        let now = self.start.elapsed();
-        if !self.schedule.is_due(now) {
-            if self.schedule.probe_may_end_wait(now) {
-                self.probe_or_idle(now);
-                return false;
-            }
-            let mut wait = self.schedule.wait(now);
-            if self.refused() && self.watched.is_some() {
-                // Wake to look at the password file (a stat) while refused.
-                wait = wait.min(self.next_file_check.saturating_sub(now).max(MIN_FILE_WAIT));
-            }
-            self.idle(wait);
-            return false;
+    /// Waits for the next event: a message or the end of the connection, an answer, a new
+    /// state, a reload request, or the next wake-up time.
+    fn next_event(&mut self, client: &MqttClient) -> Option<Event> {
+        if self.reload.swap(false, Ordering::SeqCst) {
+            return self.reload_credentials(Trigger::Signal);
         }
+        if let Some(event) = self.take_status() {
+            return Some(event);
+        }
+        let timeout = self
+            .wake_at
+            .map_or(Duration::MAX, |at| at.saturating_sub(self.now()));
+        select! {
+            recv(client.inbox()) -> item => match item {
+                Ok(Incoming::Message { topic, payload, retained }) => {
+                    Some(Event::Message(Inbound { topic, payload, retained }))
+                }
+                Ok(Incoming::Lost) => {
+                    debug!("MQTT inbox: connection lost");
+                    Some(Event::Lost(Loss::Dropped))
+                }
+                Ok(Incoming::Disconnected(code)) => {
+                    debug!("MQTT inbox: DISCONNECT from the broker, reason {}", code.number());
+                    Some(Event::Lost(Loss::Disconnected(code)))
+                }
+                Err(_) => Some(Event::Lost(Loss::Dropped)),
+            },
+            recv(self.answers) -> item => {
+                // The state first: an answer then finds its command's effect already published.
+                if let Some(status) = self.take_status() {
+                    self.feed(client, status);
+                }
+                item.ok().map(Event::Answer)
+            },
+            // A closed wake channel means the handle is gone; its drop set `stop` first.
+            recv(self.wake) -> _ => self.take_status(),
+            default(timeout) => {
+                self.wake_at = None;
+                Some(Event::Tick)
+            }
+        }
+    }
+
+    /// The state the loop handed over since the last look, if any.
+    fn take_status(&self) -> Option<Event> {
+        let mut slot = self
+            .shared
+            .latest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.take()
+            .map(|snapshot| Event::NewStatus(Box::new(snapshot.status), snapshot.time))
+    }
+
+    /// Hands `event` to the machine and executes what it says; the results of actions (a
+    /// connect, a probe, a failed publish) go back in as events.
+    fn feed(&mut self, client: &MqttClient, event: Event) {
+        let mut pending = std::collections::VecDeque::from([event]);
+        while let Some(event) = pending.pop_front() {
+            let actions = self.machine.handle(self.now(), event);
+            for action in actions {
+                let Some(result) = self.execute(client, action) else {
+                    continue;
+                };
+                let failed = matches!(result, Event::Lost(Loss::Failed(_)));
+                pending.push_back(result);
+                if failed {
+                    // The rest of this batch was for a connection that is gone: the machine
+                    // decides anew from the failure.
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Executes one action; an event when its result is news for the machine.
+    fn execute(&mut self, client: &MqttClient, action: Action) -> Option<Event> {
+        match action {
+            Action::Connect => Some(self.connect(client)),
+            Action::Publish(message) => client.publish(&message).err().map(|e| {
+                Event::Lost(Loss::Failed(format!(
+                    "publishing on {} failed: {e}",
+                    message.topic
+                )))
+            }),
+            Action::Subscribe(filters) => client
+                .subscribe(&filters, QOS)
+                .err()
+                .map(|e| Event::Lost(Loss::Failed(format!("subscribing failed: {e}")))),
+            Action::Deliver(command) => {
+                let topic = command.topic.clone();
+                match self.commands.try_send(T::from(command)) {
+                    Ok(()) => None,
+                    Err(TrySendError::Full(_)) => Some(Event::Undelivered {
+                        topic,
+                        why: Undelivered::Busy,
+                    }),
+                    Err(TrySendError::Disconnected(_)) => Some(Event::Undelivered {
+                        topic,
+                        why: Undelivered::Closed,
+                    }),
+                }
+            }
+            Action::Answer(answer) => {
+                let message = self.machine.answer_message(&answer)?;
+                client
+                    .publish(&message)
+                    .err()
+                    .map(|e| Event::Lost(Loss::Failed(format!("publishing an answer failed: {e}"))))
+            }
+            Action::SetLink(state) => {
+                self.shared.set_link(state);
+                None
+            }
+            Action::WakeAt(at) => {
+                self.wake_at = Some(at);
+                None
+            }
+            Action::Probe => {
+                let addrs = self.probe_addrs.get_or_insert_with(|| {
+                    reach::resolve(self.settings.host(), self.settings.port())
+                });
+                Some(Event::Reachable(reach::port_accepts(
+                    addrs,
+                    reach::PROBE_TIMEOUT,
+                )))
+            }
+            Action::CheckPasswordFile => {
+                let (path, stamp) = self.watched.as_mut()?;
+                let now = FileStamp::of(path);
+                if now == *stamp {
+                    return None;
+                }
+                self.reload_credentials(Trigger::FileChanged)
+            }
+            Action::Disconnect => {
+                if client.is_connected()
+                    && let Err(e) = client.disconnect()
+                {
+                    debug!("MQTT: disconnect failed: {e}");
+                }
+                None
+            }
+            Action::Report(event) => {
+                log_link(&event);
+                None
+            }
+        }
+    }
+
+    fn connect(&mut self, client: &MqttClient) -> Event {
         // Anything left from the previous connection (a stale "lost" marker) is dropped.
-        let stale = inbox.try_iter().count();
+        let stale = client.inbox().try_iter().count();
         if stale > 0 {
             debug!("MQTT: dropped {stale} inbound item(s) from the previous connection");
         }
-        self.shared.set_link(LinkState::Connecting);
-        let will = self.will();
-        match connect(client, &self.settings, Identity::Configured, Some(&will)) {
-            Ok(_) => match self.announce_new(client) {
-                Ok(()) => {
-                    self.schedule.on_success(self.start.elapsed());
-                    // Resolved again at the next outage (the broker may have moved).
-                    self.probe = Probe::default();
-                    self.last_rejection = None;
-                    self.shared.set_link(LinkState::Connected);
-                    info!(
-                        "MQTT session connected to {} (connection #{})",
-                        self.settings.broker_addr(),
-                        self.link_info.connects
-                    );
-                    log_link(&LinkEvent::Connected {
-                        broker: self.settings.broker_addr(),
-                        tls: self.settings.tls().is_some(),
-                        connects: self.link_info.connects,
-                    });
-                    true
-                }
-                Err(e) => {
-                    warn!("MQTT: setting up the connection failed: {e}; reconnecting");
-                    let _ = client.disconnect(None);
-                    let wait = self.failed(
-                        Class::Transient,
-                        LinkState::Down {
-                            reason: format!("setup after connect failed: {e}"),
-                        },
-                    );
-                    log_connect_failed(Class::Transient, wait);
-                    false
-                }
-            },
-            Err(e) => {
-                let class = e.class();
-                let reason = e.to_string();
-                let note = FailureNote::classify(class, self.last_rejection.as_deref(), &reason);
-                let state = match note {
-                    FailureNote::FirstRejection | FailureNote::RepeatedRejection => {
-                        LinkState::Rejected {
-                            reason: reason.clone(),
-                            fix: e.fix(),
-                        }
-                    }
-                    FailureNote::Failure => LinkState::Down {
-                        reason: reason.clone(),
-                    },
-                };
-                let wait = self.failed(class, state);
-                log_connect_failed(class, wait);
-                let line = note.line(
-                    &self.settings.broker_addr(),
-                    &reason,
-                    &e.fix(),
-                    self.schedule.backoff().rejections(),
-                    wait,
-                );
-                log::log!(note.level(), "{line}");
-                if note != FailureNote::Failure {
-                    self.last_rejection = Some(reason);
-                }
-                false
-            }
-        }
-    }
-
-    /// Waits for the next probe (at most [`reach::PROBE_EVERY`] apart), then probes the broker's
-    /// port; when it accepts, the next attempt is due at once. The attempt itself still counts
-    /// as one, and one that fails again waits its whole delay (mqtt-auth's `RetrySchedule`).
-    fn probe_or_idle(&mut self, now: Duration) {
-        let next_probe = self
-            .probe
-            .last
-            .map_or(now, |last| last.saturating_add(reach::PROBE_EVERY));
-        if now < next_probe {
-            self.idle(self.schedule.wait(now).min(next_probe - now));
-            return;
-        }
-        let addrs = self
-            .probe
-            .addrs
-            .get_or_insert_with(|| reach::resolve(self.settings.host(), self.settings.port()));
-        let accepts = reach::port_accepts(addrs, reach::PROBE_TIMEOUT);
-        let now = self.start.elapsed();
-        self.probe.last = Some(now);
-        if accepts && self.schedule.on_reachable(now) {
-            debug!(
-                "MQTT: {} accepts TCP again: connecting now",
-                self.settings.broker_addr()
-            );
-        }
-    }
-
-    /// True while the last attempt was refused (credentials, ACL, settings).
-    fn refused(&self) -> bool {
-        matches!(
-            self.schedule.last_class(),
-            Some(Class::AuthRejected | Class::Configuration)
-        )
-    }
-
-    /// True when the watched password file looks different from when it was last read.
-    fn file_changed(&mut self) -> bool {
-        let now = self.start.elapsed();
-        if now < self.next_file_check {
-            return false;
-        }
-        self.next_file_check = now + FILE_CHECK_INTERVAL;
-        match &mut self.watched {
-            Some((path, stamp)) => {
-                let now = FileStamp::of(path);
-                let changed = now != *stamp;
-                *stamp = now;
-                changed
-            }
-            None => false,
-        }
-    }
-
-    /// Reloads on SIGHUP, or while refused when the password file changed.
-    fn reload_if_asked(&mut self, connected: bool) {
-        let trigger = if self.reload.swap(false, Ordering::SeqCst) {
-            Trigger::Signal
-        } else if !connected && self.refused() && self.file_changed() {
-            Trigger::FileChanged
-        } else {
-            return;
+        let will = LastWill {
+            topic: self.availability.clone(),
+            payload: OFFLINE.as_bytes().to_vec(),
+            qos: QOS,
+            retained: true,
         };
-        let Some(reloader) = self.config.reloader.clone() else {
+        match connect(client, &self.settings, Identity::Configured, Some(&will)) {
+            Ok(connected) => {
+                // Resolved again at the next outage (the broker may have moved).
+                self.probe_addrs = None;
+                Event::Connected {
+                    session_present: connected.session_present,
+                }
+            }
+            Err(e) => Event::ConnectFailed(Refusal {
+                class: e.class(),
+                reason: e.to_string(),
+                fix: e.fix(),
+            }),
+        }
+    }
+
+    /// Reads the credentials again; the event that tells the machine how it went.
+    fn reload_credentials(&mut self, trigger: Trigger) -> Option<Event> {
+        let Some(reloader) = self.reloader.clone() else {
             warn!(
                 "MQTT credentials: reload asked for ({}), but nothing to reload them from",
                 trigger.as_str()
             );
-            return;
+            return None;
         };
         // What is read now is what the next change is compared with, loaded or not.
         if let Some((path, stamp)) = &mut self.watched {
             *stamp = FileStamp::of(path);
         }
-        match reloader.0.load() {
+        Some(match reloader.0.load() {
             Ok(credentials) => {
                 self.settings = self.settings.clone().with_credentials(credentials);
-                // A refusal with the new credentials is a new row: at error, with its fix.
-                self.last_rejection = None;
-                if connected {
-                    info!(
-                        "MQTT credentials reloaded ({}); used from the next connection",
-                        trigger.as_str()
-                    );
-                } else {
-                    self.schedule.retry_now(self.start.elapsed());
-                    info!(
-                        "MQTT credentials reloaded ({}); connecting now",
-                        trigger.as_str()
-                    );
-                }
-                log_link(&LinkEvent::CredentialsReloaded {
-                    trigger: trigger.as_str().to_owned(),
-                });
+                Event::CredentialsReloaded(trigger)
             }
-            Err(line) => {
-                error!(
-                    "MQTT credentials not reloaded ({}): {line}; the credentials in use stay",
-                    trigger.as_str()
-                );
-                log_link(&LinkEvent::CredentialsReloadFailed {
-                    trigger: trigger.as_str().to_owned(),
-                });
-            }
-        }
-    }
-
-    /// Records a failure; returns the wait until the next attempt.
-    fn failed(&mut self, class: Class, state: LinkState) -> Duration {
-        let now = self.start.elapsed();
-        let due = self.schedule.on_failure(now, class, &mut rand::rng());
-        self.shared.set_link(state);
-        due.saturating_sub(now)
-    }
-
-    /// Counts the connection, then announces it.
-    fn announce_new(&mut self, client: &MqttClient) -> Result<(), paho::Error> {
-        self.link_info.connects += 1;
-        self.announce(client)
-    }
-
-    /// `online`, subscriptions, discovery, state: after every connect.
-    fn announce(&mut self, client: &MqttClient) -> Result<(), paho::Error> {
-        let topics = &self.config.topics;
-        publish(client, &topics.availability(), ONLINE, true, QOS)?;
-        // One filter for every command topic, so that an unknown one is answered too.
-        let filters = [topics.command_filter(), topics.ha_status()];
-        client.subscribe_many(&filters, &[QOS.paho(), QOS.paho()])?;
-        self.publish_discovery(client)?;
-        self.publish_state(client, true)
-    }
-
-    fn publish_discovery(&self, client: &MqttClient) -> Result<(), paho::Error> {
-        if !self.config.discovery {
-            return Ok(());
-        }
-        for m in discovery_messages(&self.config.topics, &self.config.device) {
-            publish(client, &m.topic, &m.payload, true, QOS)?;
-        }
-        Ok(())
-    }
-
-    /// Publishes the latest state if the loop handed over a new one since, or `force` (after a
-    /// connect, or Home Assistant coming online). No throttle here: the loop's (heat-loop's
-    /// `Throttle`) already decided that a handed-over state is due (changed, or its heartbeat).
-    fn publish_state(&mut self, client: &MqttClient, force: bool) -> Result<(), paho::Error> {
-        let latest = {
-            let mut slot = self
-                .shared
-                .latest
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let latest = slot.clone();
-            if let Some(s) = slot.as_mut() {
-                s.fresh = false;
-            }
-            latest
-        };
-        let Some(snapshot) = latest else {
-            return Ok(());
-        };
-        if !(force || snapshot.fresh) {
-            return Ok(());
-        }
-        let topic = self.config.topics.state();
-        match StateJson::new(&snapshot.status, self.link_info, snapshot.time).to_json() {
-            Ok(json) => publish(client, &topic, &json, true, QOS)?,
-            // Not a link failure: reconnecting would not help. The retained state stays the last
-            // good one, and the next change or heartbeat tries again.
-            Err(e) => {
-                error!("MQTT: the state for {topic} cannot be serialised, not published: {e}")
-            }
-        }
-        self.last_published = Some((snapshot.status, Instant::now()));
-        Ok(())
-    }
-
-    /// How long `serve` may sleep: until the next heartbeat.
-    fn serve_timeout(&self) -> Duration {
-        match &self.last_published {
-            Some((_, at)) => self.config.heartbeat.saturating_sub(at.elapsed()),
-            None => self.config.heartbeat,
-        }
-    }
-
-    /// One round while connected: waits for a message, an answer, a new state or the heartbeat,
-    /// and handles it. False when the connection is gone.
-    fn serve(&mut self, client: &MqttClient, inbox: &Inbox) -> bool {
-        let mut answer = None;
-        select! {
-            recv(inbox) -> item => match item {
-                Ok(Some(msg)) => {
-                    if let Err(e) = self.on_message(client, &msg) {
-                        return self.lost(client, &format!("handling a message failed: {e}"));
-                    }
-                }
-                // paho's "connection lost" marker; `try_connect` drops stale ones.
-                Ok(None) | Err(_) => return self.lost(client, "connection lost"),
-            },
-            recv(self.answers) -> item => answer = item.ok(),
-            recv(self.wake) -> _ => {}
-            default(self.serve_timeout()) => {}
-        }
-        // The state first: a command's answer then finds its effect already published.
-        if let Err(e) = self.publish_state(client, false) {
-            return self.lost(client, &format!("publishing the state failed: {e}"));
-        }
-        for answer in answer.into_iter().chain(self.answers.try_iter()) {
-            if let Err(e) = self.answer(client, &answer) {
-                return self.lost(client, &format!("publishing an answer failed: {e}"));
-            }
-        }
-        true
-    }
-
-    fn lost(&mut self, client: &MqttClient, why: &str) -> bool {
-        if client.is_connected() {
-            // A publish failed on a live connection: start over with a clean one.
-            let _ = client.disconnect(None);
-        }
-        let wait = self.failed(
-            Class::Transient,
-            LinkState::Down {
-                reason: why.to_owned(),
-            },
-        );
-        warn!("MQTT connection lost ({why}); reconnecting in {wait:.1?}");
-        log_link(&LinkEvent::Lost {
-            reason: why.to_owned(),
-        });
-        false
-    }
-
-    fn on_message(&mut self, client: &MqttClient, msg: &paho::Message) -> Result<(), paho::Error> {
-        let topic = msg.topic();
-        if topic == self.config.topics.ha_status() {
-            if msg.payload() == ONLINE.as_bytes() {
-                info!("Home Assistant is online: publishing discovery and state again");
-                self.publish_discovery(client)?;
-                self.publish_state(client, true)?;
-            }
-            return Ok(());
-        }
-        let verdict = self.validate(msg);
-        match verdict {
-            Ok(command) => {
-                let inbound = InboundCommand {
-                    topic: topic.to_owned(),
-                    command,
-                };
-                match self.commands.try_send(T::from(inbound)) {
-                    Ok(()) => {
-                        debug!("MQTT command on {topic}: {command:?}");
-                        Ok(())
-                    }
-                    Err(TrySendError::Full(_)) => {
-                        warn!("MQTT command on {topic} dropped: the controller's queue is full");
-                        self.reject(client, topic, "controller busy: too many pending commands")
-                    }
-                    Err(TrySendError::Disconnected(_)) => {
-                        warn!("MQTT command on {topic} dropped: nobody takes commands");
-                        self.reject(client, topic, "the controller does not take commands")
-                    }
-                }
-            }
-            Err(Some(rejection)) => {
-                warn!(
-                    "MQTT command on {} refused: {rejection} (payload {})",
-                    render_payload(topic.as_bytes()),
-                    render_payload(msg.payload())
-                );
-                self.reject(client, topic, &rejection.to_string())
-            }
-            // A flood: counted, answered once per flood.
-            Err(None) => {
-                self.link_info.commands_rejected += 1;
-                Ok(())
-            }
-        }
-    }
-
-    /// `Err(None)`: refused by the rate limiter after the first refusal of a flood.
-    fn validate(&mut self, msg: &paho::Message) -> Result<Command, Option<RejectReason>> {
-        let Some(which) = CommandTopic::from_topic(self.config.topics.prefix(), msg.topic()) else {
-            return Err(Some(RejectReason::Rejection(
-                CommandRejection::UnknownTopic,
-            )));
-        };
-        if msg.retained() {
-            return Err(Some(RejectReason::Retained {
-                topic: self.config.topics.command(which),
-            }));
-        }
-        match self.limiter.check(which, self.start.elapsed()) {
-            RateDecision::Allow => {}
-            RateDecision::Refuse { first: true, .. } => {
-                let limit = self.limiter.limit();
-                return Err(Some(RejectReason::Rejection(
-                    CommandRejection::RateLimited {
-                        burst: limit.burst,
-                        every: limit.every,
-                    },
-                )));
-            }
-            RateDecision::Refuse { first: false, .. } => return Err(None),
-        }
-        parse_for(which, msg.payload()).map_err(|r| Some(RejectReason::Rejection(r)))
-    }
-
-    fn reject(
-        &mut self,
-        client: &MqttClient,
-        topic: &str,
-        reason: &str,
-    ) -> Result<(), paho::Error> {
-        self.link_info.commands_rejected += 1;
-        self.answer(client, &Answer::new(topic, false, reason))
-    }
-
-    fn answer(&self, client: &MqttClient, answer: &Answer) -> Result<(), paho::Error> {
-        let topic = self.config.topics.result();
-        match answer.to_json() {
-            Ok(json) => publish(client, &topic, &json, false, ANSWER_QOS),
-            Err(e) => {
-                error!(
-                    "MQTT: the answer to {} cannot be serialised, not published on {topic}: {e}",
-                    answer.topic
-                );
-                Ok(())
-            }
-        }
-    }
-
-    fn go_offline(&self, client: &MqttClient) {
-        if let Err(e) = publish(
-            client,
-            &self.config.topics.availability(),
-            OFFLINE,
-            true,
-            QOS,
-        ) {
-            warn!("MQTT: publishing offline at shutdown failed: {e}");
-        }
-        if let Err(e) = client.disconnect(None) {
-            debug!("MQTT: disconnect at shutdown failed: {e}");
-        }
+            Err(line) => Event::CredentialsReloadFailed(trigger, line),
+        })
     }
 }
 
-/// How the session logs a failed connection attempt: decided by [`FailureNote::classify`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FailureNote {
-    /// The first authentication or configuration rejection since the last connection, or one
-    /// with a new reason: logged at error, with the fix.
-    FirstRejection,
-    /// The same rejection again: logged at warn, since the error and its fix are already in the
-    /// log and the link state.
-    RepeatedRejection,
-    /// A network or unknown failure: logged at warn.
-    Failure,
-}
-
-impl FailureNote {
-    /// `last_rejection` is the reason of the previous rejection since the last successful
-    /// connection (None when there was none); `reason` is this failure's.
-    fn classify(class: Class, last_rejection: Option<&str>, reason: &str) -> Self {
-        if !matches!(class, Class::AuthRejected | Class::Configuration) {
-            // Transient, unknown, and any class mqtt-auth adds later.
-            FailureNote::Failure
-        } else if last_rejection == Some(reason) {
-            FailureNote::RepeatedRejection
-        } else {
-            FailureNote::FirstRejection
-        }
-    }
-
-    /// The level the session logs it at.
-    fn level(self) -> log::Level {
-        match self {
-            FailureNote::FirstRejection => log::Level::Error,
-            FailureNote::RepeatedRejection | FailureNote::Failure => log::Level::Warn,
-        }
-    }
-
-    /// The log line for a failed attempt to `addr`: `rejections` is the count of rejections in
-    /// a row including this one, `wait` the time until the next attempt.
-    fn line(self, addr: &str, reason: &str, fix: &str, rejections: u32, wait: Duration) -> String {
-        match self {
-            FailureNote::FirstRejection => format!(
-                "MQTT connection to {addr} refused: {reason}; fix: {fix}. The plant keeps being \
-                 controlled without MQTT; next attempt in {wait:.1?}"
-            ),
-            FailureNote::RepeatedRejection => format!(
-                "MQTT connection to {addr} still refused ({rejections} in a row): {reason}; \
-                 next attempt in {wait:.1?}; fix: {fix}"
-            ),
-            FailureNote::Failure => {
-                format!("MQTT connection to {addr} failed: {reason}; next attempt in {wait:.1?}")
-            }
-        }
-    }
-}
-
-/// Why the session refused a command itself.
-#[derive(Debug)]
-enum RejectReason {
-    Rejection(CommandRejection),
-    /// A retained command: stale by the time it is delivered, and delivered again on every
-    /// reconnect until someone clears it.
-    Retained {
-        /// The command topic it is retained on.
-        topic: String,
-    },
-}
-
-impl std::fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RejectReason::Rejection(r) => r.fmt(f),
-            RejectReason::Retained { topic } => write!(
-                f,
-                "retained commands are ignored; publish without the retain flag, and clear this \
-                 one with: mosquitto_pub -r -n -t {} (plus your broker options)",
-                shell_quoted(topic)
-            ),
-        }
-    }
-}
-
-/// Logs `event` as JSON on heat-state's [`LINK_TARGET`], for tools (the sentences above are
+/// Logs `event` as JSON on heat-state's [`LINK_TARGET`], for tools (the machine's sentences are
 /// for people).
 fn log_link(event: &LinkEvent) {
     let level = match event {
         LinkEvent::Connected { .. } | LinkEvent::CredentialsReloaded { .. } => log::Level::Info,
-        LinkEvent::ConnectFailed { .. } | LinkEvent::Lost { .. } => log::Level::Warn,
+        LinkEvent::ConnectFailed { .. } | LinkEvent::Lost { .. } | LinkEvent::TakenOver { .. } => {
+            log::Level::Warn
+        }
         LinkEvent::CredentialsReloadFailed { .. } => log::Level::Error,
     };
     heat_state::log::emit(LINK_TARGET, level, event.kind(), event);
-}
-
-fn log_connect_failed(class: Class, wait: Duration) {
-    log_link(&LinkEvent::ConnectFailed {
-        class: class.as_str().to_owned(),
-        retry_in_s: wait.as_secs_f64(),
-    });
-}
-
-/// `text` in single quotes for a POSIX shell. A command topic only holds letters, digits, `_`,
-/// `-` and `/` (the prefix is validated), but the quoting does not rely on it.
-fn shell_quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-fn publish(
-    client: &MqttClient,
-    topic: &str,
-    payload: &str,
-    retained: bool,
-    qos: QoS,
-) -> Result<(), paho::Error> {
-    let msg = if retained {
-        paho::Message::new_retained(topic, payload, qos.paho())
-    } else {
-        paho::Message::new(topic, payload, qos.paho())
-    };
-    client.publish(msg)
 }
 
 #[cfg(test)]

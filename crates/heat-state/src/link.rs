@@ -41,6 +41,17 @@ pub enum LinkEvent {
         /// Why, as far as the client knows.
         reason: String,
     },
+    /// Another client took this client id: the broker closed this connection because a
+    /// second connection claimed the same id. Two processes share one client id.
+    TakenOver {
+        /// The client id both use.
+        client_id: String,
+        /// How it is known: `disconnect_0x8e` (MQTT 5's reason "session taken over") or
+        /// `dropped_while_broker_accepts` (no reason given, as over MQTT 3.1.1 or from
+        /// Mosquitto before 2.0.12: the broker dropped the connection, twice in a row soon after
+        /// it was made, while it kept accepting new ones).
+        evidence: String,
+    },
     /// The credentials were read again from their sources (environment, password file, systemd
     /// credential) and the next attempt was made due at once.
     CredentialsReloaded {
@@ -62,6 +73,7 @@ impl LinkEvent {
             LinkEvent::Connected { .. } => "connected",
             LinkEvent::ConnectFailed { .. } => "connect_failed",
             LinkEvent::Lost { .. } => "lost",
+            LinkEvent::TakenOver { .. } => "taken_over",
             LinkEvent::CredentialsReloaded { .. } => "credentials_reloaded",
             LinkEvent::CredentialsReloadFailed { .. } => "credentials_reload_failed",
         }
@@ -74,7 +86,7 @@ mod tests {
 
     #[test]
     fn link_events_read_back_with_their_kind_first() {
-        let events = [
+        let events: [LinkEvent; 6] = [
             LinkEvent::Connected {
                 broker: "127.0.0.1:8883".into(),
                 tls: true,
@@ -86,6 +98,10 @@ mod tests {
             },
             LinkEvent::Lost {
                 reason: "connection lost".into(),
+            },
+            LinkEvent::TakenOver {
+                client_id: "solar-heating".into(),
+                evidence: "disconnect_0x8e".into(),
             },
             LinkEvent::CredentialsReloaded {
                 trigger: "sighup".into(),

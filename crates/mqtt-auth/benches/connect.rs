@@ -46,7 +46,7 @@ fn time_connects(settings: &BrokerSettings) -> Vec<Duration> {
             let start = Instant::now();
             black_box(connect(&client, settings, Identity::Configured, None).expect("connect"));
             let elapsed = start.elapsed();
-            client.disconnect(None).expect("disconnect");
+            client.disconnect().expect("disconnect");
             elapsed
         })
         .collect()

@@ -10,12 +10,14 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use crossbeam_channel::Receiver;
 use log::warn;
 use paho_mqtt as paho;
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use crate::{
+    ReturnCode,
     audit::AuditRecord,
     failure::{ConnectError, classify},
     qos::QoS,
@@ -52,25 +54,124 @@ pub struct Connected {
     pub session_present: bool,
 }
 
-/// A paho client that is dropped safely.
+/// A message to publish, as a value (the session's actions carry it; paho's `Message` is built
+/// only at the call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    /// The topic.
+    pub topic: String,
+    /// The payload.
+    pub payload: Vec<u8>,
+    /// The delivery level.
+    pub qos: QoS,
+    /// Retained by the broker for later subscribers.
+    pub retain: bool,
+}
+
+impl Publish {
+    /// A message of `payload` on `topic`.
+    pub fn new(
+        topic: impl Into<String>,
+        payload: impl Into<Vec<u8>>,
+        qos: QoS,
+        retain: bool,
+    ) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos,
+            retain,
+        }
+    }
+
+    fn paho(&self) -> paho::Message {
+        if self.retain {
+            paho::Message::new_retained(&self.topic, self.payload.as_slice(), self.qos.paho())
+        } else {
+            paho::Message::new(&self.topic, self.payload.as_slice(), self.qos.paho())
+        }
+    }
+}
+
+/// What reaches a client from its connection, in the order paho saw it: see
+/// [`MqttClient::inbox`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A message on a subscribed topic.
+    Message {
+        /// Its topic.
+        topic: String,
+        /// Its payload.
+        payload: Vec<u8>,
+        /// Delivered from the broker's retained store (a subscription's first delivery).
+        retained: bool,
+    },
+    /// The connection ended without a reason from the broker (paho's connection lost: a closed
+    /// socket, a missed keep-alive, or any MQTT 3.1.1 server-side close).
+    Lost,
+    /// The broker closed the connection with an MQTT 5 DISCONNECT carrying this reason
+    /// (0x8E: another client connected with this client id).
+    Disconnected(ReturnCode),
+}
+
+/// A paho client owned by one thread: connect with [`connect`], then publish, subscribe,
+/// disconnect and read [`Self::inbox`]. It exposes no more of paho than that.
 ///
-/// paho-mqtt 0.14 hands a clone of the client to the callback of each connect or disconnect
-/// token. If our handle is dropped right after a connect failed, that callback's clone can be the
-/// last one, and paho then destroys the client on its own network thread while holding its own
-/// mutex: a deadlock (paho.mqtt.rust issue #239). Dropping an `MqttClient` first gives the callback
-/// time to return, so the client is destroyed here, on the owner's thread.
+/// It is dropped safely. paho-mqtt 0.14 hands a clone of the client to the callback of each
+/// connect or disconnect token. If our handle is dropped right after a connect failed, that
+/// callback's clone can be the last one, and paho then destroys the client on its own network
+/// thread while holding its own mutex: a deadlock (paho.mqtt.rust issue #239). Dropping an
+/// `MqttClient` first gives the callback time to return, so the client is destroyed here, on the
+/// owner's thread.
 pub struct MqttClient {
-    inner: Option<paho::Client>,
+    inner: Option<paho::AsyncClient>,
+    /// How long a blocking call waits for paho.
+    timeout: Duration,
+    inbox: Receiver<Incoming>,
 }
 
 /// How long a dropped client waits for paho's callbacks to release it.
 const CALLBACK_SETTLE: Duration = Duration::from_millis(50);
 
-impl std::ops::Deref for MqttClient {
-    type Target = paho::Client;
-
-    fn deref(&self) -> &paho::Client {
+impl MqttClient {
+    fn paho(&self) -> &paho::AsyncClient {
         self.inner.as_ref().expect("only taken in drop")
+    }
+
+    /// Everything the connection delivers: messages, and how it ended. Filled from the moment
+    /// the client is created, so nothing is missed before a subscription's first delivery;
+    /// items from an earlier connection stay until read.
+    pub fn inbox(&self) -> &Receiver<Incoming> {
+        &self.inbox
+    }
+
+    /// Publishes `message` and waits until paho has handed it over (QoS 0) or the broker has
+    /// acknowledged it (QoS 1 and 2), at most the operation timeout.
+    pub fn publish(&self, message: &Publish) -> Result<(), paho::Error> {
+        self.paho().publish(message.paho()).wait_for(self.timeout)
+    }
+
+    /// Subscribes to every filter in `filters` at `qos`, in one SUBSCRIBE, and waits for the
+    /// SUBACK.
+    pub fn subscribe(&self, filters: &[String], qos: QoS) -> Result<(), paho::Error> {
+        let levels = vec![qos.paho(); filters.len()];
+        self.paho()
+            .subscribe_many(filters, &levels)
+            .wait_for(self.timeout)
+            .map(drop)
+    }
+
+    /// Disconnects cleanly (no last will), waiting at most the operation timeout.
+    pub fn disconnect(&self) -> Result<(), paho::Error> {
+        self.paho()
+            .disconnect(None)
+            .wait_for(self.timeout)
+            .map(drop)
+    }
+
+    /// Whether paho considers the connection up.
+    pub fn is_connected(&self) -> bool {
+        self.paho().is_connected()
     }
 }
 
@@ -99,12 +200,36 @@ pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectErr
         .mqtt_version(settings.protocol().paho_version())
         .persistence(None)
         .finalize();
-    let mut client = paho::Client::new(opts).map_err(|e| classify(settings.protocol(), &e))?;
-    // Not paho's 5 min: a publish queued but unsent when the connection drops is kept for the
-    // next connect, and the thread waiting on it is usually the one that would reconnect.
-    client.set_timeout(settings.operation_timeout());
+    let client = paho::AsyncClient::new(opts).map_err(|e| classify(settings.protocol(), &e))?;
+    // Unbounded, as paho's own consumer is: a callback must never block paho's thread.
+    let (tx, inbox) = crossbeam_channel::unbounded();
+    {
+        let tx = tx.clone();
+        client.set_message_callback(move |_, message| {
+            if let Some(m) = message {
+                let _ = tx.send(Incoming::Message {
+                    topic: m.topic().to_owned(),
+                    payload: m.payload().to_vec(),
+                    retained: m.retained(),
+                });
+            }
+        });
+    }
+    {
+        let tx = tx.clone();
+        client.set_connection_lost_callback(move |_| {
+            let _ = tx.send(Incoming::Lost);
+        });
+    }
+    client.set_disconnected_callback(move |_, _, reason| {
+        let _ = tx.send(Incoming::Disconnected(ReturnCode::v5(reason as u8)));
+    });
     Ok(MqttClient {
         inner: Some(client),
+        // Not paho's 5 min: a publish queued but unsent when the connection drops is kept for
+        // the next connect, and the thread waiting on it is usually the one that would reconnect.
+        timeout: settings.operation_timeout(),
+        inbox,
     })
 }
 
@@ -198,7 +323,7 @@ pub fn connect_options(
 /// and classifies a failure. With TLS, a failure is re-examined with our own handshake so that a
 /// certificate problem is reported as such, never as an auth failure.
 pub fn connect(
-    client: &paho::Client,
+    client: &MqttClient,
     settings: &BrokerSettings,
     identity: Identity,
     will: Option<&LastWill>,
@@ -208,7 +333,7 @@ pub fn connect(
 
 /// [`connect`], also returning the audit record it emitted (for tools that show it).
 pub fn connect_with_record(
-    client: &paho::Client,
+    client: &MqttClient,
     settings: &BrokerSettings,
     identity: Identity,
     will: Option<&LastWill>,
@@ -224,7 +349,7 @@ pub fn connect_with_record(
 }
 
 fn attempt(
-    client: &paho::Client,
+    client: &MqttClient,
     settings: &BrokerSettings,
     identity: Identity,
     will: Option<&LastWill>,
@@ -240,7 +365,7 @@ fn attempt(
     }
     let response = {
         let options = connect_options(settings, identity, will)?;
-        client.connect(options)
+        client.paho().connect(options).wait_for(client.timeout)
         // `options`, and paho-rs's copy of the password with it, is dropped here.
     };
     match response {

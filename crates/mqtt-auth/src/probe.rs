@@ -115,7 +115,7 @@ fn attempt(settings: &BrokerSettings, identity: Identity, purpose: &str) -> Prob
     let result = create_client(&settings).and_then(|client| {
         let result = connect(&client, &settings, identity, None).map(|_| ());
         if result.is_ok() {
-            let _ = client.disconnect(None);
+            let _ = client.disconnect();
         }
         result
     });

@@ -8,9 +8,8 @@ use std::{
 
 use mqtt_auth::{
     BrokerSettings, QoS,
-    connect::{Identity, MqttClient, connect, create_client},
+    connect::{Identity, Incoming, MqttClient, Publish, connect, create_client},
 };
-use paho_mqtt as paho;
 
 use crate::wait_for;
 
@@ -49,18 +48,27 @@ impl Watcher {
     /// Connects with `settings` and subscribes to `filter`; panics when either fails.
     pub fn new(settings: &BrokerSettings, filter: &str) -> Self {
         let client = create_client(settings).unwrap();
-        let inbox = client.start_consuming();
+        let inbox = client.inbox().clone();
         connect(&client, settings, Identity::Configured, None).unwrap();
-        client.subscribe(filter, QoS::AtLeastOnce.paho()).unwrap();
+        client
+            .subscribe(&[filter.to_owned()], QoS::AtLeastOnce)
+            .unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         thread::spawn(move || {
-            for msg in inbox.iter().flatten() {
-                sink.lock().unwrap().push(Seen {
-                    topic: msg.topic().to_owned(),
-                    payload: msg.payload().to_vec(),
-                    retained: msg.retained(),
-                });
+            for item in inbox.iter() {
+                if let Incoming::Message {
+                    topic,
+                    payload,
+                    retained,
+                } = item
+                {
+                    sink.lock().unwrap().push(Seen {
+                        topic,
+                        payload,
+                        retained,
+                    });
+                }
             }
         });
         Self { client, seen }
@@ -120,28 +128,20 @@ impl Watcher {
     /// Publishes `payload` on `topic` at QoS 1.
     pub fn publish(&self, topic: &str, payload: &[u8]) {
         self.client
-            .publish(paho::Message::new(
-                topic,
-                payload.to_vec(),
-                QoS::AtLeastOnce.paho(),
-            ))
+            .publish(&Publish::new(topic, payload, QoS::AtLeastOnce, false))
             .unwrap();
     }
 
     /// Publishes `payload` on `topic` at QoS 1, retained.
     pub fn publish_retained(&self, topic: &str, payload: &[u8]) {
         self.client
-            .publish(paho::Message::new_retained(
-                topic,
-                payload.to_vec(),
-                QoS::AtLeastOnce.paho(),
-            ))
+            .publish(&Publish::new(topic, payload, QoS::AtLeastOnce, true))
             .unwrap();
     }
 }
 
 impl Drop for Watcher {
     fn drop(&mut self) {
-        let _ = self.client.disconnect(None);
+        let _ = self.client.disconnect();
     }
 }

@@ -11,9 +11,8 @@ use std::{
 
 use mqtt_auth::{
     BrokerSettings, ClientId, Protocol,
-    connect::{Identity, MqttClient, connect, create_client},
+    connect::{Identity, Incoming, MqttClient, connect, create_client},
 };
-use paho_mqtt as paho;
 use test_mosquitto::{Broker, BrokerBuilder};
 
 /// Throwaway passwords of the benches' private brokers.
@@ -26,7 +25,31 @@ const ACL: &str = "user ctl\ntopic readwrite solar_heating/#\ntopic write homeas
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// The test client's inbox.
-pub(crate) type Inbox = paho::SyncReceiver<Option<paho::Message>>;
+pub(crate) type Inbox = crossbeam_channel::Receiver<Incoming>;
+
+/// A message the test client received.
+#[derive(Debug)]
+pub(crate) struct Message {
+    topic: String,
+    payload: Vec<u8>,
+    retained: bool,
+}
+
+impl Message {
+    // Not every bench reads the topic (e2e subscribes to one topic at a time).
+    #[allow(dead_code)]
+    pub(crate) fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    pub(crate) fn retained(&self) -> bool {
+        self.retained
+    }
+}
 
 /// A private Mosquitto on 127.0.0.1 with `set_tcp_nodelay true`, the password file and the ACL.
 pub(crate) fn broker() -> Broker {
@@ -49,7 +72,7 @@ pub(crate) fn tester(port: u16, id: &str) -> (MqttClient, Inbox) {
         test_mqtt::credentials("tester", TESTER_PASSWORD),
     );
     let client = create_client(&s).expect("client");
-    let inbox = client.start_consuming();
+    let inbox = client.inbox().clone();
     connect(&client, &s, Identity::Configured, None).expect("connect");
     (client, inbox)
 }
@@ -60,13 +83,26 @@ pub(crate) fn recv_until(
     inbox: &Inbox,
     within: Duration,
     what: &str,
-    mut pred: impl FnMut(&paho::Message) -> bool,
+    mut pred: impl FnMut(&Message) -> bool,
 ) -> Instant {
     let deadline = Instant::now() + within;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match inbox.recv_timeout(left) {
-            Ok(Some(m)) if pred(&m) => return Instant::now(),
+            Ok(Incoming::Message {
+                topic,
+                payload,
+                retained,
+            }) => {
+                let m = Message {
+                    topic,
+                    payload,
+                    retained,
+                };
+                if pred(&m) {
+                    return Instant::now();
+                }
+            }
             Ok(_) => {}
             Err(e) => panic!("no {what} within {within:?}: {e:?}"),
         }

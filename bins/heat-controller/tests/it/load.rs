@@ -19,7 +19,7 @@ use std::{
 
 use bench_report::proc::Memory;
 use heat_core::{Mode, Parameter};
-use paho_mqtt as paho;
+use mqtt_auth::{QoS, connect::Publish};
 
 use crate::harness::{Controller, ControllerWatch, Spec, broker, tester_settings_at, watch};
 
@@ -73,7 +73,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
                 messages[(sent % 4) as usize]
             };
             if client
-                .publish(paho::Message::new(topic, payload, 0))
+                .publish(&Publish::new(topic, payload, QoS::AtMostOnce, false))
                 .is_err()
             {
                 errors += 1;
@@ -85,7 +85,7 @@ fn a_command_flood_leaves_timing_memory_and_the_last_command_intact() {
         }
     }
     let flood = started.elapsed();
-    let _ = client.disconnect(None);
+    let _ = client.disconnect();
     eprintln!(
         "flood: {sent} messages in {:.2} s ({:.0}/s), {errors} publish errors",
         flood.as_secs_f64(),

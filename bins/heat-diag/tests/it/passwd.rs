@@ -20,7 +20,7 @@ fn connects(port: u16, user: &str, password: &str) -> Result<(), String> {
     let client = create_client(&settings).map_err(|e| e.to_string())?;
     let result = connect(&client, &settings, Identity::Configured, None);
     if result.is_ok() {
-        let _ = client.disconnect(None);
+        let _ = client.disconnect();
     }
     result.map(|_| ()).map_err(|e| e.to_string())
 }

@@ -8,10 +8,9 @@ use std::{
 };
 
 use mqtt_auth::{
-    Protocol,
-    connect::{Identity, connect, create_client},
+    Protocol, QoS,
+    connect::{Identity, Publish, connect, create_client},
 };
-use paho_mqtt as paho;
 use test_mosquitto::BrokerBuilder;
 
 use crate::{password, settings};
@@ -43,17 +42,18 @@ fn a_publish_stranded_in_the_queue_by_a_lost_connection_times_out() {
     let s = settings(broker.port(), Protocol::V5, "sam", &pw)
         .with_timing(Duration::from_secs(30), Duration::from_secs(1));
     let limit = s.operation_timeout();
-    let client = create_client(&s).unwrap();
+    let client = std::sync::Arc::new(create_client(&s).unwrap());
     connect(&client, &s, Identity::Configured, None).unwrap();
 
     let pid = broker.pid().unwrap();
     signal(pid, "STOP");
     let (done_tx, done) = mpsc::channel();
     for which in ["written", "queued"] {
-        let client = (*client).clone();
+        let client = std::sync::Arc::clone(&client);
         let done_tx = done_tx.clone();
         thread::spawn(move || {
-            let result = client.publish(paho::Message::new("t/stranded", which, 1));
+            let result =
+                client.publish(&Publish::new("t/stranded", which, QoS::AtLeastOnce, false));
             let _ = done_tx.send((which, result));
         });
         // Let paho write the first before the second is queued behind it.

@@ -59,7 +59,7 @@ fn attempt(s: &BrokerSettings) -> Result<(), ConnectError> {
     let client = create_client(s).unwrap();
     let result = connect(&client, s, Identity::Configured, None).map(|_| ());
     if result.is_ok() {
-        client.disconnect(None).unwrap();
+        client.disconnect().unwrap();
     }
     result
 }
