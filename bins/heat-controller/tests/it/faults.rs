@@ -146,6 +146,12 @@ fn broker_restarted_in_a_loop() {
         attempts > CI_RESTARTS,
         "every restart was followed by a reconnect"
     );
+    // A restarting broker refuses for a moment: never taken for another client with the id.
+    assert!(
+        !ctl.has_link(|e| matches!(e, LinkEvent::TakenOver { .. })),
+        "a broker restart named a takeover: {:?}",
+        ctl.records_on_link()
+    );
 }
 
 #[test]

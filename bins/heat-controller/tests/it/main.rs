@@ -24,5 +24,6 @@ mod reload;
 mod resilience;
 mod run;
 mod startup;
+mod takeover;
 mod version;
 mod watchdog;
