@@ -118,20 +118,18 @@ pub enum Incoming {
 /// disconnect and read [`Self::inbox`]. It exposes no more of paho than that.
 ///
 /// It is dropped safely. paho-mqtt 0.14 hands a clone of the client to the callback of each
-/// connect or disconnect token. If our handle is dropped right after a connect failed, that
-/// callback's clone can be the last one, and paho then destroys the client on its own network
-/// thread while holding its own mutex: a deadlock (paho.mqtt.rust issue #239). Dropping an
-/// `MqttClient` first gives the callback time to return, so the client is destroyed here, on the
-/// owner's thread.
+/// token. A token's waiter wakes while that callback is still running, so if our handle is
+/// dropped right after a connect failed, the callback's clone can be the last one; paho then
+/// destroys the client on its own thread while holding its own global mutex, and every paho
+/// client in the process hangs (paho.mqtt.rust issue #239). Paho C runs token callbacks with that
+/// mutex held, so dropping an `MqttClient` first takes the mutex once ([`settle`]): the callback
+/// has returned, and the client is destroyed here, on the owner's thread.
 pub struct MqttClient {
     inner: Option<paho::AsyncClient>,
     /// How long a blocking call waits for paho.
     timeout: Duration,
     inbox: Receiver<Incoming>,
 }
-
-/// How long a dropped client waits for paho's callbacks to release it.
-const CALLBACK_SETTLE: Duration = Duration::from_millis(50);
 
 impl MqttClient {
     fn paho(&self) -> &paho::AsyncClient {
@@ -184,10 +182,17 @@ impl fmt::Debug for MqttClient {
 impl Drop for MqttClient {
     fn drop(&mut self) {
         if let Some(client) = self.inner.take() {
-            std::thread::sleep(CALLBACK_SETTLE);
+            settle(&client);
             drop(client);
         }
     }
+}
+
+/// Waits until no paho callback of `client` is still running: paho C calls token callbacks with
+/// its global mutex held, and `MQTTAsync_isConnected` takes that mutex. Call it before dropping
+/// what may be the last handle of a client whose token just completed (see [`MqttClient`]).
+pub fn settle(client: &paho::AsyncClient) {
+    let _ = client.is_connected();
 }
 
 /// Creates a paho client for `settings`, with in-memory persistence and the stable client id.

@@ -101,7 +101,7 @@ fn empty_password_is_refused_by_validation_and_by_the_broker() {
     for protocol in PROTOCOLS {
         let s = settings(broker.port(), protocol, "dave", &password("empty"));
         // paho's own client: the point is a CONNECT mqtt-auth would never build.
-        let client = paho_mqtt::Client::new(
+        let client = paho_mqtt::AsyncClient::new(
             paho_mqtt::CreateOptionsBuilder::new()
                 .server_uri(s.server_uri())
                 .client_id(s.client_id().as_str())
@@ -115,7 +115,12 @@ fn empty_password_is_refused_by_validation_and_by_the_broker() {
             mqtt_auth::Protocol::V5 => paho_mqtt::ConnectOptionsBuilder::new_v5(),
         };
         options.user_name("dave").password("");
-        let err = client.connect(options.finalize()).unwrap_err();
+        let err = client
+            .connect(options.finalize())
+            .wait_for(std::time::Duration::from_secs(30))
+            .unwrap_err();
+        // Before `client` drops: the failure callback must have let go of its clone.
+        mqtt_auth::connect::settle(&client);
         let classified = mqtt_auth::failure::classify(protocol, &err);
         assert_eq!(
             classified.class(),
@@ -137,4 +142,32 @@ fn broker_down_is_transient_not_auth() {
     let client = create_client(&s).unwrap();
     let err = connect(&client, &s, Identity::Configured, None).unwrap_err();
     assert_eq!(err.class(), Class::Transient, "{err:?}");
+}
+
+/// paho-mqtt 0.14 can destroy a client on its own thread, under its global mutex, when the last
+/// handle is dropped right after a failed connect; every paho client in the process then hangs.
+/// `MqttClient`'s drop waits for the callback first: many refused connects, each client dropped
+/// at once, on two threads, all finish.
+#[test]
+fn refused_connects_dropped_at_once_never_hang() {
+    let pw = password("drop");
+    let broker = BrokerBuilder::new().user("erin", &pw).start().unwrap();
+    let wrong = password("drop-wrong");
+    let port = broker.port();
+    let threads: Vec<_> = PROTOCOLS
+        .into_iter()
+        .map(|protocol| {
+            let s = settings(port, protocol, "erin", &wrong);
+            std::thread::spawn(move || {
+                for _ in 0..150 {
+                    let client = create_client(&s).unwrap();
+                    let err = connect(&client, &s, Identity::Configured, None).unwrap_err();
+                    assert_eq!(err.class(), Class::AuthRejected, "{protocol}: {err:?}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
 }
