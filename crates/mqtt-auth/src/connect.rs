@@ -199,6 +199,7 @@ pub fn settle(client: &paho::AsyncClient) {
 /// Its blocking calls wait at most [`BrokerSettings::operation_timeout`].
 pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectError> {
     leave_openssl_init_to_openssl();
+    keep_paho_initialised();
     let opts = paho::CreateOptionsBuilder::new()
         .server_uri(settings.server_uri())
         .client_id(settings.client_id().as_str())
@@ -236,6 +237,29 @@ pub fn create_client(settings: &BrokerSettings) -> Result<MqttClient, ConnectErr
         timeout: settings.operation_timeout(),
         inbox,
     })
+}
+
+/// Creates, once, a paho client that is never connected and never dropped, so that paho C's
+/// count of clients never falls to zero.
+///
+/// When the last client is destroyed, paho C stops its send and receive threads and frees its
+/// socket tables (`MQTTAsync_terminate`). A client created and connected on another thread
+/// meanwhile restarts threads the stop is still waiting for; after 10 s the stop gives up and
+/// frees the tables under a receive thread that still polls them: a SIGSEGV in `isReady`
+/// (Socket.c), seen with two threads each dropping refused clients at once. With one client
+/// always alive the threads start once and stay, and nothing global is ever freed.
+fn keep_paho_initialised() {
+    static KEEPER: std::sync::OnceLock<Option<paho::AsyncClient>> = std::sync::OnceLock::new();
+    KEEPER.get_or_init(|| {
+        // Loopback port 1 and a fixed id: it is never connected, so neither is ever used.
+        let opts = paho::CreateOptionsBuilder::new()
+            .server_uri("tcp://127.0.0.1:1")
+            .client_id("mqtt-auth-keeper")
+            .persistence(None)
+            .finalize();
+        // If paho cannot create even this one, `create_client` reports the same error next.
+        paho::AsyncClient::new(opts).ok()
+    });
 }
 
 /// Tells Paho C, once and before its first client, not to initialise OpenSSL itself.

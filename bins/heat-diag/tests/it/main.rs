@@ -116,6 +116,20 @@ impl Mosquitto {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The log once `holds` is true of it, or as it is after `within`. Mosquitto logs a refusal
+    /// as it closes the socket, which can be after the client has read the CONNACK: a test that
+    /// counts what the broker logged waits for it with this, then asserts.
+    fn log_once(&self, holds: impl Fn(&str) -> bool, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let log = self.log();
+            if holds(&log) || Instant::now() >= deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn pid(&self) -> u32 {
         self.child.id()
     }
