@@ -19,4 +19,11 @@ fn main() {
         "cargo:rustc-env=BUILD_COMMIT={}",
         git::label(found.as_ref())
     );
+    // Empty without git: the crate then falls back to its own floor.
+    println!(
+        "cargo:rustc-env=BUILD_COMMIT_TIME={}",
+        found
+            .and_then(|c| c.time)
+            .map_or_else(String::new, |t| t.to_string())
+    );
 }

@@ -34,7 +34,7 @@ use signal_hook::iterator::Signals;
 
 use crate::checks;
 use crate::cli::Cli;
-use crate::clock::LoopClock;
+use crate::clock::{LoopClock, WallClock};
 use crate::control::{ControlLoop, Input, Link, LoopSettings};
 use crate::notify::{Notice, Notifier, Systemd};
 use crate::persist::{self, Persistence, PersistingLink};
@@ -301,7 +301,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     };
     let r = loaded.restored;
-    let controller = Controller::resume(r.params, clock.now(), r.mode, r.energy);
+    let controller = Controller::resume(r.params, clock.now(), r.mode, r.energy, r.runtime);
     let settings = LoopSettings {
         period: ctl.period(),
         heartbeat: ctl.heartbeat(),
@@ -326,8 +326,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Some(link) => link,
         None => &session,
     };
-    let mut control =
-        ControlLoop::new(&mut *plant, controller, clock, settings, link).with_notifier(&systemd);
+    let mut control = ControlLoop::new(&mut *plant, controller, clock, settings, link)
+        .with_wall_clock(WallClock::system(&clock))
+        .with_notifier(&systemd);
     let end = control.run(&inputs);
     let last = control.controller().status();
     drop(control);

@@ -22,7 +22,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use heat_core::{CommandError, CommandOutcome, Controller, Pending, Status, Timestamp};
+use heat_core::{CommandError, CommandOutcome, Controller, LocalTime, Pending, Status, Timestamp};
 use heat_hw::Plant;
 use heat_loop::{LoopEvent, Machine, RelayCommand, StopReason};
 use heat_mqtt::{InboundCommand, SessionHandle};
@@ -33,7 +33,7 @@ use log::{debug, error, info, trace, warn};
 /// where the tools that read it find it too).
 pub use heat_state::log::EVENT_TARGET;
 
-use crate::clock::LoopClock;
+use crate::clock::{LoopClock, WallClock};
 use crate::notify::{Notice, Notifier, Silent};
 use crate::timing::{LoopTiming, TimingReport};
 
@@ -110,6 +110,8 @@ pub struct ControlLoop<'a> {
     plant: &'a mut dyn Plant,
     machine: Machine,
     clock: LoopClock,
+    /// The local time of day; without one the clock-based functions stay neutral.
+    wall: Option<WallClock>,
     settings: LoopSettings,
     link: &'a dyn Link,
     notifier: &'a dyn Notifier,
@@ -182,6 +184,7 @@ impl<'a> ControlLoop<'a> {
             plant,
             machine: Machine::new(controller, settings.heartbeat),
             clock,
+            wall: None,
             settings,
             link,
             notifier: &Silent,
@@ -194,6 +197,18 @@ impl<'a> ControlLoop<'a> {
     pub fn with_notifier(mut self, notifier: &'a dyn Notifier) -> Self {
         self.notifier = notifier;
         self
+    }
+
+    /// Hands heat-core the local time of day from `wall` (default: none, so the heater time
+    /// windows stay open all day).
+    pub fn with_wall_clock(mut self, wall: WallClock) -> Self {
+        self.wall = Some(wall);
+        self
+    }
+
+    /// The local time now, if there is a plausible wall clock.
+    fn local(&mut self) -> Option<LocalTime> {
+        self.wall.as_mut().and_then(|w| w.local(Instant::now()))
     }
 
     /// The controller (for tests and the final log line).
@@ -230,7 +245,8 @@ impl<'a> ControlLoop<'a> {
             {
                 // A switch a minimum time held back is allowed now: act before the next tick.
                 let at = self.clock.now();
-                if let Some(relays) = self.machine.wake(at) {
+                let local = self.local();
+                if let Some(relays) = self.machine.wake(at, local) {
                     self.drive(at, relays);
                 }
                 self.publish(at);
@@ -311,7 +327,8 @@ impl<'a> ControlLoop<'a> {
     /// the state is ready when the answer goes out).
     pub fn command(&mut self, cmd: InboundCommand) {
         let now = self.clock.now();
-        let (result, relays) = self.machine.command(now, cmd.command);
+        let local = self.local();
+        let (result, relays) = self.machine.command(now, local, cmd.command);
         if let Some(relays) = relays {
             self.drive(now, relays);
         }
@@ -344,7 +361,8 @@ impl<'a> ControlLoop<'a> {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let relays = self.machine.tick(now, readings);
+        let local = self.local();
+        let relays = self.machine.tick(now, local, readings);
         self.drive(now, relays);
         self.publish(now);
         None

@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use heat_core::{
     Alarm, Command, CommandError, CommandOutcome, Energy, Mode, Parameter, Pending, RawParams,
-    Status, Timestamp,
+    Runtime, Status, Timestamp,
 };
 use heat_mqtt::InboundCommand;
-use heat_persist::{Decision, Loaded, Occasion, StateDir, StateFile, WritePolicy};
+use heat_persist::{Counters, Decision, Loaded, Occasion, StateDir, StateFile, WritePolicy};
 use log::{info, warn};
 
 use crate::clock::LoopClock;
@@ -34,6 +34,7 @@ struct Latest {
     mode: Mode,
     params: RawParams,
     energy: Energy,
+    runtime: Runtime,
     /// The parameters set over MQTT (restored ones included): only these are persisted.
     set_over_mqtt: BTreeSet<Parameter>,
 }
@@ -47,7 +48,7 @@ impl Latest {
                 .iter()
                 .map(|p| (*p, self.params.get(*p)))
                 .collect(),
-            counters: self.energy.into(),
+            counters: Counters::new(self.energy, self.runtime),
             last_disinfection: None,
         }
     }
@@ -100,6 +101,7 @@ impl Persistence {
                     mode: restored.mode,
                     params: restored.params.raw().clone(),
                     energy: restored.energy,
+                    runtime: restored.runtime,
                     set_over_mqtt: restored.parameters.keys().copied().collect(),
                 },
                 fresh: false,
@@ -136,6 +138,7 @@ impl Persistence {
         inbox.latest.mode = status.mode;
         inbox.latest.params = status.params.clone();
         inbox.latest.energy = status.energy;
+        inbox.latest.runtime = status.runtime;
         inbox.fresh = true;
         drop(inbox);
         self.shared.wake.notify_one();
@@ -339,12 +342,16 @@ pub fn restored_summary(dir: &StateDir, loaded: &Loaded) -> String {
         .collect();
     format!(
         "state file {}: mode {}, parameters set over MQTT [{}], energy collected {:.3} kWh, \
-         heater {:.3} kWh",
+         heater {:.3} kWh; pump {:.2} h and {} starts, heater {:.2} h and {} starts",
         dir.path().display(),
         r.mode,
         parameters.join(", "),
         r.energy.collected_kwh,
-        r.energy.heater_kwh
+        r.energy.heater_kwh,
+        r.runtime.pump_hours,
+        r.runtime.pump_starts,
+        r.runtime.heater_hours,
+        r.runtime.heater_starts
     )
 }
 

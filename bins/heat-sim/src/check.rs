@@ -10,7 +10,10 @@
 //! 3. a relay switches ON sooner than its minimum OFF time after switching OFF (switching OFF is
 //!    always allowed: a safety OFF is never delayed);
 //! 4. the heater is ON while the tank-top sensor is faulted (a non-transient error, or transient
-//!    errors for longer than the stale timeout).
+//!    errors for longer than the stale timeout);
+//! 5. in a comfort mode (auto or eco) the heater switches ON outside its time windows, or stays
+//!    ON outside them for longer than its minimum ON time plus one step. The mode is the user's
+//!    choice (a command), not a control decision, so the checker takes it as given.
 //!
 //! Temperatures carry a [`Limits::margin_k`] in the controller's favour, because the controller
 //! sees DS18B20 readings (noise and 1/16 °C steps), not the truth.
@@ -45,8 +48,12 @@ pub struct Limits {
     pub pump_min_off_ms: u64,
     /// Heater minimum OFF time, ms.
     pub heater_min_off_ms: u64,
+    /// Heater minimum ON time, ms.
+    pub heater_min_on_ms: u64,
     /// Transient sensor faults may hold the last good value this long, ms.
     pub stale_ms: u64,
+    /// The heater time windows, `[start, end)` in minutes after local midnight.
+    pub heater_windows: [(u16, u16); 3],
     /// Allowance for sensor error, K (DS18B20: ±0.5 °C).
     pub margin_k: f64,
 }
@@ -60,9 +67,38 @@ impl Limits {
             boil_stop_hysteresis: p.boil_stop_hysteresis,
             pump_min_off_ms: p.pump_min_off_s.saturating_mul(1000),
             heater_min_off_ms: p.heater_min_off_s.saturating_mul(1000),
+            heater_min_on_ms: p.heater_min_on_s.saturating_mul(1000),
             stale_ms: p.stale_timeout_s.saturating_mul(1000),
+            heater_windows: [
+                (p.heater_window_1_start, p.heater_window_1_end),
+                (p.heater_window_2_start, p.heater_window_2_end),
+                (p.heater_window_3_start, p.heater_window_3_end),
+            ]
+            .map(|(start, end)| (hours_to_minutes(start), hours_to_minutes(end))),
             margin_k: 0.5,
         }
+    }
+}
+
+/// Hours (0–24, quarter hours) as minutes; the checker's own conversion.
+fn hours_to_minutes(hours: f64) -> u16 {
+    // `as` saturates: a nonsense value gives 0 or u16::MAX, never a panic.
+    (hours * 60.0).round() as u16
+}
+
+impl Limits {
+    /// Whether `minute` (after local midnight) is inside a heater window: `[start, end)`,
+    /// across midnight when start > end, never when start = end.
+    pub fn in_heater_window(&self, minute: u16) -> bool {
+        self.heater_windows.iter().any(|&(start, end)| {
+            if start < end {
+                (start..end).contains(&minute)
+            } else if start > end {
+                minute >= start || minute < end
+            } else {
+                false
+            }
+        })
     }
 }
 
@@ -99,6 +135,10 @@ pub struct Observation {
     pub tank_top_reading: Result<f64, SensorError>,
     /// Injected faults the controller cannot detect or overcome.
     pub blind: Blind,
+    /// The mode is auto or eco: the heater runs only for comfort, so only in its windows.
+    pub heater_comfort_only: bool,
+    /// The local time, minutes after midnight.
+    pub minute_of_day: u16,
 }
 
 /// A broken safety rule.
@@ -115,6 +155,10 @@ pub enum Violation {
     HeaterShortCycle,
     /// Rule 4: heater ON while the tank-top sensor is faulted.
     HeaterWithFaultedTankTop,
+    /// Rule 5: the heater switched ON outside its time windows in a comfort mode.
+    HeaterStartOutsideWindow,
+    /// Rule 5: the heater stayed ON outside its windows longer than its minimum ON time.
+    HeaterOnOutsideWindow,
 }
 
 impl Violation {
@@ -126,6 +170,8 @@ impl Violation {
             Violation::PumpShortCycle => "pump_short_cycle",
             Violation::HeaterShortCycle => "heater_short_cycle",
             Violation::HeaterWithFaultedTankTop => "heater_with_faulted_tank_top",
+            Violation::HeaterStartOutsideWindow => "heater_start_outside_window",
+            Violation::HeaterOnOutsideWindow => "heater_on_outside_window",
         }
     }
 }
@@ -157,6 +203,10 @@ pub struct SafetyChecker {
     relays: [SwitchTrack; 2],
     collector_last_good_ms: Option<u64>,
     tank_top_last_good_ms: Option<u64>,
+    // Since when the heater has been ON outside its windows in a comfort mode.
+    heater_outside_since_ms: Option<u64>,
+    // The previous step's time (one step is rule 5's allowance).
+    last_ms: Option<u64>,
     violations: BTreeMap<Violation, u64>,
     exposures: BTreeMap<Exposure, u64>,
     first: Vec<(u64, Violation)>,
@@ -182,6 +232,8 @@ impl SafetyChecker {
             relays: [SwitchTrack::default(); 2],
             collector_last_good_ms: None,
             tank_top_last_good_ms: None,
+            heater_outside_since_ms: None,
+            last_ms: None,
             violations: BTreeMap::new(),
             exposures: BTreeMap::new(),
             first: Vec::new(),
@@ -292,6 +344,26 @@ impl SafetyChecker {
             };
             report(self, Violation::PumpDuringBoilStop, excuse);
         }
+
+        // Rule 5 (before rule 3 updates the relay memory).
+        let outside = o.heater_comfort_only && !l.in_heater_window(o.minute_of_day);
+        if o.heater && outside {
+            let excuse = o
+                .blind
+                .heater_relay_failed
+                .then_some("heater relay write failure");
+            if self.relays[1].on == Some(false) {
+                report(self, Violation::HeaterStartOutsideWindow, excuse);
+            }
+            let since = *self.heater_outside_since_ms.get_or_insert(o.now_ms);
+            let step = self.last_ms.map_or(0, |t| o.now_ms.saturating_sub(t));
+            if o.now_ms.saturating_sub(since) > l.heater_min_on_ms.saturating_add(step) {
+                report(self, Violation::HeaterOnOutsideWindow, excuse);
+            }
+        } else {
+            self.heater_outside_since_ms = None;
+        }
+        self.last_ms = Some(o.now_ms);
 
         // Rule 3, on the physical relay positions.
         for (i, (on, min_off, rule)) in [

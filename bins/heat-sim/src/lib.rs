@@ -8,13 +8,19 @@
 //! sweeps through `Sweep::to_readings`, its relay commands executed on the plant's guarded
 //! relays by heat-hw's [`heat_hw::drive`], its physics moved on by [`Plant::advance`]. The
 //! random faults are injected into the physics directly, since they are drawn as the run goes.
+//!
+//! The wall clock is simulated too: the run starts at [`Options::start`] in
+//! [`Options::time_zone`] (by default a POSIX TZ rule, so a run does not depend on the machine's
+//! zone), and each step hands the loop the local time of day, so weeks and DST changes go by.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use jiff::tz::TimeZone;
+
 use heat_core::{
-    Command, CommandError, Controller, Interlock, Mode, ParamError, Parameter, Params, SensorFault,
-    SensorStatus, Timestamp,
+    Command, CommandError, Controller, Interlock, LocalTime, Mode, ParamError, Parameter, Params,
+    SensorFault, SensorStatus, Timestamp,
 };
 use heat_hw::sim::{PlantState, SimConfig, SimFault, SimulatedPlant, Weather};
 use heat_hw::{Advance, Plant, RelayRole, SensorRole};
@@ -43,7 +49,20 @@ pub struct Options {
     pub mean_fault_duration: Duration,
     /// Mean time between adversarial commands.
     pub mean_command_interval: Duration,
+    /// The wall time at the start.
+    pub start: jiff::Timestamp,
+    /// The time zone the local time of day is in.
+    pub time_zone: TimeZone,
+    /// The parameters at the start (commands change them).
+    pub params: Params,
 }
+
+/// 2026-03-22T00:00:00Z, a week before the spring DST change in Europe.
+pub const DEFAULT_START: jiff::Timestamp = jiff::Timestamp::constant(1_774_137_600, 0);
+
+/// Central European time, with its DST rule (last Sunday of March, 02:00 → 03:00; last Sunday
+/// of October, 03:00 → 02:00).
+pub const DEFAULT_TIME_ZONE: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
 
 impl Default for Options {
     fn default() -> Self {
@@ -54,6 +73,9 @@ impl Default for Options {
             mean_fault_interval: Duration::from_secs(12 * 3600),
             mean_fault_duration: Duration::from_secs(3600),
             mean_command_interval: Duration::from_secs(2 * 3600),
+            start: DEFAULT_START,
+            time_zone: default_time_zone(),
+            params: default_params(),
         }
     }
 }
@@ -261,6 +283,28 @@ fn per_step(period: Duration, mean: Duration) -> f64 {
     (period.as_secs_f64() / mean.as_secs_f64().max(1e-9)).min(1.0)
 }
 
+/// The default zone: [`DEFAULT_TIME_ZONE`].
+pub fn default_time_zone() -> TimeZone {
+    // A constant rule, checked by a test; UTC would only lose the DST changes.
+    TimeZone::posix(DEFAULT_TIME_ZONE).unwrap_or(TimeZone::UTC)
+}
+
+/// The default parameters with the heater windows 05:00–08:00 and 17:00–22:00, as a user
+/// saving on the heater would set them.
+pub fn default_params() -> Params {
+    let windows = [
+        (Parameter::HeaterWindow1Start, 5.0),
+        (Parameter::HeaterWindow1End, 8.0),
+        (Parameter::HeaterWindow2Start, 17.0),
+        (Parameter::HeaterWindow2End, 22.0),
+    ];
+    windows
+        .into_iter()
+        .try_fold(Params::default(), |p, (param, value)| p.with(param, value))
+        // Valid values, checked by a test; the defaults are a fine run too.
+        .unwrap_or_default()
+}
+
 /// Runs the simulation and returns its summary.
 pub fn run(options: &Options) -> Summary {
     run_with_progress(options, &|| {})
@@ -268,6 +312,7 @@ pub fn run(options: &Options) -> Summary {
 
 /// [`run`], calling `day_done` after each simulated day (for a progress line across threads).
 pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Summary {
+    let start = options.start;
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut plant = SimulatedPlant::new(SimConfig {
         seed: options.seed,
@@ -279,7 +324,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         .max(1);
     let steps_per_day = (SECONDS_PER_DAY * 1000).div_ceil(period_ms);
     let total_steps = steps_per_day * u64::from(options.days);
-    let controller = Controller::new(Params::default(), Timestamp::from_millis(0));
+    let controller = Controller::new(options.params.clone(), Timestamp::from_millis(0));
     let mut checker = SafetyChecker::new(Limits::from_params(controller.params().raw()));
     // The status throttle is unused here (nothing publishes); any heartbeat does.
     let mut machine = Machine::new(controller, Duration::from_secs(60));
@@ -299,6 +344,15 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
     for step in 0..total_steps {
         let now_ms = step * period_ms;
         let now = Timestamp::from_millis(now_ms);
+        let wall = start
+            .checked_add(jiff::SignedDuration::from_millis(
+                i64::try_from(now_ms).unwrap_or(i64::MAX),
+            ))
+            .unwrap_or(jiff::Timestamp::MAX);
+        let local = LocalTime::from_unix(
+            wall.as_second(),
+            options.time_zone.to_offset(wall).seconds(),
+        );
         if step % steps_per_day == 0 {
             if step > 0 {
                 day_done();
@@ -327,7 +381,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             commands += 1;
             let cmd = random_command(&mut rng);
             // Acted on at once, as in the daemon: a step on the last sweep, relays driven.
-            let (result, relays) = machine.command(now, cmd);
+            let (result, relays) = machine.command(now, Some(local), cmd);
             if let Some(relays) = relays {
                 heat_hw::drive(&mut machine, plant.relays(), now, relays);
             }
@@ -347,7 +401,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         // The daemon's loop.
         let sweep = plant.sweep();
         let before = machine.controller().status();
-        let relays = machine.tick(now, sweep.to_readings());
+        let relays = machine.tick(now, Some(local), sweep.to_readings());
         let after = machine.controller().status();
         heat_hw::drive(&mut machine, plant.relays(), now, relays);
         for e in machine.take_events() {
@@ -419,6 +473,8 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             collector_reading: sweep.get(SensorRole::Collector),
             tank_top_reading: sweep.get(SensorRole::TankTop),
             blind,
+            heater_comfort_only: matches!(controller.mode(), Mode::Auto | Mode::Eco),
+            minute_of_day: local.minute_of_day(),
         });
         for v in found {
             log::warn!(
@@ -576,3 +632,6 @@ impl Summary {
         t
     }
 }
+
+#[cfg(test)]
+mod tests;

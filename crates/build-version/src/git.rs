@@ -13,6 +13,8 @@ pub(crate) struct Commit {
     pub(crate) short: String,
     /// Tracked files differ from the commit (staged or not), as `git describe --dirty` means it.
     pub(crate) dirty: bool,
+    /// The commit's committer time, seconds since the Unix epoch (`git log -1 --format=%ct`).
+    pub(crate) time: Option<u64>,
     /// Files whose change means the answer may have changed: HEAD, the branch's ref, the index,
     /// and the workspace's sources.
     pub(crate) watch: Vec<PathBuf>,
@@ -38,6 +40,7 @@ impl Commit {
     pub(crate) fn of(dir: &Path) -> Option<Self> {
         let short = git(dir, &["rev-parse", "--short=12", "--verify", "HEAD"])?;
         let dirty = !git(dir, &["status", "--porcelain", "--untracked-files=no"])?.is_empty();
+        let time = git(dir, &["log", "-1", "--format=%ct", "HEAD"]).and_then(|t| t.parse().ok());
         let git_dir = PathBuf::from(git(dir, &["rev-parse", "--absolute-git-dir"])?);
         // A worktree keeps its own HEAD and index but shares refs with the main repository.
         let common = git(
@@ -61,6 +64,7 @@ impl Commit {
         Some(Self {
             short,
             dirty,
+            time,
             watch,
         })
     }

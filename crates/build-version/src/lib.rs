@@ -17,6 +17,19 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("BUILD_C
 /// The package version alone, the workspace's `[workspace.package] version`.
 pub const PACKAGE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// 2026-01-01T00:00:00Z, when this code was written: the floor of [`built_after`] when the build
+/// had no git (a source tarball).
+pub const FLOOR_UNIX: u64 = 1_767_225_600;
+
+/// A time the build is certainly not older than, in seconds since the Unix epoch: the commit's
+/// time, or [`FLOOR_UNIX`] when that is unknown or earlier. A wall clock before it is not
+/// plausible (a Raspberry Pi has no RTC and boots at an old time).
+pub fn built_after() -> u64 {
+    env!("BUILD_COMMIT_TIME")
+        .parse::<u64>()
+        .map_or(FLOOR_UNIX, |t| t.max(FLOOR_UNIX))
+}
+
 #[cfg(test)]
 mod git;
 

@@ -4,7 +4,7 @@
 use std::{fs, path::Path, process::Command};
 
 use super::git::{Commit, label};
-use super::{COMMIT, PACKAGE_VERSION, VERSION};
+use super::{COMMIT, FLOOR_UNIX, PACKAGE_VERSION, VERSION, built_after};
 
 fn run_git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -52,6 +52,10 @@ fn a_clean_checkout_gives_the_short_commit() {
     let commit = Commit::of(repo.path()).expect("a commit");
     assert_eq!(commit.short, head);
     assert!(!commit.dirty);
+    let time: u64 = run_git(repo.path(), &["log", "-1", "--format=%ct"])
+        .parse()
+        .unwrap();
+    assert_eq!(commit.time, Some(time));
     assert_eq!(label(Some(&commit)), head);
     // HEAD, the index, the branch's ref and the sources are watched, and all exist.
     let watched: Vec<_> = commit
@@ -106,4 +110,9 @@ fn outside_a_repository_the_commit_is_unknown() {
 fn the_version_is_the_package_version_and_the_commit() {
     assert_eq!(VERSION, format!("{PACKAGE_VERSION} ({COMMIT})"));
     assert!(!COMMIT.is_empty());
+    // Built from this repository's commits, all made after the floor.
+    assert!(built_after() >= FLOOR_UNIX);
+    if COMMIT != "unknown commit" {
+        assert!(built_after() > FLOOR_UNIX, "{}", built_after());
+    }
 }

@@ -8,9 +8,9 @@ use thiserror::Error;
 
 use crate::load::Load;
 use crate::mode::{Alarm, Interlock, Mode, OperatingState};
-use crate::params::{ParamError, Parameter, Params, RawParams};
+use crate::params::{COLLECTOR_MIN_HYSTERESIS_K, ParamError, Parameter, Params, RawParams};
 use crate::sensor::{Change, Readings, Sensor, SensorStatus, Track, Validation};
-use crate::time::Timestamp;
+use crate::time::{LocalTime, Timestamp};
 
 /// A request from the user or the service.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,6 +143,21 @@ pub struct Energy {
     pub heater_kwh: f64,
 }
 
+/// Operating hours and start counts of the loads, since the controller was created (the
+/// service persists and restores them, like [`Energy`]). Hours count monotonic time, with the
+/// relay as it was during each interval.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Runtime {
+    /// Hours the pump relay was ON.
+    pub pump_hours: f64,
+    /// Times the pump relay switched ON.
+    pub pump_starts: u64,
+    /// Hours the heater relay was ON.
+    pub heater_hours: f64,
+    /// Times the heater relay switched ON.
+    pub heater_starts: u64,
+}
+
 /// Everything the service publishes as its state JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Status {
@@ -172,6 +187,8 @@ pub struct Status {
     pub params: RawParams,
     /// Energy counters.
     pub energy: Energy,
+    /// Operating hours and starts.
+    pub runtime: Runtime,
     /// Loads that the rules want switched but a minimum ON/OFF time holds back.
     pub pending: Pending,
 }
@@ -306,6 +323,7 @@ pub struct Controller {
     state: OperatingState,
     last_step: Timestamp,
     energy: Energy,
+    runtime: Runtime,
     pending: Vec<Event>,
 }
 
@@ -336,18 +354,26 @@ impl Controller {
             state: OperatingState::Starting,
             last_step: now,
             energy: Energy::default(),
+            runtime: Runtime::default(),
             pending: Vec::new(),
         }
     }
 
-    /// A controller resuming what the service persisted across a restart: `mode` and the
-    /// energy counters continue; everything else is as in [`Controller::new`] (every load OFF,
-    /// manual requests OFF, the same fail-safe start), so a restored manual mode starts with
-    /// both loads OFF.
-    pub fn resume(params: Params, now: Timestamp, mode: Mode, energy: Energy) -> Self {
+    /// A controller resuming what the service persisted across a restart: `mode`, the energy
+    /// counters and the operating hours and starts continue; everything else is as in
+    /// [`Controller::new`] (every load OFF, manual requests OFF, the same fail-safe start), so a
+    /// restored manual mode starts with both loads OFF.
+    pub fn resume(
+        params: Params,
+        now: Timestamp,
+        mode: Mode,
+        energy: Energy,
+        runtime: Runtime,
+    ) -> Self {
         Self {
             mode,
             energy,
+            runtime,
             ..Self::new(params, now)
         }
     }
@@ -437,16 +463,24 @@ impl Controller {
         }
     }
 
-    /// One control step on readings just taken.
+    /// One control step on readings just taken, without a local time (as with a clock that is
+    /// not plausible: the heater windows count as open all day).
     pub fn step(&mut self, now: Timestamp, readings: &Readings) -> Output {
-        self.step_on(now, readings, now)
+        self.step_on(now, None, readings, now)
     }
 
-    /// One control step at `now` on readings taken at `taken` (at or before `now`): a step
-    /// again on the latest sweep, for a command acted on at once. The sensors' freshness and
-    /// fault-clear times count from `taken`, so a repeated step never makes an old reading
-    /// new; readings older than the stale timeout count as no reading.
-    pub fn step_on(&mut self, now: Timestamp, readings: &Readings, taken: Timestamp) -> Output {
+    /// One control step at `now` (monotonic) and `local` (the local time of day, `None` while
+    /// the caller's wall clock is not plausible) on readings taken at `taken` (at or before
+    /// `now`): a step again on the latest sweep, for a command acted on at once. The sensors'
+    /// freshness and fault-clear times count from `taken`, so a repeated step never makes an
+    /// old reading new; readings older than the stale timeout count as no reading.
+    pub fn step_on(
+        &mut self,
+        now: Timestamp,
+        local: Option<LocalTime>,
+        readings: &Readings,
+        taken: Timestamp,
+    ) -> Output {
         let mut events = std::mem::take(&mut self.pending);
         let r = self.params.raw().clone();
         let elapsed_s = now.saturating_duration_since(self.last_step).as_secs_f64();
@@ -492,6 +526,10 @@ impl Controller {
         }
         if self.heater.on {
             self.energy.heater_kwh += r.heater_power_w / 1000.0 * secs / 3600.0;
+            self.runtime.heater_hours += secs / 3600.0;
+        }
+        if self.pump.on {
+            self.runtime.pump_hours += secs / 3600.0;
         }
 
         // Rule latches.
@@ -539,7 +577,12 @@ impl Controller {
             (r.dt_start, r.dt_stop)
         };
         if let (Some(c), Some(b)) = (c, b) {
-            hysteresis(&mut l.differential, c - b >= dt_start, c - b <= dt_stop);
+            // The minimum collector temperature gates the differential alone (RESOL's "CMN").
+            hysteresis(
+                &mut l.differential,
+                c - b >= dt_start && c >= r.collector_min,
+                c - b <= dt_stop || c < r.collector_min - COLLECTOR_MIN_HYSTERESIS_K,
+            );
             hysteresis(
                 &mut l.frost,
                 c <= r.frost_on && b >= r.frost_tank_min,
@@ -602,7 +645,9 @@ impl Controller {
                 Mode::Auto | Mode::Eco => (l.differential, None, PumpCause::Differential),
             }
         };
-        // Heater, by priority.
+        // Heater, by priority. Without a plausible clock every time is inside a window, as
+        // with the default window 00:00–24:00: hot water over savings.
+        let window_open = local.is_none_or(|l| self.params.heater_window_open(l.minute_of_day()));
         let (want_heater, heater_interlock) = if t.is_none() {
             (false, Some(Interlock::SensorFault(Sensor::TankTop)))
         } else if l.tank_max {
@@ -611,7 +656,7 @@ impl Controller {
             match self.mode {
                 Mode::Off => (false, None),
                 Mode::Manual => (self.manual_heater, None),
-                Mode::Auto | Mode::Eco => (l.heater_thermostat, None),
+                Mode::Auto | Mode::Eco => (l.heater_thermostat && window_open, None),
             }
         };
         self.pump_interlock = pump_interlock;
@@ -625,6 +670,9 @@ impl Controller {
             Params::ms(r.pump_min_on_s),
             Params::ms(r.pump_min_off_s),
         ) {
+            if self.pump.on {
+                self.runtime.pump_starts = self.runtime.pump_starts.saturating_add(1);
+            }
             let why = pump_interlock.map_or_else(|| cause.as_str().to_owned(), |i| i.to_string());
             events.push(Event {
                 kind: EventKind::PumpSwitched { on: self.pump.on },
@@ -644,10 +692,14 @@ impl Controller {
             Params::ms(r.heater_min_on_s),
             Params::ms(r.heater_min_off_s),
         ) {
+            if self.heater.on {
+                self.runtime.heater_starts = self.runtime.heater_starts.saturating_add(1);
+            }
             let why = match (heater_interlock, self.mode) {
                 (Some(i), _) => i.to_string(),
                 (None, Mode::Manual) => "manual request".to_owned(),
                 (None, Mode::Off) => "off mode".to_owned(),
+                (None, _) if !window_open => "outside the heater time windows".to_owned(),
                 (None, mode) => format!("{mode} thermostat, setpoint {setpoint} °C"),
             };
             events.push(Event {
@@ -781,6 +833,11 @@ impl Controller {
         self.energy
     }
 
+    /// Operating hours and starts.
+    pub fn runtime(&self) -> Runtime {
+        self.runtime
+    }
+
     /// Active interlocks.
     pub fn interlocks(&self) -> Vec<Interlock> {
         let mut v = Vec::new();
@@ -836,6 +893,7 @@ impl Controller {
             interlocks: self.interlocks(),
             params: self.params.raw().clone(),
             energy: self.energy,
+            runtime: self.runtime,
             pending: Pending {
                 pump: self.pump.held_back,
                 heater: self.heater.held_back,

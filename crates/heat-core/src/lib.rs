@@ -5,7 +5,8 @@
 //! spawns, and knows nothing of MQTT or GPIO; its only dependencies are `serde` and `thiserror`
 //! (checked by a test). The rule priorities are documented in `docs/control.md`.
 //!
-//! - [`time`]: [`Timestamp`], the caller's monotonic time;
+//! - [`time`]: [`Timestamp`], the caller's monotonic time, and [`LocalTime`], its local time of
+//!   day;
 //! - [`sensor`]: [`Reading`], [`Readings`], [`SensorFault`] and validation;
 //! - [`load`]: [`Load`], the pump and the heater;
 //! - [`params`]: [`Parameter`], [`Limits`], [`RawParams`] → [`Params`], [`ParamError`];
@@ -21,11 +22,11 @@ pub mod time;
 
 pub use controller::{
     Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Pending,
-    PendingSwitch, Status,
+    PendingSwitch, Runtime, Status,
 };
 pub use load::{Load, UnknownLoad};
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
 pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};
 pub use sensor::{Reading, Readings, Sensor, SensorFault, SensorStatus};
 pub use std::time::Duration;
-pub use time::Timestamp;
+pub use time::{LocalTime, Timestamp, Weekday};

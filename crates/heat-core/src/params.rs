@@ -48,7 +48,35 @@ pub enum Parameter {
     NightCoolingHysteresis,
     /// Night cooling needs tank bottom − collector ≥ this (K).
     NightCoolingDt,
+    /// Minimum collector temperature: the solar differential starts the pump only at collector
+    /// ≥ this, and stops it below this − [`COLLECTOR_MIN_HYSTERESIS_K`] (°C). Frost protection,
+    /// collector cooling and night cooling do not look at it.
+    CollectorMin,
+    /// Heater time window 1: comfort heating may start from this local time (hours, 0–24 in
+    /// 15-minute steps). A window with start = end is off; start > end crosses midnight.
+    #[serde(rename = "heater_window_1_start")]
+    HeaterWindow1Start,
+    /// Heater time window 1: comfort heating ends at this local time (hours).
+    #[serde(rename = "heater_window_1_end")]
+    HeaterWindow1End,
+    /// Heater time window 2: comfort heating may start from this local time (hours, 0–24 in
+    /// 15-minute steps). A window with start = end is off; start > end crosses midnight.
+    #[serde(rename = "heater_window_2_start")]
+    HeaterWindow2Start,
+    /// Heater time window 2: comfort heating ends at this local time (hours).
+    #[serde(rename = "heater_window_2_end")]
+    HeaterWindow2End,
+    /// Heater time window 3: comfort heating may start from this local time (hours, 0–24 in
+    /// 15-minute steps). A window with start = end is off; start > end crosses midnight.
+    #[serde(rename = "heater_window_3_start")]
+    HeaterWindow3Start,
+    /// Heater time window 3: comfort heating ends at this local time (hours).
+    #[serde(rename = "heater_window_3_end")]
+    HeaterWindow3End,
 }
+
+/// The fixed hysteresis of [`Parameter::CollectorMin`] (K), as at RESOL.
+pub const COLLECTOR_MIN_HYSTERESIS_K: f64 = 5.0;
 
 /// The range and step of a settable parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -59,7 +87,7 @@ pub struct Limits {
     pub max: f64,
     /// Accepted values are `min + k * step`.
     pub step: f64,
-    /// Unit: `"°C"` for temperatures, `"K"` for differences.
+    /// Unit: `"°C"` for temperatures, `"K"` for differences, `"h"` for local times of day.
     pub unit: &'static str,
 }
 
@@ -74,10 +102,11 @@ const fn lim(min: f64, max: f64, step: f64, unit: &'static str) -> Limits {
 
 const C: &str = "°C";
 const K: &str = "K";
+const H: &str = "h";
 
 impl Parameter {
     /// Every settable parameter, in a stable order.
-    pub const ALL: [Parameter; 18] = [
+    pub const ALL: [Parameter; 25] = [
         Parameter::DtStart,
         Parameter::DtStop,
         Parameter::EcoDtStart,
@@ -96,6 +125,13 @@ impl Parameter {
         Parameter::NightCoolingTank,
         Parameter::NightCoolingHysteresis,
         Parameter::NightCoolingDt,
+        Parameter::CollectorMin,
+        Parameter::HeaterWindow1Start,
+        Parameter::HeaterWindow1End,
+        Parameter::HeaterWindow2Start,
+        Parameter::HeaterWindow2End,
+        Parameter::HeaterWindow3Start,
+        Parameter::HeaterWindow3End,
     ];
 
     /// The parameter's position in [`Parameter::ALL`], for per-parameter tables (a test checks
@@ -125,6 +161,13 @@ impl Parameter {
             Parameter::NightCoolingTank => "night_cooling_tank",
             Parameter::NightCoolingHysteresis => "night_cooling_hysteresis",
             Parameter::NightCoolingDt => "night_cooling_dt",
+            Parameter::CollectorMin => "collector_min",
+            Parameter::HeaterWindow1Start => "heater_window_1_start",
+            Parameter::HeaterWindow1End => "heater_window_1_end",
+            Parameter::HeaterWindow2Start => "heater_window_2_start",
+            Parameter::HeaterWindow2End => "heater_window_2_end",
+            Parameter::HeaterWindow3Start => "heater_window_3_start",
+            Parameter::HeaterWindow3End => "heater_window_3_end",
         }
     }
 
@@ -147,6 +190,14 @@ impl Parameter {
             Parameter::NightCoolingTank => lim(50.0, 95.0, 1.0, C),
             Parameter::NightCoolingHysteresis => lim(1.0, 20.0, 0.5, K),
             Parameter::NightCoolingDt => lim(2.0, 30.0, 0.5, K),
+            // RESOL's range (DeltaSol BS Plus, "CMN").
+            Parameter::CollectorMin => lim(10.0, 90.0, 1.0, C),
+            Parameter::HeaterWindow1Start
+            | Parameter::HeaterWindow1End
+            | Parameter::HeaterWindow2Start
+            | Parameter::HeaterWindow2End
+            | Parameter::HeaterWindow3Start
+            | Parameter::HeaterWindow3End => lim(0.0, 24.0, 0.25, H),
         }
     }
 }
@@ -208,6 +259,9 @@ pub enum CrossRule {
     TankMaxWithinTankRange,
     /// `collector_min_c` < `frost_on`: the sensor must be able to see frost.
     FrostWithinCollectorRange,
+    /// `collector_min` < `collector_cooling`: collector cooling must not be needed before the
+    /// differential may start.
+    CollectorMinBelowCooling,
 }
 
 impl CrossRule {
@@ -242,6 +296,7 @@ impl CrossRule {
             CrossRule::BoilStopWithinCollectorRange => ("boil_stop", "collector_max_c", true),
             CrossRule::TankMaxWithinTankRange => ("tank_max", "tank_sensor_max_c", true),
             CrossRule::FrostWithinCollectorRange => ("collector_min_c", "frost_on", false),
+            CrossRule::CollectorMinBelowCooling => ("collector_min", "collector_cooling", false),
         }
     }
 }
@@ -348,6 +403,20 @@ pub struct RawParams {
     pub night_cooling_hysteresis: f64,
     /// See [`Parameter::NightCoolingDt`].
     pub night_cooling_dt: f64,
+    /// See [`Parameter::CollectorMin`].
+    pub collector_min: f64,
+    /// See [`Parameter::HeaterWindow1Start`].
+    pub heater_window_1_start: f64,
+    /// See [`Parameter::HeaterWindow1End`].
+    pub heater_window_1_end: f64,
+    /// See [`Parameter::HeaterWindow2Start`].
+    pub heater_window_2_start: f64,
+    /// See [`Parameter::HeaterWindow2End`].
+    pub heater_window_2_end: f64,
+    /// See [`Parameter::HeaterWindow3Start`].
+    pub heater_window_3_start: f64,
+    /// See [`Parameter::HeaterWindow3End`].
+    pub heater_window_3_end: f64,
 
     /// Night cooling runs at all (off by default, as in the original).
     pub night_cooling_enabled: bool,
@@ -406,6 +475,14 @@ impl Default for RawParams {
             night_cooling_tank: 80.0,
             night_cooling_hysteresis: 5.0,
             night_cooling_dt: 5.0,
+            collector_min: 10.0,
+            // One window all day: today's behaviour.
+            heater_window_1_start: 0.0,
+            heater_window_1_end: 24.0,
+            heater_window_2_start: 0.0,
+            heater_window_2_end: 0.0,
+            heater_window_3_start: 0.0,
+            heater_window_3_end: 0.0,
             night_cooling_enabled: false,
             night_cooling_dt_stop: 2.0,
             frost_tank_min: 10.0,
@@ -453,6 +530,13 @@ impl RawParams {
             Parameter::NightCoolingTank => &self.night_cooling_tank,
             Parameter::NightCoolingHysteresis => &self.night_cooling_hysteresis,
             Parameter::NightCoolingDt => &self.night_cooling_dt,
+            Parameter::CollectorMin => &self.collector_min,
+            Parameter::HeaterWindow1Start => &self.heater_window_1_start,
+            Parameter::HeaterWindow1End => &self.heater_window_1_end,
+            Parameter::HeaterWindow2Start => &self.heater_window_2_start,
+            Parameter::HeaterWindow2End => &self.heater_window_2_end,
+            Parameter::HeaterWindow3Start => &self.heater_window_3_start,
+            Parameter::HeaterWindow3End => &self.heater_window_3_end,
         }
     }
 
@@ -477,6 +561,13 @@ impl RawParams {
             Parameter::NightCoolingTank => &mut self.night_cooling_tank,
             Parameter::NightCoolingHysteresis => &mut self.night_cooling_hysteresis,
             Parameter::NightCoolingDt => &mut self.night_cooling_dt,
+            Parameter::CollectorMin => &mut self.collector_min,
+            Parameter::HeaterWindow1Start => &mut self.heater_window_1_start,
+            Parameter::HeaterWindow1End => &mut self.heater_window_1_end,
+            Parameter::HeaterWindow2Start => &mut self.heater_window_2_start,
+            Parameter::HeaterWindow2End => &mut self.heater_window_2_end,
+            Parameter::HeaterWindow3Start => &mut self.heater_window_3_start,
+            Parameter::HeaterWindow3End => &mut self.heater_window_3_end,
         };
         *slot = value;
     }
@@ -642,6 +733,11 @@ fn validate(r: &RawParams) -> Result<(), ParamError> {
     )?;
     rule(R::TankMaxWithinTankRange, r.tank_max, r.tank_sensor_max_c)?;
     rule(R::FrostWithinCollectorRange, r.collector_min_c, r.frost_on)?;
+    rule(
+        R::CollectorMinBelowCooling,
+        r.collector_min,
+        r.collector_cooling,
+    )?;
     Ok(())
 }
 
@@ -683,8 +779,44 @@ impl Params {
         self.raw.night_cooling_enabled
     }
 
+    /// The heater time windows, as `[start, end)` in minutes after local midnight.
+    pub fn heater_windows(&self) -> [(u16, u16); 3] {
+        let r = &self.raw;
+        [
+            (r.heater_window_1_start, r.heater_window_1_end),
+            (r.heater_window_2_start, r.heater_window_2_end),
+            (r.heater_window_3_start, r.heater_window_3_end),
+        ]
+        .map(|(start, end)| (minutes(start), minutes(end)))
+    }
+
+    /// Whether comfort heating may run at `minute` after local midnight: inside a window
+    /// `[start, end)`, one with start > end crossing midnight, one with start = end off.
+    pub fn heater_window_open(&self, minute: u16) -> bool {
+        self.heater_windows()
+            .into_iter()
+            .any(|(start, end)| window_contains(start, end, minute))
+    }
+
     pub(crate) fn ms(secs: u64) -> u64 {
         secs.saturating_mul(1000)
+    }
+}
+
+/// Hours 0–24 (validated) as minutes 0–1440.
+fn minutes(hours: f64) -> u16 {
+    // Validated to 0..=24 on a 0.25 step, so the product is a whole number up to 1440.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let m = (hours * 60.0).round().clamp(0.0, 1440.0) as u16;
+    m
+}
+
+/// Whether `[start, end)` (minutes; crossing midnight when start > end) holds `minute`.
+pub const fn window_contains(start: u16, end: u16, minute: u16) -> bool {
+    if start <= end {
+        start <= minute && minute < end
+    } else {
+        minute >= start || minute < end
     }
 }
 

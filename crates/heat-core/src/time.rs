@@ -1,4 +1,6 @@
-//! Monotonic time as plain data: the caller owns the clock and passes `now` into every call.
+//! Time as plain data: the caller owns the clocks and passes them into every call. [`Timestamp`]
+//! is monotonic (minimum times, counters, freshness); [`LocalTime`] is the local civil time of
+//! day, for the clock-based functions, and only when the caller's wall clock is plausible.
 
 use std::ops::Add;
 use std::time::Duration;
@@ -41,6 +43,95 @@ impl Add<Duration> for Timestamp {
     fn add(self, rhs: Duration) -> Timestamp {
         let ms = u64::try_from(rhs.as_millis()).unwrap_or(u64::MAX);
         Timestamp(self.0.saturating_add(ms))
+    }
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+/// Local civil time: the local date as a day number and the minute since local midnight, in
+/// the service's time zone. Like `now`, an input: heat-core never reads a wall clock or a time
+/// zone. Across a DST change the minute of the day jumps (02:00 → 03:00 in spring, 03:00 →
+/// 02:00 in autumn), as a wall clock does; the caller passes what the wall clock says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct LocalTime {
+    day: i64,
+    minute: u16,
+}
+
+impl LocalTime {
+    /// Minutes in a day.
+    pub const MINUTES_PER_DAY: u16 = 1440;
+
+    /// `day` days after 1970-01-01 (the local date), `minute_of_day` minutes after local
+    /// midnight; `None` when the minute is not below [`LocalTime::MINUTES_PER_DAY`].
+    pub const fn new(day: i64, minute_of_day: u16) -> Option<Self> {
+        if minute_of_day < Self::MINUTES_PER_DAY {
+            Some(Self {
+                day,
+                minute: minute_of_day,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// The local time `local_seconds` seconds after 1970-01-01 00:00 local time (a Unix time
+    /// plus the zone's UTC offset at that instant).
+    pub const fn from_local_seconds(local_seconds: i64) -> Self {
+        let minute = local_seconds.rem_euclid(86_400) / 60;
+        Self {
+            day: local_seconds.div_euclid(86_400),
+            // Below 1440 by the line above.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            minute: minute as u16,
+        }
+    }
+
+    /// The local time at `unix_seconds` in a zone whose UTC offset is then `utc_offset_seconds`
+    /// (east positive: +3600 for CET, +7200 for CEST).
+    pub const fn from_unix(unix_seconds: i64, utc_offset_seconds: i32) -> Self {
+        Self::from_local_seconds(unix_seconds.saturating_add(utc_offset_seconds as i64))
+    }
+
+    /// Days since 1970-01-01, the local date.
+    pub const fn day(self) -> i64 {
+        self.day
+    }
+
+    /// Minutes since local midnight, `0..1440`.
+    pub const fn minute_of_day(self) -> u16 {
+        self.minute
+    }
+
+    /// The day of the week (1970-01-01 was a Thursday).
+    pub const fn weekday(self) -> Weekday {
+        match (self.day + 3).rem_euclid(7) {
+            0 => Weekday::Monday,
+            1 => Weekday::Tuesday,
+            2 => Weekday::Wednesday,
+            3 => Weekday::Thursday,
+            4 => Weekday::Friday,
+            5 => Weekday::Saturday,
+            _ => Weekday::Sunday,
+        }
     }
 }
 

@@ -12,7 +12,8 @@
 use std::time::Duration;
 
 use heat_core::{
-    Command, CommandError, CommandOutcome, Controller, Output, Readings, Status, Timestamp,
+    Command, CommandError, CommandOutcome, Controller, LocalTime, Output, Readings, Status,
+    Timestamp,
 };
 
 use crate::event::LoopEvent;
@@ -170,11 +171,17 @@ impl Machine {
         self.ticks
     }
 
-    /// One period: a new sweep's readings. Returns what to do with the relays.
-    pub fn tick(&mut self, now: Timestamp, readings: Readings) -> RelayCommand {
+    /// One period: a new sweep's readings at `now`, with the local time of day (`None` while
+    /// the wall clock is not plausible). Returns what to do with the relays.
+    pub fn tick(
+        &mut self,
+        now: Timestamp,
+        local: Option<LocalTime>,
+        readings: Readings,
+    ) -> RelayCommand {
         self.ticks += 1;
         self.readings = Some((readings, now));
-        self.step(now, readings, now)
+        self.step(now, local, readings, now)
     }
 
     /// Applies `command` at `now`. When accepted and a sweep has been seen, runs a control step
@@ -183,6 +190,7 @@ impl Machine {
     pub fn command(
         &mut self,
         now: Timestamp,
+        local: Option<LocalTime>,
         command: Command,
     ) -> (Result<CommandOutcome, CommandError>, Option<RelayCommand>) {
         let result = self.controller.command(now, command);
@@ -195,7 +203,8 @@ impl Machine {
                         _ => None,
                     },
                 });
-                self.readings.map(|(r, taken)| self.step(now, r, taken))
+                self.readings
+                    .map(|(r, taken)| self.step(now, local, r, taken))
             }
             Err(e) => {
                 self.events.push(LoopEvent::CommandRefused {
@@ -216,12 +225,19 @@ impl Machine {
     }
 
     /// At or after [`Machine::due`]: a control step on the latest readings (no new sweep).
-    pub fn wake(&mut self, now: Timestamp) -> Option<RelayCommand> {
-        self.readings.map(|(r, taken)| self.step(now, r, taken))
+    pub fn wake(&mut self, now: Timestamp, local: Option<LocalTime>) -> Option<RelayCommand> {
+        self.readings
+            .map(|(r, taken)| self.step(now, local, r, taken))
     }
 
-    fn step(&mut self, now: Timestamp, readings: Readings, taken: Timestamp) -> RelayCommand {
-        let out = self.controller.step_on(now, &readings, taken);
+    fn step(
+        &mut self,
+        now: Timestamp,
+        local: Option<LocalTime>,
+        readings: Readings,
+        taken: Timestamp,
+    ) -> RelayCommand {
+        let out = self.controller.step_on(now, local, &readings, taken);
         let pending = self.controller.status().pending;
         self.due = [pending.pump, pending.heater]
             .into_iter()

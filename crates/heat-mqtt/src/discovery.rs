@@ -233,6 +233,34 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             }),
         ));
     }
+    for (load, name) in [("pump", "Pump"), ("heater", "Heater")] {
+        out.push(entity(
+            "sensor",
+            &format!("{load}_hours"),
+            &format!("{name} operating hours"),
+            json!({
+                "state_topic": state,
+                "value_template": format!("{{{{ value_json.runtime.{load}_hours }}}}"),
+                "device_class": "duration",
+                "unit_of_measurement": "h",
+                "state_class": "total_increasing",
+                "suggested_display_precision": 1,
+                "entity_category": "diagnostic",
+            }),
+        ));
+        out.push(entity(
+            "sensor",
+            &format!("{load}_starts"),
+            &format!("{name} starts"),
+            json!({
+                "state_topic": state,
+                "value_template": format!("{{{{ value_json.runtime.{load}_starts }}}}"),
+                "state_class": "total_increasing",
+                "icon": "mdi:counter",
+                "entity_category": "diagnostic",
+            }),
+        ));
+    }
     for (object, field, name, class) in [
         ("pump_running", "pump", "Pump", "running"),
         ("heater_on", "heater", "Heater", "running"),

@@ -37,8 +37,9 @@ pub enum Dropped {
         /// Why.
         error: ParamError,
     },
-    /// A counter that is not a total (negative); it starts again at zero.
-    #[error("counter {name} = {value} (negative)")]
+    /// A counter that is not a total (negative, or a count that is not whole); it starts
+    /// again at zero.
+    #[error("counter {name} = {value} is not a total (negative or not whole); it restarts at 0")]
     Counter {
         /// The counter.
         name: &'static str,

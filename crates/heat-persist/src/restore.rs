@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use heat_core::{Energy, Mode, Parameter, Params};
+use heat_core::{Energy, Mode, Parameter, Params, Runtime};
 
 use crate::problem::Dropped;
-use crate::schema::StateFile;
+use crate::schema::{Counters, StateFile};
 
 /// What the controller starts from.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +20,10 @@ pub struct Restored {
     pub params: Params,
     /// The mode.
     pub mode: Mode,
-    /// The counters, to continue from.
+    /// The energy counters, to continue from.
     pub energy: Energy,
+    /// The operating hours and starts, to continue from.
+    pub runtime: Runtime,
     /// The persisted parameters that were applied (still "set over MQTT", so written again).
     pub parameters: BTreeMap<Parameter, f64>,
     /// Persisted parameters that were refused.
@@ -35,6 +37,7 @@ impl Restored {
             params: config.clone(),
             mode: Mode::default(),
             energy: Energy::default(),
+            runtime: Runtime::default(),
             parameters: BTreeMap::new(),
             dropped: Vec::new(),
         }
@@ -45,7 +48,7 @@ impl Restored {
         StateFile {
             mode: self.mode,
             parameters: self.parameters.clone(),
-            counters: self.energy.into(),
+            counters: Counters::new(self.energy, self.runtime),
             last_disinfection: None,
         }
     }
@@ -60,7 +63,8 @@ impl Restored {
 pub fn restore(config: &Params, state: &StateFile) -> Restored {
     let mut restored = Restored {
         mode: state.mode,
-        energy: state.counters.into(),
+        energy: state.counters.energy(),
+        runtime: state.counters.runtime(),
         ..Restored::defaults(config)
     };
     let mut raw = config.raw().clone();

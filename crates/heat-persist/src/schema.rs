@@ -5,7 +5,10 @@
 //!   "schema": 1,
 //!   "mode": "eco",
 //!   "parameters": { "dt_start": 9.5, "heater_setpoint": 55.0 },
-//!   "counters": { "collected_kwh": 12.345, "heater_kwh": 1.5 },
+//!   "counters": {
+//!     "collected_kwh": 12.345, "heater_kwh": 1.5,
+//!     "pump_hours": 310.25, "pump_starts": 1204, "heater_hours": 41.5, "heater_starts": 380
+//!   },
 //!   "last_disinfection": null
 //! }
 //! ```
@@ -19,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use heat_core::{Energy, Mode, Parameter};
+use heat_core::{Energy, Mode, Parameter, Runtime};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -42,34 +45,81 @@ pub struct StateFile {
     pub last_disinfection: Option<u64>,
 }
 
-/// The persisted counters: monotonic totals that continue across restarts. A later version adds
-/// operating hours and start counts here, each with a default of zero.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+/// The persisted counters: monotonic totals that continue across restarts. Each one missing
+/// from a file (one written before it existed) reads as zero.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Counters {
     /// Heat moved into the tank by the solar loop (kWh).
-    #[serde(default)]
     pub collected_kwh: f64,
     /// Electricity used by the heater (kWh).
-    #[serde(default)]
     pub heater_kwh: f64,
+    /// Hours the pump ran.
+    pub pump_hours: f64,
+    /// Times the pump started.
+    pub pump_starts: u64,
+    /// Hours the heater ran.
+    pub heater_hours: f64,
+    /// Times the heater started.
+    pub heater_starts: u64,
 }
 
-impl From<Energy> for Counters {
-    fn from(e: Energy) -> Self {
+impl Counters {
+    /// The controller's counters.
+    pub fn new(energy: Energy, runtime: Runtime) -> Self {
         Self {
-            collected_kwh: e.collected_kwh,
-            heater_kwh: e.heater_kwh,
+            collected_kwh: energy.collected_kwh,
+            heater_kwh: energy.heater_kwh,
+            pump_hours: runtime.pump_hours,
+            pump_starts: runtime.pump_starts,
+            heater_hours: runtime.heater_hours,
+            heater_starts: runtime.heater_starts,
         }
+    }
+
+    /// The energy counters, to resume the controller from.
+    pub fn energy(&self) -> Energy {
+        Energy {
+            collected_kwh: self.collected_kwh,
+            heater_kwh: self.heater_kwh,
+        }
+    }
+
+    /// The operating hours and starts, to resume the controller from.
+    pub fn runtime(&self) -> Runtime {
+        Runtime {
+            pump_hours: self.pump_hours,
+            pump_starts: self.pump_starts,
+            heater_hours: self.heater_hours,
+            heater_starts: self.heater_starts,
+        }
+    }
+
+    /// Every counter by its name in the file, as a number.
+    fn numbers(&self) -> [(&'static str, f64); 6] {
+        // Start counts stay far below 2^53, where f64 is exact.
+        #[allow(clippy::cast_precision_loss)]
+        [
+            ("collected_kwh", self.collected_kwh),
+            ("heater_kwh", self.heater_kwh),
+            ("pump_hours", self.pump_hours),
+            ("pump_starts", self.pump_starts as f64),
+            ("heater_hours", self.heater_hours),
+            ("heater_starts", self.heater_starts as f64),
+        ]
     }
 }
 
-impl From<Counters> for Energy {
-    fn from(c: Counters) -> Self {
-        Energy {
-            collected_kwh: c.collected_kwh,
-            heater_kwh: c.heater_kwh,
-        }
-    }
+/// The counters as read: every one a number, so that one bad value (negative, or a fractional
+/// count) drops that counter alone rather than the whole file.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+struct RawCounters {
+    collected_kwh: f64,
+    heater_kwh: f64,
+    pump_hours: f64,
+    pump_starts: f64,
+    heater_hours: f64,
+    heater_starts: f64,
 }
 
 /// Only the version, read first: a newer schema is recognised whatever else changed.
@@ -78,15 +128,15 @@ struct Header {
     schema: u32,
 }
 
-/// The JSON form.
+/// The JSON form: written with [`Counters`], read with [`RawCounters`].
 #[derive(Serialize, Deserialize)]
-struct RawStateFile {
+struct RawStateFile<C> {
     schema: u32,
     mode: String,
     #[serde(default)]
     parameters: BTreeMap<String, f64>,
     #[serde(default)]
-    counters: Counters,
+    counters: C,
     #[serde(default)]
     last_disinfection: Option<u64>,
 }
@@ -128,7 +178,7 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         found if found > SCHEMA => return Err(DecodeError::NewerSchema { found }),
         _ => {}
     }
-    let raw: RawStateFile = serde_json::from_str(text).map_err(syntax)?;
+    let raw: RawStateFile<RawCounters> = serde_json::from_str(text).map_err(syntax)?;
     let mut dropped = Vec::new();
     let mode = raw.mode.parse::<Mode>().unwrap_or_else(|_| {
         dropped.push(Dropped::Mode {
@@ -145,17 +195,39 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
             Err(_) => dropped.push(Dropped::UnknownParameter { name, value }),
         }
     }
-    let mut counters = raw.counters;
-    for (name, slot) in [
-        ("collected_kwh", &mut counters.collected_kwh),
-        ("heater_kwh", &mut counters.heater_kwh),
-    ] {
+    let c = raw.counters;
+    let mut total = |name: &'static str, value: f64| {
         // serde_json never yields a non-finite number; a negative total is not a total.
-        if *slot < 0.0 {
-            dropped.push(Dropped::Counter { name, value: *slot });
-            *slot = 0.0;
+        if value < 0.0 {
+            dropped.push(Dropped::Counter { name, value });
+            0.0
+        } else {
+            value
         }
-    }
+    };
+    let collected_kwh = total("collected_kwh", c.collected_kwh);
+    let heater_kwh = total("heater_kwh", c.heater_kwh);
+    let pump_hours = total("pump_hours", c.pump_hours);
+    let heater_hours = total("heater_hours", c.heater_hours);
+    let mut count = |name: &'static str, value: f64| {
+        if value >= 0.0 && value.fract() == 0.0 {
+            // Whole and non-negative; beyond u64 it saturates, as a count would.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = value as u64;
+            n
+        } else {
+            dropped.push(Dropped::Counter { name, value });
+            0
+        }
+    };
+    let counters = Counters {
+        collected_kwh,
+        heater_kwh,
+        pump_hours,
+        pump_starts: count("pump_starts", c.pump_starts),
+        heater_hours,
+        heater_starts: count("heater_starts", c.heater_starts),
+    };
     Ok(Decoded {
         state: StateFile {
             mode,
@@ -187,10 +259,11 @@ pub enum EncodeError {
 /// The file's text: pretty JSON (a person may read it), ending in a newline.
 pub fn encode(state: &StateFile) -> Result<String, EncodeError> {
     let c = state.counters;
-    let numbers = state.parameters.iter().map(|(p, v)| (p.name(), *v)).chain([
-        ("collected_kwh", c.collected_kwh),
-        ("heater_kwh", c.heater_kwh),
-    ]);
+    let numbers = state
+        .parameters
+        .iter()
+        .map(|(p, v)| (p.name(), *v))
+        .chain(c.numbers());
     for (field, value) in numbers {
         if !value.is_finite() {
             return Err(EncodeError::NotFinite {

@@ -73,6 +73,19 @@ pub struct EnergyJson {
     pub heater_kwh: f64,
 }
 
+/// Operating hours (rounded to 0.001 h) and start counts of the loads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeJson {
+    /// Hours the pump ran.
+    pub pump_hours: f64,
+    /// Times the pump started.
+    pub pump_starts: u64,
+    /// Hours the heater ran.
+    pub heater_hours: f64,
+    /// Times the heater started.
+    pub heater_starts: u64,
+}
+
 /// A switch a minimum ON/OFF time holds back: `{"to": "ON", "in_s": 42}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingJson {
@@ -128,6 +141,8 @@ pub struct StateJson {
     pub parameters: BTreeMap<Parameter, f64>,
     /// Energy counters.
     pub energy: EnergyJson,
+    /// Operating hours and starts.
+    pub runtime: RuntimeJson,
     /// Switches the rules want but a minimum ON/OFF time holds back, by load.
     pub pending: BTreeMap<Load, PendingJson>,
     /// The MQTT link.
@@ -174,6 +189,12 @@ impl StateJson {
             energy: EnergyJson {
                 collected_kwh: round(status.energy.collected_kwh, 3),
                 heater_kwh: round(status.energy.heater_kwh, 3),
+            },
+            runtime: RuntimeJson {
+                pump_hours: round(status.runtime.pump_hours, 3),
+                pump_starts: status.runtime.pump_starts,
+                heater_hours: round(status.runtime.heater_hours, 3),
+                heater_starts: status.runtime.heater_starts,
             },
             pending: pending_json(&status.pending),
             link,

@@ -32,6 +32,7 @@ fn state(pump: &str, heater: &str, c: Value3, alarms: serde_json::Value) -> Stat
         "interlocks": [],
         "parameters": {"tank_max": 90.0, "boil_stop": 150.0},
         "energy": {"collected_kwh": 1.0, "heater_kwh": 0.0},
+        "runtime": {"pump_hours": 0.5, "pump_starts": 2, "heater_hours": 0.0, "heater_starts": 0},
         "pending": {},
         "link": {"connects": 1, "commands_rejected": 0},
     }))

@@ -24,7 +24,20 @@ impl Link for Recorder {
 }
 
 fn status(mode: Mode, energy: Energy, params: &Params) -> Status {
-    Controller::resume(params.clone(), Timestamp::from_millis(0), mode, energy).status()
+    let runtime = Runtime {
+        pump_hours: energy.collected_kwh * 2.0,
+        pump_starts: 3,
+        heater_hours: energy.heater_kwh / 3.0,
+        heater_starts: 1,
+    };
+    Controller::resume(
+        params.clone(),
+        Timestamp::from_millis(0),
+        mode,
+        energy,
+        runtime,
+    )
+    .status()
 }
 
 fn inbound(command: Command) -> InboundCommand {
@@ -100,14 +113,15 @@ fn an_accepted_command_is_written_at_once_with_the_parameters_set_over_mqtt() {
         collected_kwh: 2.0,
         heater_kwh: 1.0,
     };
-    p.finish(&status(Mode::Eco, energy, &params));
+    let last = status(Mode::Eco, energy, &params);
+    p.finish(&last);
     let on_disk = dir
         .load(&Params::default(), SystemTime::now())
         .on_disk
         .unwrap();
     assert_eq!(
         on_disk.counters,
-        energy.into(),
+        Counters::new(energy, last.runtime),
         "shutdown writes the last state"
     );
     assert_eq!(on_disk.parameters.len(), 1);

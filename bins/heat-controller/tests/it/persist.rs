@@ -75,6 +75,10 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
     let stopped = on_disk(dir.path());
     assert!(stopped.counters.collected_kwh > 0.0, "{stopped:?}");
     assert!(stopped.counters.heater_kwh > 0.0, "{stopped:?}");
+    assert!(stopped.counters.pump_hours > 0.0, "{stopped:?}");
+    assert!(stopped.counters.heater_hours > 0.0, "{stopped:?}");
+    assert!(stopped.counters.pump_starts >= 1, "{stopped:?}");
+    assert!(stopped.counters.heater_starts >= 1, "{stopped:?}");
 
     // A newcomer must not see the first run's state: clear it, then start again.
     watcher.publish_retained(STATE, b"");
@@ -106,12 +110,27 @@ fn a_restart_keeps_the_mode_the_parameters_and_the_counters() {
             first.energy.heater_kwh,
             stopped.counters.heater_kwh,
         ),
+        (
+            "pump_hours",
+            first.runtime.pump_hours,
+            stopped.counters.pump_hours,
+        ),
+        (
+            "heater_hours",
+            first.runtime.heater_hours,
+            stopped.counters.heater_hours,
+        ),
     ] {
         assert!(
             now >= stopped - 0.0005,
             "{counter}: {now} < {stopped}: {first:?}"
         );
     }
+    assert!(
+        first.runtime.pump_starts >= stopped.counters.pump_starts
+            && first.runtime.heater_starts >= stopped.counters.heater_starts,
+        "starts: {first:?} vs {stopped:?}"
+    );
     assert!(!has_state_file_alarm(&first), "{first:?}");
     let retained = retained(broker.port(), "watch-persist-a2", STATE).expect("retained state");
     let r: StateJson = typed(&retained);
@@ -285,7 +304,12 @@ fn sigkill_at_random_moments_never_leaves_a_file_that_does_not_load() {
         };
         let c = file.counters;
         assert!(
-            c.collected_kwh >= previous.collected_kwh && c.heater_kwh >= previous.heater_kwh,
+            c.collected_kwh >= previous.collected_kwh
+                && c.heater_kwh >= previous.heater_kwh
+                && c.pump_hours >= previous.pump_hours
+                && c.heater_hours >= previous.heater_hours
+                && c.pump_starts >= previous.pump_starts
+                && c.heater_starts >= previous.heater_starts,
             "round {round}: counters went back from {previous:?} to {c:?}"
         );
         if c != previous {

@@ -18,6 +18,8 @@ fn calm(now_s: u64) -> Observation {
         collector_reading: Ok(40.0),
         tank_top_reading: Ok(50.0),
         blind: Blind::default(),
+        heater_comfort_only: true,
+        minute_of_day: 12 * 60,
     }
 }
 
@@ -262,4 +264,109 @@ fn start_up_inside_the_boil_stop_band_counts_as_latched() {
     assert!(c.observe(&boot(140.4)).is_empty());
     // Once seen below the band, a climb back into it does not latch.
     assert!(c.observe(&boot(149.0)).is_empty());
+}
+
+/// Windows 05:00–08:00 and 22:00–02:00 (across midnight); the third off.
+fn windowed() -> Limits {
+    Limits {
+        heater_windows: [(300, 480), (1320, 120), (600, 600)],
+        heater_min_on_ms: 300_000,
+        ..limits()
+    }
+}
+
+#[test]
+fn heater_windows_are_half_open_cross_midnight_and_off_when_empty() {
+    let l = windowed();
+    for (minute, open) in [
+        (299, false),
+        (300, true),
+        (479, true),
+        (480, false),
+        (600, false),
+        (1319, false),
+        (1320, true),
+        (0, true),
+        (119, true),
+        (120, false),
+    ] {
+        assert_eq!(l.in_heater_window(minute), open, "minute {minute}");
+    }
+    // The defaults: one window all day.
+    assert!((0..1440).all(|m| limits().in_heater_window(m)));
+}
+
+#[test]
+fn a_heater_start_outside_the_windows_in_a_comfort_mode_is_a_violation() {
+    let mut c = SafetyChecker::new(windowed());
+    let at = |s: u64, minute: u16, heater: bool, comfort: bool| Observation {
+        heater,
+        minute_of_day: minute,
+        heater_comfort_only: comfort,
+        ..calm(s)
+    };
+    assert!(c.observe(&at(0, 600, false, true)).is_empty());
+    assert_eq!(
+        c.observe(&at(30, 600, true, true)),
+        [Violation::HeaterStartOutsideWindow]
+    );
+    // In manual (not a comfort mode) the user decides.
+    let mut c = SafetyChecker::new(windowed());
+    assert!(c.observe(&at(0, 600, false, false)).is_empty());
+    assert!(c.observe(&at(30, 600, true, false)).is_empty());
+    // Inside a window it is the thermostat's business.
+    let mut c = SafetyChecker::new(windowed());
+    assert!(c.observe(&at(0, 400, false, true)).is_empty());
+    assert!(c.observe(&at(30, 400, true, true)).is_empty());
+}
+
+#[test]
+fn the_heater_may_finish_its_minimum_on_time_after_a_window_closes_but_no_longer() {
+    let mut c = SafetyChecker::new(windowed());
+    // ON inside the window, which closes at 08:00 (minute 480); steps of 30 s.
+    assert!(
+        c.observe(&Observation {
+            heater: true,
+            minute_of_day: 479,
+            ..calm(0)
+        })
+        .is_empty()
+    );
+    let mut found = Vec::new();
+    for i in 1..=13 {
+        found.extend(c.observe(&Observation {
+            heater: true,
+            minute_of_day: 480 + u16::try_from(i / 2).unwrap(),
+            ..calm(i * 30)
+        }));
+        if i * 30 <= 360 {
+            assert!(
+                found.is_empty(),
+                "still within min on + a step at {} s",
+                i * 30
+            );
+        }
+    }
+    // Outside since 30 s: at 360 s that is 330 s, min on + a step; at 390 s it is more.
+    assert_eq!(found, [Violation::HeaterOnOutsideWindow]);
+}
+
+#[test]
+fn a_failed_heater_relay_outside_the_windows_is_an_exposure() {
+    let mut c = SafetyChecker::new(windowed());
+    let failed = Blind {
+        heater_relay_failed: true,
+        ..Blind::default()
+    };
+    for s in 0..20 {
+        let o = Observation {
+            heater: true,
+            minute_of_day: 600,
+            blind: failed,
+            ..calm(s * 30)
+        };
+        assert!(c.observe(&o).is_empty());
+    }
+    assert_eq!(c.violation_count(), 0);
+    assert!(!c.exposures().is_empty());
 }

@@ -34,11 +34,17 @@ fn names_are_unique_snake_case_and_parse_back() {
     for p in Parameter::ALL {
         assert!(seen.insert(p.name()), "duplicate {}", p.name());
         assert!(
-            p.name().chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            p.name()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
             "{}",
             p.name()
         );
         assert_eq!(p.name().parse::<Parameter>(), Ok(p));
+        // serde's name is the same (a key of the state JSON and of the state file).
+        let json = serde_json::to_string(&p).expect("serialises");
+        assert_eq!(json, format!("\"{}\"", p.name()));
+        assert_eq!(serde_json::from_str::<Parameter>(&json).ok(), Some(p));
     }
     assert_eq!(
         "dT_start".parse::<Parameter>(),
@@ -52,7 +58,7 @@ fn limits_are_sane_for_home_assistant_numbers() {
         let l = p.limits();
         assert!(l.min < l.max, "{p}");
         assert!(l.step >= 0.001, "{p}");
-        assert!(l.unit == "°C" || l.unit == "K", "{p}");
+        assert!(["°C", "K", "h"].contains(&l.unit), "{p}");
         assert!(check_parameter(p, l.min).is_ok(), "{p} min");
         assert!(check_parameter(p, l.max).is_ok(), "{p} max");
     }
@@ -120,6 +126,7 @@ fn cross_field_rules_are_enforced() {
         ),
         (Parameter::FrostOn, 5.0, R::FrostOnBelowOff),
         (Parameter::FrostOff, 3.0, R::FrostOnBelowOff),
+        (Parameter::CollectorMin, 90.0, R::CollectorMinBelowCooling),
     ];
     for &(param, value, rule) in cases {
         let got = Params::default().with(param, value);
@@ -248,4 +255,55 @@ fn index_is_the_position_in_all() {
         assert_eq!(p.index(), i, "{p}");
         assert_eq!(Parameter::ALL[p.index()], p);
     }
+}
+
+#[test]
+fn heater_windows_are_half_open_cross_midnight_and_off_when_empty() {
+    let p = |w: [(f64, f64); 3]| {
+        [
+            (Parameter::HeaterWindow1Start, w[0].0),
+            (Parameter::HeaterWindow1End, w[0].1),
+            (Parameter::HeaterWindow2Start, w[1].0),
+            (Parameter::HeaterWindow2End, w[1].1),
+            (Parameter::HeaterWindow3Start, w[2].0),
+            (Parameter::HeaterWindow3End, w[2].1),
+        ]
+        .into_iter()
+        .try_fold(Params::default(), |p, (param, v)| p.with(param, v))
+        .expect("valid windows")
+    };
+    // The default: one window all day.
+    assert!((0..1440).all(|m| Params::default().heater_window_open(m)));
+    let morning_and_night = p([(5.0, 8.0), (22.0, 1.5), (12.0, 12.0)]);
+    for (minute, open) in [
+        (299, false),
+        (300, true),
+        (479, true),
+        (480, false),
+        (720, false),
+        (1319, false),
+        (1320, true),
+        (1439, true),
+        (0, true),
+        (89, true),
+        (90, false),
+    ] {
+        assert_eq!(
+            morning_and_night.heater_window_open(minute),
+            open,
+            "minute {minute}"
+        );
+    }
+    // All three off: the heater never runs for comfort.
+    let never = p([(0.0, 0.0), (6.0, 6.0), (24.0, 24.0)]);
+    assert!((0..1440).all(|m| !never.heater_window_open(m)));
+    // Quarter hours only.
+    assert!(matches!(
+        Params::default().with(Parameter::HeaterWindow1Start, 5.1),
+        Err(ParamError::OffStep { .. })
+    ));
+    assert!(matches!(
+        Params::default().with(Parameter::HeaterWindow2End, 24.25),
+        Err(ParamError::OutOfRange { .. })
+    ));
 }

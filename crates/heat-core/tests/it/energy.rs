@@ -1,4 +1,5 @@
-//! Energy counters: collected heat from flow × ΔT × heat capacity, heater energy from its power.
+//! Counters: collected heat from flow × ΔT × heat capacity, heater energy from its power, and
+//! the operating hours and starts of both loads.
 
 use heat_core::{Mode, Readings};
 
@@ -48,26 +49,39 @@ fn a_long_gap_is_capped_at_the_stale_timeout() {
 
 #[test]
 fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
-    use heat_core::{Controller, Energy, Timestamp};
+    use heat_core::{Controller, Energy, Runtime, Timestamp};
     let before = Energy {
         collected_kwh: 12.5,
         heater_kwh: 3.25,
+    };
+    let hours = Runtime {
+        pump_hours: 100.5,
+        pump_starts: 40,
+        heater_hours: 7.25,
+        heater_starts: 9,
     };
     let ctl = Controller::resume(
         params(|_| {}),
         Timestamp::from_secs(0),
         Mode::Manual,
         before,
+        hours,
     );
     let s = ctl.status();
-    assert_eq!((s.mode, s.energy), (Mode::Manual, before));
+    assert_eq!((s.mode, s.energy, s.runtime), (Mode::Manual, before, hours));
     assert!(
         !s.pump && !s.heater && !s.manual_pump && !s.manual_heater,
         "{s:?}"
     );
     // Counting continues from the persisted totals: one hour of heater at 3 kW adds 3 kWh.
     let mut rig = Rig {
-        ctl: Controller::resume(params(|_| {}), Timestamp::from_secs(0), Mode::Auto, before),
+        ctl: Controller::resume(
+            params(|_| {}),
+            Timestamp::from_secs(0),
+            Mode::Auto,
+            before,
+            hours,
+        ),
         secs: 0,
     };
     rig.temps(50.0, 58.0, 50.0); // heater ON, pump OFF
@@ -80,4 +94,47 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
         (e.heater_kwh - (before.heater_kwh + 3.0)).abs() < 1e-9,
         "{e:?}"
     );
+}
+
+#[test]
+fn operating_hours_count_the_relay_on_time_and_starts_count_off_to_on() {
+    let mut rig = Rig::new(params(|_| {}), Mode::Auto);
+    rig.temps(50.0, 40.0, 50.0); // pump and heater switch ON here: one start each
+    for _ in 0..120 {
+        rig.temps(50.0, 40.0, 50.0); // one hour at 30 s a step
+    }
+    let r = rig.ctl.runtime();
+    assert!((r.pump_hours - 1.0).abs() < 1e-9, "{r:?}");
+    assert!((r.heater_hours - 1.0).abs() < 1e-9, "{r:?}");
+    assert_eq!((r.pump_starts, r.heater_starts), (1, 1), "{r:?}");
+    // Both OFF (tank hot enough, no differential) for an hour: the hours stand still.
+    for _ in 0..120 {
+        rig.temps(50.0, 49.0, 61.0);
+    }
+    let off = rig.ctl.runtime();
+    assert!(
+        (off.pump_hours - r.pump_hours - 30.0 / 3600.0).abs() < 1e-9,
+        "{off:?}"
+    );
+    assert_eq!((off.pump_starts, off.heater_starts), (1, 1), "{off:?}");
+    // And ON again: one more start each.
+    rig.temps(50.0, 40.0, 50.0);
+    let again = rig.ctl.runtime();
+    assert_eq!(
+        (again.pump_starts, again.heater_starts),
+        (2, 2),
+        "{again:?}"
+    );
+    assert_eq!(rig.ctl.status().runtime, again);
+}
+
+#[test]
+fn a_long_gap_adds_at_most_the_stale_timeout_of_hours() {
+    let mut rig = Rig::new(params(|_| {}), Mode::Auto);
+    rig.temps(50.0, 58.0, 50.0); // heater ON, pump OFF
+    rig.secs += 10 * 3600;
+    rig.step(Readings::celsius(50.0, 58.0, 50.0));
+    let r = rig.ctl.runtime();
+    assert!((r.heater_hours - 90.0 / 3600.0).abs() < 1e-9, "{r:?}");
+    assert_eq!(r.pump_hours, 0.0, "{r:?}");
 }

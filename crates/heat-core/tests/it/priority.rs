@@ -200,6 +200,16 @@ fn conflicts() -> Vec<Conflict> {
             false,
             false,
         ),
+        Conflict {
+            pump_interlock: Some(FrostProtection),
+            ..row(
+                "frost runs below the minimum collector temperature",
+                Auto,
+                (2.0, 20.0, 58.0),
+                true,
+                false,
+            )
+        },
         row(
             "collector cooling beats differential stop",
             Auto,

@@ -2,15 +2,45 @@
 //! time steps, checked against an independent model of what the controller may know.
 
 use heat_core::{
-    Command, Controller, Interlock, Mode, Output, Parameter, Params, RawParams, Reading, Readings,
-    SensorFault, Timestamp,
+    Command, Controller, Interlock, LocalTime, Mode, OperatingState, Output, Parameter, Params,
+    RawParams, Reading, Readings, SensorFault, Timestamp,
 };
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Step { dt_ms: u64, readings: Readings },
+    Step {
+        dt_ms: u64,
+        readings: Readings,
+        /// The local time of day, `None` as with a clock that is not set.
+        local: Option<LocalTime>,
+    },
     Cmd(Command),
+}
+
+/// A local time, or none; the minute jumps about as a wall clock set by NTP may.
+fn local() -> impl Strategy<Value = Option<LocalTime>> {
+    prop::option::weighted(0.8, (0..3_000i64, 0..1_440u16))
+        .prop_map(|t| t.and_then(|(day, minute)| LocalTime::new(day, minute)))
+}
+
+/// The test's own reading of the heater windows: `[start, end)` in hours, across midnight
+/// when start > end, never when start = end.
+fn in_window(p: &RawParams, minute: u16) -> bool {
+    let m = f64::from(minute) / 60.0;
+    [
+        (p.heater_window_1_start, p.heater_window_1_end),
+        (p.heater_window_2_start, p.heater_window_2_end),
+        (p.heater_window_3_start, p.heater_window_3_end),
+    ]
+    .into_iter()
+    .any(|(start, end)| {
+        if start < end {
+            start <= m && m < end
+        } else {
+            start > end && (m >= start || m < end)
+        }
+    })
 }
 
 fn fault() -> impl Strategy<Value = SensorFault> {
@@ -60,29 +90,41 @@ fn command() -> impl Strategy<Value = Command> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (prop_oneof![0..1_000u64, 0..120_000u64, Just(30_000u64)], reading(), reading(), reading())
-            .prop_map(|(dt_ms, collector, tank_bottom, tank_top)| Op::Step {
+        4 => (prop_oneof![0..1_000u64, 0..120_000u64, Just(30_000u64)], reading(), reading(), reading(), local())
+            .prop_map(|(dt_ms, collector, tank_bottom, tank_top, local)| Op::Step {
                 dt_ms,
                 readings: Readings { collector, tank_bottom, tank_top },
+                local,
             }),
         1 => command().prop_map(Op::Cmd),
     ]
 }
 
 fn config() -> impl Strategy<Value = Params> {
-    (0..120u64, 0..120u64, 0..300u64, 0..300u64, any::<bool>()).prop_map(
-        |(pon, poff, hon, hoff, night)| {
+    // Quarter hours, 00:00 to 24:00.
+    let hour = || (0..=96u8).prop_map(|q| f64::from(q) / 4.0);
+    (
+        (0..120u64, 0..120u64, 0..300u64, 0..300u64, any::<bool>()),
+        [(hour(), hour()), (hour(), hour()), (hour(), hour())],
+    )
+        .prop_map(|((pon, poff, hon, hoff, night), windows)| {
+            let [(s1, e1), (s2, e2), (s3, e3)] = windows;
             Params::try_from(RawParams {
                 pump_min_on_s: pon,
                 pump_min_off_s: poff,
                 heater_min_on_s: hon,
                 heater_min_off_s: hoff,
                 night_cooling_enabled: night,
+                heater_window_1_start: s1,
+                heater_window_1_end: e1,
+                heater_window_2_start: s2,
+                heater_window_2_end: e2,
+                heater_window_3_start: s3,
+                heater_window_3_end: e3,
                 ..RawParams::default()
             })
             .expect("valid")
-        },
-    )
+        })
 }
 
 /// What the model knows of one sensor: its last finite, in-range raw value and when.
@@ -121,6 +163,7 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
     let mut pump_sw: Option<u64> = None;
     let mut heater_sw: Option<u64> = None;
     let (mut pump, mut heater) = (false, false);
+    let (mut energy, mut runtime) = (ctl.energy(), ctl.runtime());
     for op in ops {
         match *op {
             Op::Cmd(cmd) => {
@@ -129,9 +172,14 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                     assert_eq!(ctl.status(), before, "rejected {cmd:?} changed the state");
                 }
             }
-            Op::Step { dt_ms, readings } => {
+            Op::Step {
+                dt_ms,
+                readings,
+                local,
+            } => {
                 now += dt_ms;
-                let out = ctl.step(Timestamp::from_millis(now), &readings);
+                let at = Timestamp::from_millis(now);
+                let out = ctl.step_on(at, local, &readings, at);
                 let p = ctl.params().raw().clone();
                 let c = kc.feed(
                     readings.collector,
@@ -166,6 +214,42 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                     let c = c.expect("pump ON with collector unknown");
                     assert!(c < p.boil_stop, "pump ON at collector {c}");
                     b.expect("pump ON with tank bottom unknown");
+                }
+                // The solar differential starts the pump only above the minimum collector
+                // temperature (its latch holds down to the fixed 5 K below it).
+                if out.pump && !pump && out.state == OperatingState::Heating {
+                    let c = c.expect("differential with collector unknown");
+                    assert!(
+                        c >= p.collector_min - 5.0,
+                        "differential started the pump at collector {c} < {} − 5",
+                        p.collector_min
+                    );
+                }
+                // In auto and eco the heater starts only inside a time window, or with the clock
+                // unknown (then every time counts as inside, like the default 00:00–24:00).
+                if out.heater
+                    && !heater
+                    && matches!(ctl.mode(), Mode::Auto | Mode::Eco)
+                    && let Some(local) = local
+                {
+                    let m = local.minute_of_day();
+                    assert!(
+                        in_window(&p, m),
+                        "heater started at minute {m} outside {p:?}"
+                    );
+                }
+                // Outside the windows it runs on only while its minimum ON time holds it.
+                if out.heater
+                    && heater
+                    && matches!(ctl.mode(), Mode::Auto | Mode::Eco)
+                    && local.is_some_and(|l| !in_window(&p, l.minute_of_day()))
+                {
+                    let since = heater_sw.expect("ON since a switch");
+                    assert!(
+                        now - since < p.heater_min_on_s * 1000,
+                        "heater ON outside its windows {} ms after it started",
+                        now - since
+                    );
                 }
                 // No relay switches faster than its minimum time, except to go safe.
                 for (on, was, sw, min_on, min_off, interlock) in [
@@ -202,9 +286,16 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                         *sw = Some(now);
                     }
                 }
+                // The counters are finite and never go back.
                 let e = ctl.energy();
-                assert!(e.collected_kwh.is_finite() && e.collected_kwh >= 0.0);
-                assert!(e.heater_kwh.is_finite() && e.heater_kwh >= 0.0);
+                assert!(e.collected_kwh.is_finite() && e.collected_kwh >= energy.collected_kwh);
+                assert!(e.heater_kwh.is_finite() && e.heater_kwh >= energy.heater_kwh);
+                let r = ctl.runtime();
+                assert!(r.pump_hours.is_finite() && r.pump_hours >= runtime.pump_hours);
+                assert!(r.heater_hours.is_finite() && r.heater_hours >= runtime.heater_hours);
+                assert!(r.pump_starts >= runtime.pump_starts);
+                assert!(r.heater_starts >= runtime.heater_starts);
+                (energy, runtime) = (e, r);
                 outs.push(out);
             }
         }
@@ -233,14 +324,15 @@ fn band_ops(band_low: f64) -> impl Strategy<Value = Vec<Op>> {
         4 => (band_low..band_low + 60.0).prop_map(Reading::Value),
         1 => fault().prop_map(Reading::Fault),
     ];
-    let step = (0..120_000u64, collector, reading(), reading()).prop_map(
-        |(dt_ms, collector, tank_bottom, tank_top)| Op::Step {
+    let step = (0..120_000u64, collector, reading(), reading(), local()).prop_map(
+        |(dt_ms, collector, tank_bottom, tank_top, local)| Op::Step {
             dt_ms,
             readings: Readings {
                 collector,
                 tank_bottom,
                 tank_top,
             },
+            local,
         },
     );
     let cmd = prop_oneof![
@@ -277,9 +369,14 @@ proptest! {
                 Op::Cmd(cmd) => {
                     let _ = ctl.command(Timestamp::from_millis(now), cmd);
                 }
-                Op::Step { dt_ms, readings } => {
+                Op::Step {
+                    dt_ms,
+                    readings,
+                    local,
+                } => {
                     now += dt_ms;
-                    let out = ctl.step(Timestamp::from_millis(now), &readings);
+                    let at = Timestamp::from_millis(now);
+                    let out = ctl.step_on(at, local, &readings, at);
                     prop_assert!(!out.pump, "pump ON in the band after start-up: {readings:?}");
                 }
             }

@@ -43,6 +43,36 @@ fn differential_eco_10_on_6_off() {
 }
 
 #[test]
+fn minimum_collector_temperature_10_gates_the_differential_until_below_5() {
+    // Tank bottom below `frost_tank_min`, so frost protection stays out of it.
+    table(
+        "collector minimum",
+        params(|_| {}),
+        Mode::Auto,
+        &[
+            (9.5, 0.0, TOP, false, false),  // dT 9.5 ≥ 8, but collector 9.5 < 10
+            (10.0, 0.0, TOP, true, false),  // collector 10 and dT 10: ON
+            (6.0, -2.0, TOP, true, false),  // collector 6 ≥ 5, dT 8: holds
+            (5.0, -2.0, TOP, true, false),  // collector 5 is not below 5: holds
+            (4.5, -2.0, TOP, false, false), // collector 4.5 < 5: OFF
+            (9.0, -2.0, TOP, false, false), // dT 11, collector 9 < 10: stays OFF
+            (10.0, -2.0, TOP, true, false), // ON again
+        ],
+    );
+    table(
+        "collector minimum 30",
+        params(|r| r.collector_min = 30.0),
+        Mode::Eco,
+        &[
+            (29.0, 10.0, TOP, false, false), // dT 19, collector 29 < 30
+            (30.0, 10.0, TOP, true, false),
+            (25.0, 10.0, TOP, true, false),  // 25 is not below 30 − 5
+            (24.5, 10.0, TOP, false, false), // below 25: OFF
+        ],
+    );
+}
+
+#[test]
 fn collector_cooling_90_on_below_86_off() {
     // dT stays below 8, so only cooling can run the pump. Not 85 °C in the tank: that is the
     // DS18B20 power-on value, rejected without a plausible value before it.

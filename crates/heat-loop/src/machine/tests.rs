@@ -53,11 +53,11 @@ fn kinds(m: &mut Machine) -> Vec<&'static str> {
 #[test]
 fn an_accepted_command_switches_the_relay_in_the_same_call() {
     let mut m = machine();
-    assert_eq!(m.tick(at(0), mild()), off());
-    let (result, relays) = m.command(at(1), Command::SetMode(Mode::Manual));
+    assert_eq!(m.tick(at(0), None, mild()), off());
+    let (result, relays) = m.command(at(1), None, Command::SetMode(Mode::Manual));
     assert!(result.is_ok());
     assert_eq!(relays, Some(off()));
-    let (result, relays) = m.command(at(2), Command::SetPump(true));
+    let (result, relays) = m.command(at(2), None, Command::SetPump(true));
     assert!(result.is_ok());
     assert_eq!(relays, Some(pump_on()));
     let status = m.status(at(2)).expect("first status is due");
@@ -68,11 +68,15 @@ fn an_accepted_command_switches_the_relay_in_the_same_call() {
 #[test]
 fn a_command_inside_the_minimum_time_is_pending_with_the_time_left() {
     let mut m = machine();
-    m.tick(at(0), mild());
-    assert!(m.command(at(1), Command::SetMode(Mode::Manual)).0.is_ok());
-    assert!(m.command(at(2), Command::SetPump(true)).0.is_ok());
+    m.tick(at(0), None, mild());
+    assert!(
+        m.command(at(1), None, Command::SetMode(Mode::Manual))
+            .0
+            .is_ok()
+    );
+    assert!(m.command(at(2), None, Command::SetPump(true)).0.is_ok());
     // Pump minimum ON time is 60 s (default): OFF at 20 s waits 42 s.
-    let (_, relays) = m.command(at(20), Command::SetPump(false));
+    let (_, relays) = m.command(at(20), None, Command::SetPump(false));
     assert_eq!(relays, Some(pump_on()));
     let status = m.status(at(20)).expect("due");
     assert_eq!(
@@ -84,7 +88,7 @@ fn a_command_inside_the_minimum_time_is_pending_with_the_time_left() {
     );
     // Due when the minimum time has passed; waking then switches it on the last readings.
     assert_eq!(m.due(), Some(at(62)));
-    assert_eq!(m.wake(at(62)), Some(off()));
+    assert_eq!(m.wake(at(62), None), Some(off()));
     assert_eq!(m.due(), None);
     let status = m.status(at(62)).expect("changed");
     assert!(!status.pump);
@@ -94,9 +98,9 @@ fn a_command_inside_the_minimum_time_is_pending_with_the_time_left() {
 #[test]
 fn a_refused_command_changes_nothing_and_drives_nothing() {
     let mut m = machine();
-    m.tick(at(0), mild());
+    m.tick(at(0), None, mild());
     m.take_events();
-    let (result, relays) = m.command(at(1), Command::SetPump(true));
+    let (result, relays) = m.command(at(1), None, Command::SetPump(true));
     assert!(result.is_err());
     assert_eq!(relays, None);
     assert_eq!(kinds(&mut m), ["command_refused"]);
@@ -105,7 +109,7 @@ fn a_refused_command_changes_nothing_and_drives_nothing() {
 #[test]
 fn a_command_before_the_first_sweep_is_applied_but_steps_nothing() {
     let mut m = machine();
-    let (result, relays) = m.command(at(0), Command::SetMode(Mode::Manual));
+    let (result, relays) = m.command(at(0), None, Command::SetMode(Mode::Manual));
     assert!(result.is_ok());
     assert_eq!(relays, None);
     assert_eq!(m.controller().mode(), Mode::Manual);
@@ -114,9 +118,13 @@ fn a_command_before_the_first_sweep_is_applied_but_steps_nothing() {
 #[test]
 fn a_relay_failure_holds_every_load_off_for_the_minimum_off_time() {
     let mut m = machine();
-    m.tick(at(0), mild());
-    assert!(m.command(at(1), Command::SetMode(Mode::Manual)).0.is_ok());
-    let (_, relays) = m.command(at(2), Command::SetPump(true));
+    m.tick(at(0), None, mild());
+    assert!(
+        m.command(at(1), None, Command::SetMode(Mode::Manual))
+            .0
+            .is_ok()
+    );
+    let (_, relays) = m.command(at(2), None, Command::SetPump(true));
     let relays = relays.expect("stepped");
     let failed = RelayReport {
         failures: vec![RelayFailure {
@@ -135,11 +143,11 @@ fn a_relay_failure_holds_every_load_off_for_the_minimum_off_time() {
     );
     assert!(m.holding());
     // Held OFF although the controller still wants the pump ON.
-    assert_eq!(m.tick(at(30), mild()), off());
+    assert_eq!(m.tick(at(30), None, mild()), off());
     assert_eq!(m.relays_done(at(30), off(), &report(false, false)), None);
     assert!(m.holding());
     // The longest minimum OFF time (heater, 120 s) after the relays first read back OFF.
-    assert_eq!(m.tick(at(122), mild()), off());
+    assert_eq!(m.tick(at(122), None, mild()), off());
     m.relays_done(at(122), off(), &report(false, false));
     assert!(!m.holding());
     let k = kinds(&mut m);
@@ -147,13 +155,13 @@ fn a_relay_failure_holds_every_load_off_for_the_minimum_off_time() {
     assert!(pos("relay_write_failed").is_some(), "{k:?}");
     assert!(pos("relay_write_failed") < pos("hold_started"), "{k:?}");
     assert!(pos("hold_started") < pos("hold_ended"), "{k:?}");
-    assert_eq!(m.tick(at(150), mild()), pump_on());
+    assert_eq!(m.tick(at(150), None, mild()), pump_on());
 }
 
 #[test]
 fn a_relay_that_reads_back_on_keeps_the_hold() {
     let mut m = machine();
-    m.tick(at(0), mild());
+    m.tick(at(0), None, mild());
     let failed = RelayReport {
         failures: vec![RelayFailure {
             error: "heater relay: stuck".to_owned(),
@@ -164,7 +172,7 @@ fn a_relay_that_reads_back_on_keeps_the_hold() {
     m.relays_done(at(0), off(), &failed);
     m.relays_done(at(0), RelayCommand::SafeState, &failed);
     for s in (30..1000).step_by(30) {
-        m.tick(at(s), mild());
+        m.tick(at(s), None, mild());
         m.relays_done(at(s), off(), &report(false, true));
     }
     assert!(m.holding());
@@ -173,11 +181,15 @@ fn a_relay_that_reads_back_on_keeps_the_hold() {
 #[test]
 fn the_status_is_handed_over_when_it_changed_or_the_heartbeat_is_due() {
     let mut m = machine();
-    m.tick(at(0), mild());
+    m.tick(at(0), None, mild());
     assert!(m.status(at(0)).is_some());
-    m.tick(at(30), mild());
+    m.tick(at(30), None, mild());
     assert!(m.status(at(30)).is_none(), "unchanged inside the heartbeat");
-    assert!(m.command(at(31), Command::SetMode(Mode::Off)).0.is_ok());
+    assert!(
+        m.command(at(31), None, Command::SetMode(Mode::Off))
+            .0
+            .is_ok()
+    );
     assert!(m.status(at(31)).is_some(), "changed");
     assert!(m.status(at(60)).is_none());
     assert!(m.status(at(91)).is_some(), "heartbeat");
@@ -211,16 +223,20 @@ fn safe_hold_table() {
 fn a_command_acted_on_at_once_does_not_extend_a_held_reading() {
     let mut m = machine();
     let cool = Readings::celsius(8.0, 50.0, 58.0);
-    m.tick(at(0), cool);
-    assert!(m.command(at(1), Command::SetMode(Mode::Manual)).0.is_ok());
-    assert!(m.command(at(2), Command::SetHeater(true)).0.is_ok());
-    m.tick(at(30), cool);
+    m.tick(at(0), None, cool);
+    assert!(
+        m.command(at(1), None, Command::SetMode(Mode::Manual))
+            .0
+            .is_ok()
+    );
+    assert!(m.command(at(2), None, Command::SetHeater(true)).0.is_ok());
+    m.tick(at(30), None, cool);
     assert!(
         m.last_output().is_some_and(|o| o.heater),
         "manual heater ON"
     );
     // An accepted command 29 s after the last good sweep steps again on it.
-    assert!(m.command(at(59), Command::SetPump(false)).0.is_ok());
+    assert!(m.command(at(59), None, Command::SetPump(false)).0.is_ok());
     let crc = Readings {
         tank_top: Reading::Fault(SensorFault::Crc),
         ..cool
@@ -228,7 +244,7 @@ fn a_command_acted_on_at_once_does_not_extend_a_held_reading() {
     for secs in [60, 90, 120] {
         // Held: the last good tank top (taken at 30 s) is at most 90 s old.
         assert_eq!(
-            m.tick(at(secs), crc),
+            m.tick(at(secs), None, crc),
             RelayCommand::Set {
                 pump: false,
                 heater: true
@@ -237,7 +253,7 @@ fn a_command_acted_on_at_once_does_not_extend_a_held_reading() {
         );
     }
     // 121 s: 91 s after the reading was taken: stale, heater OFF, whatever stepped again on it.
-    assert_eq!(m.tick(at(121), crc), off());
+    assert_eq!(m.tick(at(121), None, crc), off());
     assert!(
         m.controller().status().tank_top.fault.is_some(),
         "tank top faulted"
@@ -284,7 +300,7 @@ proptest::proptest! {
                         },
                         ..Readings::celsius(8.0, 45.0, 50.0)
                     };
-                    m.tick(at(now), readings);
+                    m.tick(at(now), None, readings);
                     if good {
                         last_good = Some(now);
                     }
@@ -297,7 +313,7 @@ proptest::proptest! {
                         manual_on = true;
                         Command::SetMode(Mode::Manual)
                     };
-                    proptest::prop_assert!(m.command(at(now), cmd).0.is_ok());
+                    proptest::prop_assert!(m.command(at(now), None, cmd).0.is_ok());
                 }
             }
             if m.controller().status().tank_top.value.is_some() {

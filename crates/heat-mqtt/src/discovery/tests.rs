@@ -27,8 +27,9 @@ fn by_object(object: &str) -> Value {
 #[test]
 fn every_config_has_the_required_fields() {
     let all = configs();
-    // 3 temperatures, state, 2 energy, 3 binary, 2 switches, select, 18 numbers.
-    assert_eq!(all.len(), 12 + Parameter::ALL.len());
+    // 3 temperatures, state, 2 energy, 2 hours, 2 starts, 3 binary, 2 switches, select, and
+    // a number per parameter.
+    assert_eq!(all.len(), 16 + Parameter::ALL.len());
     let mut unique = HashSet::new();
     for (topic, v) in &all {
         let levels: Vec<&str> = topic.split('/').collect();
@@ -241,4 +242,41 @@ fn every_discovered_entity_is_documented() {
         rows, documented,
         "a documented entity that is not discovered"
     );
+}
+
+/// Every `value_json.<path>` a template reads exists in a real state document, so a renamed
+/// state field cannot silently leave a Home Assistant entity `unknown`.
+#[test]
+fn every_template_path_exists_in_the_state_json() {
+    use heat_core::{Controller, Params, Timestamp};
+    use heat_state::{LinkInfo, StateJson};
+    let status = Controller::new(Params::default(), Timestamp::from_millis(0)).status();
+    let link = LinkInfo {
+        connects: 1,
+        commands_rejected: 0,
+    };
+    let doc = StateJson::new(&status, link, std::time::SystemTime::UNIX_EPOCH);
+    let state: Value = serde_json::from_str(&doc.to_json().unwrap()).unwrap();
+    let mut paths = 0;
+    for (topic, config) in configs() {
+        for key in ["value_template", "json_attributes_template"] {
+            let Some(template) = config[key].as_str() else {
+                continue;
+            };
+            for (i, _) in template.match_indices("value_json.") {
+                let path: String = template[i + "value_json.".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                    .collect();
+                let mut v = &state;
+                for field in path.split('.') {
+                    v = v.get(field).unwrap_or_else(|| {
+                        panic!("{topic}: {key} reads value_json.{path}; the state has no {field:?}")
+                    });
+                }
+                paths += 1;
+            }
+        }
+    }
+    assert!(paths > 20, "only {paths} template paths found");
 }

@@ -21,6 +21,7 @@ fn sample() -> StateFile {
         counters: Counters {
             collected_kwh: 3.5,
             heater_kwh: 0.25,
+            ..Counters::default()
         },
         last_disinfection: None,
     }

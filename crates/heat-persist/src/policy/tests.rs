@@ -20,6 +20,7 @@ fn state(mode: Mode, kwh: f64) -> StateFile {
         counters: Counters {
             collected_kwh: kwh,
             heater_kwh: 0.0,
+            ..Counters::default()
         },
         last_disinfection: None,
     }

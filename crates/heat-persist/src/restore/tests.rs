@@ -14,6 +14,7 @@ fn file(parameters: &[(Parameter, f64)]) -> StateFile {
         counters: Counters {
             collected_kwh: 4.0,
             heater_kwh: 1.0,
+            ..Counters::default()
         },
         last_disinfection: None,
     }

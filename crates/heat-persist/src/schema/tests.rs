@@ -9,6 +9,10 @@ fn sample() -> StateFile {
         counters: Counters {
             collected_kwh: 12.345,
             heater_kwh: 1.5,
+            pump_hours: 310.25,
+            pump_starts: 1204,
+            heater_hours: 41.5,
+            heater_starts: 380,
         },
         last_disinfection: None,
     }
@@ -32,7 +36,11 @@ fn the_written_form_is_the_documented_one() {
             "schema": 1,
             "mode": "eco",
             "parameters": {"dt_start": 9.5, "heater_setpoint": 55.0},
-            "counters": {"collected_kwh": 12.345, "heater_kwh": 1.5},
+            "counters": {
+                "collected_kwh": 12.345, "heater_kwh": 1.5,
+                "pump_hours": 310.25, "pump_starts": 1204,
+                "heater_hours": 41.5, "heater_starts": 380
+            },
             "last_disinfection": null
         })
     );
@@ -69,7 +77,8 @@ fn bad_texts_are_refused_with_the_reason() {
 fn unknown_names_and_negative_counters_drop_that_value_only() {
     let text = r#"{"schema": 1, "mode": "holiday",
         "parameters": {"dt_start": 9.5, "dt_wobble": 3.0},
-        "counters": {"collected_kwh": -1.0, "heater_kwh": 2.0, "pump_hours": 5.0},
+        "counters": {"collected_kwh": -1.0, "heater_kwh": 2.0, "pump_hours": 5.0,
+            "pump_starts": 2.5, "heater_starts": 7, "valve_hours": 1.0},
         "some_later_field": true}"#;
     let d = decode(text).unwrap();
     assert_eq!(d.state.mode, Mode::Auto);
@@ -81,7 +90,11 @@ fn unknown_names_and_negative_counters_drop_that_value_only() {
         d.state.counters,
         Counters {
             collected_kwh: 0.0,
-            heater_kwh: 2.0
+            heater_kwh: 2.0,
+            pump_hours: 5.0,
+            pump_starts: 0,
+            heater_hours: 0.0,
+            heater_starts: 7,
         }
     );
     assert_eq!(
@@ -97,6 +110,10 @@ fn unknown_names_and_negative_counters_drop_that_value_only() {
             Dropped::Counter {
                 name: "collected_kwh",
                 value: -1.0
+            },
+            Dropped::Counter {
+                name: "pump_starts",
+                value: 2.5
             },
         ]
     );

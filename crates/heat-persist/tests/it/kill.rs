@@ -39,6 +39,7 @@ fn writer(dir: &Path) -> ! {
             counters: Counters {
                 collected_kwh: n,
                 heater_kwh: n / 2.0,
+                ..Counters::default()
             },
             last_disinfection: None,
         };
