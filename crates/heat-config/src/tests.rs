@@ -36,7 +36,9 @@ fn example_line(line: &str) -> Option<&str> {
 }
 
 fn is_key_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// The template with every example line uncommented, and how many lines that was.
