@@ -13,7 +13,10 @@
 //!    errors for longer than the stale timeout);
 //! 5. in a comfort mode (auto or eco) the heater switches ON outside its time windows, or stays
 //!    ON outside them for longer than its minimum ON time plus one step. The mode is the user's
-//!    choice (a command), not a control decision, so the checker takes it as given.
+//!    choice (a command), not a control decision, so the checker takes it as given;
+//! 6. the pump loads the tank (true collector above the true tank bottom) while the true tank
+//!    (the hotter of top and bottom) is at or above the emergency level. Collector cooling may
+//!    take the tank past `tank_max`, never past `tank_emergency`.
 //!
 //! Temperatures carry a [`Limits::margin_k`] in the controller's favour, because the controller
 //! sees DS18B20 readings (noise and 1/16 °C steps), not the truth.
@@ -40,6 +43,8 @@ mod tests;
 pub struct Limits {
     /// Tank maximum, °C.
     pub tank_max: f64,
+    /// Tank emergency level, °C.
+    pub tank_emergency: f64,
     /// Boil stop, °C.
     pub boil_stop: f64,
     /// Boil stop hysteresis, K.
@@ -63,6 +68,7 @@ impl Limits {
     pub fn from_params(p: &heat_core::RawParams) -> Self {
         Self {
             tank_max: p.tank_max,
+            tank_emergency: p.tank_emergency,
             boil_stop: p.boil_stop,
             boil_stop_hysteresis: p.boil_stop_hysteresis,
             pump_min_off_ms: p.pump_min_off_s.saturating_mul(1000),
@@ -110,6 +116,8 @@ pub struct Blind {
     pub collector_stuck: bool,
     /// The tank-top sensor reports a frozen, healthy-looking value.
     pub tank_top_stuck: bool,
+    /// The tank-bottom sensor reports a frozen, healthy-looking value.
+    pub tank_bottom_stuck: bool,
     /// Writes to the pump relay fail.
     pub pump_relay_failed: bool,
     /// Writes to the heater relay fail.
@@ -125,6 +133,8 @@ pub struct Observation {
     pub collector_c: f64,
     /// True tank-top temperature, °C.
     pub tank_top_c: f64,
+    /// True tank-bottom temperature, °C.
+    pub tank_bottom_c: f64,
     /// Physical pump relay position.
     pub pump: bool,
     /// Physical heater relay position.
@@ -133,6 +143,8 @@ pub struct Observation {
     pub collector_reading: Result<f64, SensorError>,
     /// What the tank-top sensor delivered this step.
     pub tank_top_reading: Result<f64, SensorError>,
+    /// What the tank-bottom sensor delivered this step.
+    pub tank_bottom_reading: Result<f64, SensorError>,
     /// Injected faults the controller cannot detect or overcome.
     pub blind: Blind,
     /// The mode is auto or eco: the heater runs only for comfort, so only in its windows.
@@ -159,6 +171,8 @@ pub enum Violation {
     HeaterStartOutsideWindow,
     /// Rule 5: the heater stayed ON outside its windows longer than its minimum ON time.
     HeaterOnOutsideWindow,
+    /// Rule 6: the pump loaded the tank at or above its emergency level.
+    PumpLoadingAtTankEmergency,
 }
 
 impl Violation {
@@ -172,6 +186,7 @@ impl Violation {
             Violation::HeaterWithFaultedTankTop => "heater_with_faulted_tank_top",
             Violation::HeaterStartOutsideWindow => "heater_start_outside_window",
             Violation::HeaterOnOutsideWindow => "heater_on_outside_window",
+            Violation::PumpLoadingAtTankEmergency => "pump_loading_at_tank_emergency",
         }
     }
 }
@@ -203,6 +218,7 @@ pub struct SafetyChecker {
     relays: [SwitchTrack; 2],
     collector_last_good_ms: Option<u64>,
     tank_top_last_good_ms: Option<u64>,
+    tank_bottom_last_good_ms: Option<u64>,
     // Since when the heater has been ON outside its windows in a comfort mode.
     heater_outside_since_ms: Option<u64>,
     // The previous step's time (one step is rule 5's allowance).
@@ -232,6 +248,7 @@ impl SafetyChecker {
             relays: [SwitchTrack::default(); 2],
             collector_last_good_ms: None,
             tank_top_last_good_ms: None,
+            tank_bottom_last_good_ms: None,
             heater_outside_since_ms: None,
             last_ms: None,
             violations: BTreeMap::new(),
@@ -295,6 +312,10 @@ impl SafetyChecker {
         };
         let collector_held = held(self.collector_last_good_ms, &o.collector_reading);
         let tank_top_held = held(self.tank_top_last_good_ms, &o.tank_top_reading);
+        let tank_bottom_held = held(self.tank_bottom_last_good_ms, &o.tank_bottom_reading);
+        if o.tank_bottom_reading.is_ok() {
+            self.tank_bottom_last_good_ms = Some(o.now_ms);
+        }
         if o.collector_reading.is_ok() {
             self.collector_last_good_ms = Some(o.now_ms);
         }
@@ -343,6 +364,28 @@ impl SafetyChecker {
                 None
             };
             report(self, Violation::PumpDuringBoilStop, excuse);
+        }
+
+        // Rule 6.
+        let tank_c = o.tank_top_c.max(o.tank_bottom_c);
+        if o.pump
+            && o.collector_c > o.tank_bottom_c + l.margin_k
+            && tank_c >= l.tank_emergency + l.margin_k
+        {
+            let excuse = if o.blind.pump_relay_failed {
+                Some("pump relay write failure")
+            } else if o.blind.tank_top_stuck || o.blind.tank_bottom_stuck {
+                Some("tank sensor stuck")
+            } else if tank_top_held || tank_bottom_held {
+                Some("tank value held through a transient fault")
+            } else if o.blind.collector_stuck || collector_held {
+                // A collector reading frozen below the tank hides that the pump now loads it
+                // (frost protection or night cooling started on it).
+                Some("collector sensor stuck or held")
+            } else {
+                None
+            };
+            report(self, Violation::PumpLoadingAtTankEmergency, excuse);
         }
 
         // Rule 5 (before rule 3 updates the relay memory).

@@ -269,12 +269,10 @@ fn rejection(e: &CommandError) -> &'static str {
 fn interlock_name(i: Interlock) -> String {
     match i {
         Interlock::SensorFault(s) => format!("sensor_fault_{s}"),
-        other => match other {
-            Interlock::BoilStop => "boil_stop",
-            Interlock::TankMax => "tank_max",
-            _ => "frost_protection",
-        }
-        .to_owned(),
+        Interlock::BoilStop => "boil_stop".to_owned(),
+        Interlock::TankMax => "tank_max".to_owned(),
+        Interlock::TankEmergency => "tank_emergency".to_owned(),
+        Interlock::FrostProtection => "frost_protection".to_owned(),
     }
 }
 
@@ -438,6 +436,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             let blind = Blind {
                 collector_stuck: stuck(SensorRole::Collector),
                 tank_top_stuck: stuck(SensorRole::TankTop),
+                tank_bottom_stuck: stuck(SensorRole::TankBottom),
                 pump_relay_failed: has(SimFault::RelayWrite(RelayRole::Pump)),
                 heater_relay_failed: has(SimFault::RelayWrite(RelayRole::Heater)),
             };
@@ -468,10 +467,12 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             now_ms,
             collector_c: truth.collector_c,
             tank_top_c: truth.tank_top_c,
+            tank_bottom_c: truth.tank_bottom_c,
             pump: truth.pump,
             heater: truth.heater,
             collector_reading: sweep.get(SensorRole::Collector),
             tank_top_reading: sweep.get(SensorRole::TankTop),
+            tank_bottom_reading: sweep.get(SensorRole::TankBottom),
             blind,
             heater_comfort_only: matches!(controller.mode(), Mode::Auto | Mode::Eco),
             minute_of_day: local.minute_of_day(),

@@ -77,6 +77,7 @@ pub(crate) const CONTROL_KEYS: &[&str] = &[
     "tank_sensor_min_c",
     "tank_sensor_max_c",
     "power_on_window_k",
+    "tank_emergency",
 ];
 
 /// Keys of the `[hardware]` table.

@@ -267,6 +267,7 @@ struct Latches {
     // first value inside the boil-stop band then counts as latched.
     collector_lost: bool,
     tank_max: bool,
+    tank_emergency: bool,
     collector_cooling: bool,
     differential: bool,
     frost: bool,
@@ -564,11 +565,18 @@ impl Controller {
             (Some(b), Some(t)) => Some(b.max(t)),
             (x, None) | (None, x) => x,
         };
+        // Judged on the hotter of the readings there are: with one tank sensor faulted, the
+        // other decides both levels (and collector cooling may not pass tank_max, below).
         if let Some(tank) = tank_hot {
             hysteresis(
                 &mut l.tank_max,
                 tank >= r.tank_max,
                 tank < r.tank_max - r.tank_max_hysteresis,
+            );
+            hysteresis(
+                &mut l.tank_emergency,
+                tank >= r.tank_emergency,
+                tank < r.tank_emergency - r.tank_max_hysteresis,
             );
         }
         let (dt_start, dt_stop) = if self.mode == Mode::Eco {
@@ -634,7 +642,20 @@ impl Controller {
             (false, Some(Interlock::BoilStop), PumpCause::Idle)
         } else if l.frost {
             (true, Some(Interlock::FrostProtection), PumpCause::Frost)
-        } else if l.tank_max && !(automatic && l.night_cooling) {
+        } else if l.tank_emergency && !(automatic && l.night_cooling) {
+            (false, Some(Interlock::TankEmergency), PumpCause::Idle)
+        } else if t.is_none() && !(automatic && l.night_cooling) {
+            // Loading the tank needs both tank sensors: with the top blind, the bottom alone
+            // lets a stratified top pass the emergency level unseen (heat-sim: collector
+            // cooling with the top faulted took it to 95.5 °C; after a heater relay stuck ON,
+            // the differential loaded a top at 142 °C that read out of range).
+            (
+                false,
+                Some(Interlock::SensorFault(Sensor::TankTop)),
+                PumpCause::Idle,
+            )
+        } else if l.tank_max && !(automatic && (l.night_cooling || l.collector_cooling)) {
+            // Collector cooling (system cooling) may take the tank past its comfort level.
             (false, Some(Interlock::TankMax), PumpCause::Idle)
         } else {
             match self.mode {
@@ -650,6 +671,8 @@ impl Controller {
         let window_open = local.is_none_or(|l| self.params.heater_window_open(l.minute_of_day()));
         let (want_heater, heater_interlock) = if t.is_none() {
             (false, Some(Interlock::SensorFault(Sensor::TankTop)))
+        } else if l.tank_emergency {
+            (false, Some(Interlock::TankEmergency))
         } else if l.tank_max {
             (false, Some(Interlock::TankMax))
         } else {
@@ -781,6 +804,23 @@ impl Controller {
                 ),
             );
         }
+        if before.tank_emergency != after.tank_emergency {
+            edge(
+                before.tank_emergency,
+                after.tank_emergency,
+                Interlock::TankEmergency,
+                format!(
+                    "tank emergency: tank {} >= {} °C",
+                    fmt_opt(tank),
+                    r.tank_emergency
+                ),
+                format!(
+                    "tank emergency released: tank {} < {} °C",
+                    fmt_opt(tank),
+                    r.tank_emergency - r.tank_max_hysteresis
+                ),
+            );
+        }
         if before.frost != after.frost {
             edge(
                 before.frost,
@@ -802,7 +842,10 @@ impl Controller {
             OperatingState::Fault
         } else if self.sensors.iter().any(|s| s.value().is_none()) {
             OperatingState::Starting
-        } else if l.boil_stop || l.tank_max {
+        } else if l.boil_stop
+            || l.tank_emergency
+            || (l.tank_max && !(self.pump.on && cause == PumpCause::Cooling))
+        {
             OperatingState::Overheated
         } else if l.frost {
             OperatingState::FrostProtection
@@ -878,6 +921,9 @@ impl Controller {
         }
         if self.latches.tank_max {
             alarms.push(Alarm::TankMax);
+        }
+        if self.latches.tank_emergency {
+            alarms.push(Alarm::TankEmergency);
         }
         Status {
             mode: self.mode,

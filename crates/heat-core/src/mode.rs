@@ -121,8 +121,12 @@ pub enum Interlock {
     SensorFault(Sensor),
     /// Boil stop latched: the pump is OFF.
     BoilStop,
-    /// Tank at its maximum: heater OFF, and pump OFF unless it moves heat out of the tank.
+    /// Tank at its maximum (the comfort level): heater OFF, and pump OFF unless it moves heat out
+    /// of the tank or cools the collector (auto/eco, both tank sensors good).
     TankMax,
+    /// Tank at its emergency level: heater OFF, and pump OFF unless it moves heat out of the
+    /// tank. Nothing loads the tank here, collector cooling included.
+    TankEmergency,
     /// Frost protection: the pump is ON.
     FrostProtection,
 }
@@ -140,6 +144,7 @@ impl fmt::Display for Interlock {
             Interlock::SensorFault(s) => write!(f, "{s} sensor fault"),
             Interlock::BoilStop => f.write_str("boil stop"),
             Interlock::TankMax => f.write_str("tank maximum"),
+            Interlock::TankEmergency => f.write_str("tank emergency"),
             Interlock::FrostProtection => f.write_str("frost protection"),
         }
     }
@@ -163,6 +168,8 @@ pub enum Alarm {
     BoilStop,
     /// Tank at its maximum; clears below `tank_max - tank_max_hysteresis`.
     TankMax,
+    /// Tank at its emergency level; clears below `tank_emergency - tank_max_hysteresis`.
+    TankEmergency,
     /// The service's state file could not be read or written (heat-persist): mode, parameters
     /// or counters may not survive a restart. The controller never raises it itself; the
     /// service adds it to the status it publishes, until the file's next good write.

@@ -262,6 +262,8 @@ pub enum CrossRule {
     /// `collector_min` < `collector_cooling`: collector cooling must not be needed before the
     /// differential may start.
     CollectorMinBelowCooling,
+    /// `tank_max` < `tank_emergency`: the comfort level lies below the emergency level.
+    TankMaxBelowEmergency,
 }
 
 impl CrossRule {
@@ -297,6 +299,7 @@ impl CrossRule {
             CrossRule::TankMaxWithinTankRange => ("tank_max", "tank_sensor_max_c", true),
             CrossRule::FrostWithinCollectorRange => ("collector_min_c", "frost_on", false),
             CrossRule::CollectorMinBelowCooling => ("collector_min", "collector_cooling", false),
+            CrossRule::TankMaxBelowEmergency => ("tank_max", "tank_emergency", false),
         }
     }
 }
@@ -418,6 +421,10 @@ pub struct RawParams {
     /// See [`Parameter::HeaterWindow3End`].
     pub heater_window_3_end: f64,
 
+    /// The tank's emergency level (°C), config only, at most 95 (RESOL and Prozeda use 95):
+    /// collector cooling may load the tank above `tank_max` up to here to protect the collector;
+    /// nothing loads it at or above this. Releases below this − `tank_max_hysteresis`.
+    pub tank_emergency: f64,
     /// Night cooling runs at all (off by default, as in the original).
     pub night_cooling_enabled: bool,
     /// Night cooling ends at tank bottom − collector < this (K).
@@ -500,6 +507,7 @@ impl Default for RawParams {
             tank_sensor_min_c: -20.0,
             tank_sensor_max_c: 125.0,
             power_on_window_k: 5.0,
+            tank_emergency: 95.0,
         }
     }
 }
@@ -683,6 +691,7 @@ fn validate(r: &RawParams) -> Result<(), ParamError> {
     range("tank_sensor_min_c", r.tank_sensor_min_c, -50.0, 0.0)?;
     range("tank_sensor_max_c", r.tank_sensor_max_c, 95.0, 150.0)?;
     range("power_on_window_k", r.power_on_window_k, 0.0, 20.0)?;
+    range("tank_emergency", r.tank_emergency, 60.0, 95.0)?;
 
     use CrossRule as R;
     rule(R::DtStopBelowStart, r.dt_stop, r.dt_start)?;
@@ -738,6 +747,7 @@ fn validate(r: &RawParams) -> Result<(), ParamError> {
         r.collector_min,
         r.collector_cooling,
     )?;
+    rule(R::TankMaxBelowEmergency, r.tank_max, r.tank_emergency)?;
     Ok(())
 }
 

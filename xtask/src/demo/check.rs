@@ -19,12 +19,13 @@ use heat_state::{
 /// Not checked: pump ON at the tank maximum (frost protection and night cooling may run it
 /// then, and the JSON does not say which rule decided), and the anti short-cycling times (the
 /// watcher does not see every relay switch; the session publishes the latest state only).
-pub(crate) const RULES: [&str; 5] = [
+pub(crate) const RULES: [&str; 6] = [
     "heater ON while tank top or tank bottom > tank_max",
     "heater ON while the tank_max alarm is active",
     "heater ON while the tank top sensor has no usable value",
     "pump ON while the boil_stop alarm is active or collector > boil_stop",
     "pump ON while the collector or tank bottom sensor has no usable value",
+    "pump ON loading the tank (collector > tank bottom) while the tank_emergency alarm is active",
 ];
 
 /// The rules (indexes into [`RULES`]) that `state` breaks; empty for a safe state.
@@ -54,6 +55,9 @@ pub(crate) fn violations(state: &StateJson) -> Vec<usize> {
         }
         if collector.is_none() || bottom.is_none() {
             broken.push(4);
+        }
+        if state.has_alarm(Alarm::TankEmergency) && above(collector, bottom) {
+            broken.push(5);
         }
     }
     broken
@@ -147,13 +151,14 @@ pub(crate) fn classify(line: &str) -> LogLine {
     }
 }
 
-/// The interlock's kind as heat-core serialises it: `boil_stop`, `tank_max`, `sensor_fault`,
-/// `frost_protection`.
+/// The interlock's kind as heat-core serialises it: `boil_stop`, `tank_max`, `tank_emergency`,
+/// `sensor_fault`, `frost_protection`.
 pub(crate) fn interlock_kind(interlock: Interlock) -> &'static str {
     match interlock {
         Interlock::SensorFault(_) => "sensor_fault",
         Interlock::BoilStop => "boil_stop",
         Interlock::TankMax => "tank_max",
+        Interlock::TankEmergency => "tank_emergency",
         Interlock::FrostProtection => "frost_protection",
     }
 }

@@ -13,10 +13,12 @@ fn calm(now_s: u64) -> Observation {
         now_ms: now_s * 1000,
         collector_c: 40.0,
         tank_top_c: 50.0,
+        tank_bottom_c: 40.0,
         pump: false,
         heater: false,
         collector_reading: Ok(40.0),
         tank_top_reading: Ok(50.0),
+        tank_bottom_reading: Ok(40.0),
         blind: Blind::default(),
         heater_comfort_only: true,
         minute_of_day: 12 * 60,
@@ -369,4 +371,42 @@ fn a_failed_heater_relay_outside_the_windows_is_an_exposure() {
     }
     assert_eq!(c.violation_count(), 0);
     assert!(!c.exposures().is_empty());
+}
+
+#[test]
+fn the_pump_loading_the_tank_at_its_emergency_level_is_a_violation() {
+    let mut c = SafetyChecker::new(limits());
+    let hot = |s: u64, collector_c: f64| Observation {
+        pump: true,
+        collector_c,
+        tank_top_c: 95.6,
+        tank_bottom_c: 93.0,
+        collector_reading: Ok(collector_c),
+        tank_top_reading: Ok(95.6),
+        tank_bottom_reading: Ok(93.0),
+        ..calm(s)
+    };
+    assert_eq!(
+        c.observe(&hot(0, 110.0)),
+        [Violation::PumpLoadingAtTankEmergency]
+    );
+    // Taking heat out (night cooling, frost) is allowed there.
+    assert!(c.observe(&hot(30, 60.0)).is_empty());
+    // Above tank_max but below the emergency level collector cooling may load it.
+    let cooling = Observation {
+        tank_top_c: 93.0,
+        tank_bottom_c: 91.0,
+        ..hot(60, 110.0)
+    };
+    assert!(c.observe(&cooling).is_empty());
+    // A stuck tank sensor excuses it.
+    let blind = Observation {
+        blind: Blind {
+            tank_top_stuck: true,
+            ..Blind::default()
+        },
+        ..hot(90, 110.0)
+    };
+    assert!(c.observe(&blind).is_empty());
+    assert_eq!(c.violation_count(), 1);
 }

@@ -67,12 +67,33 @@ fn conflicts() -> Vec<Conflict> {
             )
         },
         Conflict {
-            pump_interlock: Some(TankMax),
             heater_interlock: Some(TankMax),
             ..row(
-                "tank max beats collector cooling",
+                "collector cooling passes tank max",
                 Auto,
                 (100.0, 80.0, 90.0),
+                true,
+                false,
+            )
+        },
+        Conflict {
+            pump_interlock: Some(TankEmergency),
+            heater_interlock: Some(TankEmergency),
+            ..row(
+                "tank emergency beats collector cooling",
+                Auto,
+                (100.0, 80.0, 95.0),
+                false,
+                false,
+            )
+        },
+        Conflict {
+            pump_interlock: Some(SensorFault(Sensor::TankTop)),
+            heater_interlock: Some(SensorFault(Sensor::TankTop)),
+            ..row(
+                "tank top fault beats collector cooling",
+                Auto,
+                (100.0, 90.0, NAN),
                 false,
                 false,
             )
@@ -128,12 +149,13 @@ fn conflicts() -> Vec<Conflict> {
         Conflict {
             manual_pump: true,
             manual_heater: true,
+            pump_interlock: Some(SensorFault(Sensor::TankTop)),
             heater_interlock: Some(SensorFault(Sensor::TankTop)),
             ..row(
-                "tank top fault beats manual heater ON",
+                "tank top fault beats manual heater and pump ON",
                 Manual,
                 (60.0, 40.0, NAN),
-                true,
+                false,
                 false,
             )
         },

@@ -215,6 +215,30 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                     assert!(c < p.boil_stop, "pump ON at collector {c}");
                     b.expect("pump ON with tank bottom unknown");
                 }
+                // Nothing loads the tank at or above its emergency level: a pump running there
+                // takes heat out (frost protection, night cooling: collector not above tank).
+                // Judged on the values the controller uses: a sensor back from a fault is not
+                // used until its clear time has passed, which this model does not track.
+                let status = ctl.status();
+                let (uc, ub, ut) = (
+                    status.collector.value,
+                    status.tank_bottom.value,
+                    status.tank_top.value,
+                );
+                let tank = match (ub, ut) {
+                    (Some(b), Some(t)) => Some(b.max(t)),
+                    (x, None) | (None, x) => x,
+                };
+                if out.pump
+                    && let (Some(tank), Some(c), Some(b)) = (tank, uc, ub)
+                    && tank >= p.tank_emergency
+                {
+                    assert!(
+                        c <= b,
+                        "pump loading the tank at {tank} ≥ {} (collector {c}, bottom {b})",
+                        p.tank_emergency
+                    );
+                }
                 // The solar differential starts the pump only above the minimum collector
                 // temperature (its latch holds down to the fixed 5 K below it).
                 if out.pump && !pump && out.state == OperatingState::Heating {

@@ -109,9 +109,10 @@ fn boil_stop_150_latched_until_below_140() {
 
 #[test]
 fn tank_max_90_off_until_below_85() {
+    // Collector cooling out of the way (it may pass the tank maximum: the next test).
     table(
         "tank max",
-        params(|_| {}),
+        params(|r| r.collector_cooling = 120.0),
         Mode::Auto,
         &[
             (100.0, 80.0, 89.0, true, false),
@@ -119,6 +120,49 @@ fn tank_max_90_off_until_below_85() {
             (100.0, 80.0, 85.0, false, false), // holds until below 85
             (100.0, 80.0, 84.9, true, false),
             (100.0, 90.0, 80.0, false, false), // tank bottom counts too
+        ],
+    );
+}
+
+#[test]
+fn collector_cooling_loads_the_tank_past_tank_max_up_to_the_emergency_level_95() {
+    table(
+        "tank emergency",
+        params(|_| {}),
+        Mode::Auto,
+        &[
+            (100.0, 80.0, 89.0, true, false),
+            (100.0, 80.0, 91.0, true, false), // past tank max: collector cooling goes on
+            (100.0, 80.0, 95.0, false, false), // the emergency level: nothing loads the tank
+            (100.0, 80.0, 90.5, false, false), // holds until below 95 − 5
+            (100.0, 80.0, 89.9, true, false), // released; tank max still latched, cooling runs
+            (100.0, 95.0, 80.0, false, false), // the bottom counts too
+        ],
+    );
+}
+
+#[test]
+fn nothing_loads_the_tank_while_the_tank_top_is_blind() {
+    table(
+        "tank top faulted",
+        params(|_| {}),
+        Mode::Auto,
+        &[
+            (100.0, 84.5, 88.0, true, false),
+            (100.0, 80.0, f64::NAN, false, false), // collector cooling stops
+            (60.0, 40.0, f64::NAN, false, false),  // and so does the differential
+            (60.0, 40.0, 62.0, true, false),       // top back: loading again
+        ],
+    );
+    let mut night = params(|r| r.night_cooling_enabled = true);
+    night = night.with(heat_core::Parameter::TankMax, 94.0).unwrap();
+    table(
+        "tank top faulted, night cooling",
+        night,
+        Mode::Auto,
+        &[
+            (20.0, 82.0, f64::NAN, true, false), // taking heat out needs only the bottom
+            (2.0, 30.0, f64::NAN, true, false),  // frost protection too
         ],
     );
 }
@@ -311,14 +355,14 @@ fn sensor_faults_drive_safe_outputs() {
             ..Readings::celsius(60.0, 40.0, 50.0)
         });
         assert!(!out.pump, "{bad:?} on tank bottom");
-        // Tank top faulted: heater OFF, pump may run.
+        // Tank top faulted: heater OFF, and the pump too (loading needs both tank sensors).
         let mut rig = Rig::new(params(|_| {}), Mode::Auto);
         assert!(rig.temps(60.0, 40.0, 50.0).heater);
         let out = rig.step(Readings {
             tank_top: bad,
             ..Readings::celsius(60.0, 40.0, 50.0)
         });
-        assert!(!out.heater && out.pump, "{bad:?} on tank top");
+        assert!(!out.heater && !out.pump, "{bad:?} on tank top");
         assert!(!rig.ctl.status().alarms.is_empty());
     }
 }

@@ -86,9 +86,9 @@ fn refused_values_are_dropped_and_the_rest_applied() {
             &[P::TankMax, P::HeaterSetpoint],
             &[P::BoilStop],
         ),
-        // Allowed by the configuration's tank sensor range.
+        // Allowed by the configuration's tank sensor range (and below its emergency level).
         (
-            &[(P::TankMax, 95.0)],
+            &[(P::TankMax, 94.0)],
             |r| r.tank_sensor_max_c = 95.0,
             &[P::TankMax],
             &[],
