@@ -288,7 +288,7 @@ pub fn default_time_zone() -> TimeZone {
 }
 
 /// The default parameters with the heater windows 05:00–08:00 and 17:00–22:00, as a user
-/// saving on the heater would set them.
+/// saving on the heater would set them, and the evacuated-tube kick on.
 pub fn default_params() -> Params {
     let windows = [
         (Parameter::HeaterWindow1Start, 5.0),
@@ -296,9 +296,16 @@ pub fn default_params() -> Params {
         (Parameter::HeaterWindow2Start, 17.0),
         (Parameter::HeaterWindow2End, 22.0),
     ];
-    windows
-        .into_iter()
-        .try_fold(Params::default(), |p, (param, value)| p.with(param, value))
+    let raw = heat_core::RawParams {
+        tube_kick_enabled: true,
+        ..heat_core::RawParams::default()
+    };
+    Params::try_from(raw)
+        .and_then(|p| {
+            windows
+                .into_iter()
+                .try_fold(p, |p, (param, value)| p.with(param, value))
+        })
         // Valid values, checked by a test; the defaults are a fine run too.
         .unwrap_or_default()
 }

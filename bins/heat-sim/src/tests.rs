@@ -23,6 +23,7 @@ fn the_default_windows_are_mornings_and_evenings() {
     let p = default_params();
     assert_eq!(p.heater_windows(), [(300, 480), (1020, 1320), (0, 0)]);
     assert_eq!(p.get(Parameter::HeaterWindow3End), 0.0);
+    assert!(p.raw().tube_kick_enabled);
 }
 
 #[test]
@@ -36,7 +37,11 @@ fn heater_windows_cut_the_heater_energy_of_a_quiet_run() {
     };
     let windowed = run(&quiet);
     let all_day = run(&Options {
-        params: Params::default(),
+        params: Params::try_from(heat_core::RawParams {
+            tube_kick_enabled: true,
+            ..heat_core::RawParams::default()
+        })
+        .unwrap(),
         ..quiet.clone()
     });
     assert_eq!(windowed.violation_count, 0, "{windowed:?}");

@@ -2,6 +2,7 @@
 //! and events; `command` changes mode, manual requests and parameters.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -292,6 +293,7 @@ enum PumpCause {
     Cooling,
     Night,
     Differential,
+    TubeKick,
     Idle,
 }
 
@@ -303,6 +305,7 @@ impl PumpCause {
             PumpCause::Cooling => "collector cooling",
             PumpCause::Night => "night cooling",
             PumpCause::Differential => "solar differential",
+            PumpCause::TubeKick => "evacuated-tube kick",
             PumpCause::Idle => "off mode",
         }
     }
@@ -323,6 +326,10 @@ pub struct Controller {
     heater_interlock: Option<Interlock>,
     state: OperatingState,
     last_step: Timestamp,
+    // When the controller started: the pump counts as OFF since then until its first switch.
+    started: Timestamp,
+    // An evacuated-tube kick runs until then (monotonic).
+    kick_until: Option<Timestamp>,
     energy: Energy,
     runtime: Runtime,
     pending: Vec<Event>,
@@ -354,6 +361,8 @@ impl Controller {
             heater_interlock: Some(Interlock::SensorFault(Sensor::TankTop)),
             state: OperatingState::Starting,
             last_step: now,
+            started: now,
+            kick_until: None,
             energy: Energy::default(),
             runtime: Runtime::default(),
             pending: Vec::new(),
@@ -624,8 +633,36 @@ impl Controller {
         let l = *l;
         Self::latch_events(&mut events, before, l, c, tank_hot, &r);
 
-        // Pump, by priority (docs/control.md).
+        // Evacuated-tube kick (docs/control.md): inside its local-time window, once the pump has
+        // been OFF for the idle time, run it for the run time. Both times are monotonic, so a
+        // clock jump can only move the window. Never in a boil stop, with a sensor fault, or
+        // outside auto and eco; an interlock also ends a running kick at once.
         let automatic = matches!(self.mode, Mode::Auto | Mode::Eco);
+        let kick_allowed = r.tube_kick_enabled
+            && automatic
+            && !l.boil_stop
+            && c.is_some()
+            && b.is_some()
+            && t.is_some();
+        if !kick_allowed || self.kick_until.is_some_and(|until| now >= until) {
+            self.kick_until = None;
+        }
+        if kick_allowed
+            && self.kick_until.is_none()
+            && !self.pump.on
+            && !l.differential
+            && local.is_some_and(|lt| self.params.tube_kick_window_open(lt.minute_of_day()))
+        {
+            let off_since = self.pump.since.unwrap_or(self.started);
+            // Validated ranges (5–60 min, 5–300 s): the conversions cannot fail.
+            let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO);
+            if now.saturating_duration_since(off_since) >= secs(r.tube_kick_idle_min * 60.0) {
+                self.kick_until = Some(now + secs(r.tube_kick_run_s));
+            }
+        }
+        let kick = self.kick_until.is_some();
+
+        // Pump, by priority (docs/control.md).
         let (want_pump, pump_interlock, cause) = if c.is_none() {
             (
                 false,
@@ -663,6 +700,9 @@ impl Controller {
                 Mode::Manual => (self.manual_pump, None, PumpCause::Manual),
                 Mode::Auto | Mode::Eco if l.collector_cooling => (true, None, PumpCause::Cooling),
                 Mode::Auto | Mode::Eco if l.night_cooling => (true, None, PumpCause::Night),
+                Mode::Auto | Mode::Eco if kick && !l.differential => {
+                    (true, None, PumpCause::TubeKick)
+                }
                 Mode::Auto | Mode::Eco => (l.differential, None, PumpCause::Differential),
             }
         };

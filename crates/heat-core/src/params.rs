@@ -73,6 +73,15 @@ pub enum Parameter {
     /// Heater time window 3: comfort heating ends at this local time (hours).
     #[serde(rename = "heater_window_3_end")]
     HeaterWindow3End,
+    /// Evacuated-tube function: kicks run from this local time (hours, 0–24 in 15-minute steps).
+    TubeKickStart,
+    /// Evacuated-tube function: kicks run until this local time (hours).
+    TubeKickEnd,
+    /// Evacuated-tube function: a kick starts after the pump has been OFF this long (min).
+    TubeKickIdleMin,
+    /// Evacuated-tube function: each kick runs the pump this long (s), at least its minimum ON
+    /// time.
+    TubeKickRunS,
 }
 
 /// The fixed hysteresis of [`Parameter::CollectorMin`] (K), as at RESOL.
@@ -103,10 +112,12 @@ const fn lim(min: f64, max: f64, step: f64, unit: &'static str) -> Limits {
 const C: &str = "°C";
 const K: &str = "K";
 const H: &str = "h";
+const MIN: &str = "min";
+const S: &str = "s";
 
 impl Parameter {
     /// Every settable parameter, in a stable order.
-    pub const ALL: [Parameter; 25] = [
+    pub const ALL: [Parameter; 29] = [
         Parameter::DtStart,
         Parameter::DtStop,
         Parameter::EcoDtStart,
@@ -132,6 +143,10 @@ impl Parameter {
         Parameter::HeaterWindow2End,
         Parameter::HeaterWindow3Start,
         Parameter::HeaterWindow3End,
+        Parameter::TubeKickStart,
+        Parameter::TubeKickEnd,
+        Parameter::TubeKickIdleMin,
+        Parameter::TubeKickRunS,
     ];
 
     /// The parameter's position in [`Parameter::ALL`], for per-parameter tables (a test checks
@@ -168,6 +183,10 @@ impl Parameter {
             Parameter::HeaterWindow2End => "heater_window_2_end",
             Parameter::HeaterWindow3Start => "heater_window_3_start",
             Parameter::HeaterWindow3End => "heater_window_3_end",
+            Parameter::TubeKickStart => "tube_kick_start",
+            Parameter::TubeKickEnd => "tube_kick_end",
+            Parameter::TubeKickIdleMin => "tube_kick_idle_min",
+            Parameter::TubeKickRunS => "tube_kick_run_s",
         }
     }
 
@@ -197,7 +216,11 @@ impl Parameter {
             | Parameter::HeaterWindow2Start
             | Parameter::HeaterWindow2End
             | Parameter::HeaterWindow3Start
-            | Parameter::HeaterWindow3End => lim(0.0, 24.0, 0.25, H),
+            | Parameter::HeaterWindow3End
+            | Parameter::TubeKickStart
+            | Parameter::TubeKickEnd => lim(0.0, 24.0, 0.25, H),
+            Parameter::TubeKickIdleMin => lim(5.0, 60.0, 1.0, MIN),
+            Parameter::TubeKickRunS => lim(5.0, 300.0, 1.0, S),
         }
     }
 }
@@ -420,6 +443,17 @@ pub struct RawParams {
     pub heater_window_3_start: f64,
     /// See [`Parameter::HeaterWindow3End`].
     pub heater_window_3_end: f64,
+    /// See [`Parameter::TubeKickStart`].
+    pub tube_kick_start: f64,
+    /// See [`Parameter::TubeKickEnd`].
+    pub tube_kick_end: f64,
+    /// See [`Parameter::TubeKickIdleMin`].
+    pub tube_kick_idle_min: f64,
+    /// See [`Parameter::TubeKickRunS`].
+    pub tube_kick_run_s: f64,
+    /// The evacuated-tube function runs at all (off by default: flat-plate collectors need
+    /// no kicks, and each one costs pump energy).
+    pub tube_kick_enabled: bool,
 
     /// The tank's emergency level (°C), config only, at most 95 (RESOL and Prozeda use 95):
     /// collector cooling may load the tank above `tank_max` up to here to protect the collector;
@@ -490,6 +524,11 @@ impl Default for RawParams {
             heater_window_2_end: 0.0,
             heater_window_3_start: 0.0,
             heater_window_3_end: 0.0,
+            tube_kick_start: 7.0,
+            tube_kick_end: 19.0,
+            tube_kick_idle_min: 30.0,
+            tube_kick_run_s: 30.0,
+            tube_kick_enabled: false,
             night_cooling_enabled: false,
             night_cooling_dt_stop: 2.0,
             frost_tank_min: 10.0,
@@ -545,6 +584,10 @@ impl RawParams {
             Parameter::HeaterWindow2End => &self.heater_window_2_end,
             Parameter::HeaterWindow3Start => &self.heater_window_3_start,
             Parameter::HeaterWindow3End => &self.heater_window_3_end,
+            Parameter::TubeKickStart => &self.tube_kick_start,
+            Parameter::TubeKickEnd => &self.tube_kick_end,
+            Parameter::TubeKickIdleMin => &self.tube_kick_idle_min,
+            Parameter::TubeKickRunS => &self.tube_kick_run_s,
         }
     }
 
@@ -576,6 +619,10 @@ impl RawParams {
             Parameter::HeaterWindow2End => &mut self.heater_window_2_end,
             Parameter::HeaterWindow3Start => &mut self.heater_window_3_start,
             Parameter::HeaterWindow3End => &mut self.heater_window_3_end,
+            Parameter::TubeKickStart => &mut self.tube_kick_start,
+            Parameter::TubeKickEnd => &mut self.tube_kick_end,
+            Parameter::TubeKickIdleMin => &mut self.tube_kick_idle_min,
+            Parameter::TubeKickRunS => &mut self.tube_kick_run_s,
         };
         *slot = value;
     }
@@ -798,6 +845,13 @@ impl Params {
             (r.heater_window_3_start, r.heater_window_3_end),
         ]
         .map(|(start, end)| (minutes(start), minutes(end)))
+    }
+
+    /// Whether the evacuated-tube function may kick at `minute` after local midnight (its
+    /// window `[tube_kick_start, tube_kick_end)`, read as the heater windows are).
+    pub fn tube_kick_window_open(&self, minute: u16) -> bool {
+        let r = &self.raw;
+        window_contains(minutes(r.tube_kick_start), minutes(r.tube_kick_end), minute)
     }
 
     /// Whether comfort heating may run at `minute` after local midnight: inside a window

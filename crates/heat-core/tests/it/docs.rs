@@ -12,7 +12,7 @@ fn docs_name_every_parameter_with_its_default() {
     for param in heat_core::Parameter::ALL {
         let row = doc
             .lines()
-            .find(|l| l.contains(&format!("`{}`", param.name())))
+            .find(|l| l.starts_with(&format!("| `{}` |", param.name())))
             .unwrap_or_else(|| panic!("docs/control.md lacks {param}"));
         let l = param.limits();
         for n in [p.get(param), l.min, l.max] {

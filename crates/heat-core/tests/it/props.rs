@@ -104,10 +104,10 @@ fn config() -> impl Strategy<Value = Params> {
     // Quarter hours, 00:00 to 24:00.
     let hour = || (0..=96u8).prop_map(|q| f64::from(q) / 4.0);
     (
-        (0..120u64, 0..120u64, 0..300u64, 0..300u64, any::<bool>()),
+        (0..120u64, 0..120u64, 0..300u64, 0..300u64, any::<bool>(), any::<bool>()),
         [(hour(), hour()), (hour(), hour()), (hour(), hour())],
     )
-        .prop_map(|((pon, poff, hon, hoff, night), windows)| {
+        .prop_map(|((pon, poff, hon, hoff, night, kick), windows)| {
             let [(s1, e1), (s2, e2), (s3, e3)] = windows;
             Params::try_from(RawParams {
                 pump_min_on_s: pon,
@@ -115,6 +115,7 @@ fn config() -> impl Strategy<Value = Params> {
                 heater_min_on_s: hon,
                 heater_min_off_s: hoff,
                 night_cooling_enabled: night,
+                tube_kick_enabled: kick,
                 heater_window_1_start: s1,
                 heater_window_1_end: e1,
                 heater_window_2_start: s2,
@@ -274,6 +275,23 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                         "heater ON outside its windows {} ms after it started",
                         now - since
                     );
+                }
+                // Off and manual start the pump only for frost protection or the request (no
+                // automatic function, the tube kick included, runs there).
+                if out.pump && !pump {
+                    match ctl.mode() {
+                        Mode::Off => assert_eq!(
+                            out.pump_interlock,
+                            Some(Interlock::FrostProtection),
+                            "pump started in off mode"
+                        ),
+                        Mode::Manual => assert!(
+                            ctl.status().manual_pump
+                                || out.pump_interlock == Some(Interlock::FrostProtection),
+                            "pump started in manual mode without a request"
+                        ),
+                        Mode::Auto | Mode::Eco => {}
+                    }
                 }
                 // No relay switches faster than its minimum time, except to go safe.
                 for (on, was, sw, min_on, min_off, interlock) in [

@@ -484,3 +484,79 @@ fn boil_stop_band_is_latched_at_start_up() {
     assert!(!out.pump, "{out:?}");
     assert!(rig.ctl.boil_stop_latched());
 }
+
+/// The evacuated-tube function: minute by minute from 06:00 with a collector that reads no
+/// warmer than the tank (flat, or tubes whose heat has not reached the sensor).
+fn kick_minutes(
+    edit: impl FnOnce(&mut heat_core::RawParams),
+    mode: Mode,
+    minutes: u64,
+) -> Vec<bool> {
+    use heat_core::{LocalTime, Timestamp};
+    let mut ctl = heat_core::Controller::new(
+        params(|r| {
+            r.tube_kick_enabled = true;
+            edit(r);
+        }),
+        Timestamp::from_secs(0),
+    );
+    ctl.command(Timestamp::from_secs(0), heat_core::Command::SetMode(mode))
+        .expect("mode accepted");
+    (0..minutes)
+        .map(|m| {
+            let now = Timestamp::from_secs(m * 60);
+            let local = LocalTime::new(20_000, 6 * 60 + u16::try_from(m).unwrap());
+            ctl.step_on(now, local, &Readings::celsius(30.0, 30.0, 40.0), now)
+                .pump
+        })
+        .collect()
+}
+
+#[test]
+fn the_tube_kick_runs_the_pump_briefly_after_idling_inside_its_window() {
+    // Defaults: 07:00–19:00, after 30 min OFF, for 30 s (steps of a minute: one step ON).
+    let pump = kick_minutes(|_| {}, Mode::Auto, 180);
+    let on: Vec<usize> = (0..pump.len()).filter(|&m| pump[m]).collect();
+    // 06:00–06:59 is outside the window; the first kick is at 07:00 (idle since 06:00), then
+    // every 31 min: 30 min OFF, one minute ON.
+    assert_eq!(on, [60, 91, 122, 153], "{pump:?}");
+    // Off by default.
+    let pump = kick_minutes(|r| r.tube_kick_enabled = false, Mode::Auto, 180);
+    assert!(pump.iter().all(|on| !on));
+    // Never in off or manual mode.
+    for mode in [Mode::Off, Mode::Manual] {
+        assert!(
+            kick_minutes(|_| {}, mode, 180).iter().all(|on| !on),
+            "{mode}"
+        );
+    }
+    // Eco kicks too; a longer run time holds the pump ON for it.
+    let pump = kick_minutes(|r| r.tube_kick_run_s = 150.0, Mode::Eco, 95);
+    let on: Vec<usize> = (0..pump.len()).filter(|&m| pump[m]).collect();
+    assert_eq!(on, [60, 61, 62, 93, 94], "{pump:?}");
+}
+
+#[test]
+fn no_tube_kick_during_a_boil_stop_or_a_sensor_fault() {
+    use heat_core::{LocalTime, Timestamp};
+    let mut ctl = heat_core::Controller::new(
+        params(|r| r.tube_kick_enabled = true),
+        Timestamp::from_secs(0),
+    );
+    let noon = |m: u64| LocalTime::new(20_000, 12 * 60 + u16::try_from(m % 600).unwrap());
+    for m in 0..120 {
+        let now = Timestamp::from_secs(m * 60);
+        // Boil stop: a collector at 160 °C with a tank too hot for the differential.
+        let out = ctl.step_on(now, noon(m), &Readings::celsius(160.0, 30.0, 40.0), now);
+        assert!(!out.pump, "minute {m}: pump ON in a boil stop");
+    }
+    let mut ctl = heat_core::Controller::new(
+        params(|r| r.tube_kick_enabled = true),
+        Timestamp::from_secs(0),
+    );
+    for m in 0..120 {
+        let now = Timestamp::from_secs(m * 60);
+        let out = ctl.step_on(now, noon(m), &Readings::celsius(30.0, 30.0, f64::NAN), now);
+        assert!(!out.pump, "minute {m}: pump ON with the tank top faulted");
+    }
+}
