@@ -301,7 +301,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     };
     let r = loaded.restored;
-    let controller = Controller::resume(r.params, clock.now(), r.mode, r.energy, r.runtime);
+    let controller = Controller::resume(
+        r.params,
+        clock.now(),
+        r.mode,
+        r.energy,
+        r.runtime,
+        r.last_disinfection_day,
+    );
     let settings = LoopSettings {
         period: ctl.period(),
         heartbeat: ctl.heartbeat(),

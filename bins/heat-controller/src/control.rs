@@ -140,6 +140,10 @@ fn log_event(event: &LoopEvent) {
         LoopEvent::PumpSwitched { reason, .. }
         | LoopEvent::HeaterSwitched { reason, .. }
         | LoopEvent::InterlockReleased { reason, .. } => info!("{reason}"),
+        LoopEvent::Disinfection { change, reason } => match change {
+            heat_core::DisinfectionChange::Failed => warn!("{reason}"),
+            _ => info!("{reason}"),
+        },
         LoopEvent::InterlockActivated { reason, .. } => warn!("{reason}"),
         LoopEvent::StateChanged { from, to } => info!("state {from} -> {to}"),
         LoopEvent::ModeChanged { from, to } => info!("mode changed from {from} to {to} by command"),

@@ -35,6 +35,7 @@ struct Latest {
     params: RawParams,
     energy: Energy,
     runtime: Runtime,
+    last_disinfection_day: Option<i64>,
     /// The parameters set over MQTT (restored ones included): only these are persisted.
     set_over_mqtt: BTreeSet<Parameter>,
 }
@@ -49,7 +50,7 @@ impl Latest {
                 .map(|p| (*p, self.params.get(*p)))
                 .collect(),
             counters: Counters::new(self.energy, self.runtime),
-            last_disinfection: None,
+            last_disinfection_day: self.last_disinfection_day,
         }
     }
 }
@@ -102,6 +103,7 @@ impl Persistence {
                     params: restored.params.raw().clone(),
                     energy: restored.energy,
                     runtime: restored.runtime,
+                    last_disinfection_day: restored.last_disinfection_day,
                     set_over_mqtt: restored.parameters.keys().copied().collect(),
                 },
                 fresh: false,
@@ -139,6 +141,7 @@ impl Persistence {
         inbox.latest.params = status.params.clone();
         inbox.latest.energy = status.energy;
         inbox.latest.runtime = status.runtime;
+        inbox.latest.last_disinfection_day = status.disinfection.last_day;
         inbox.fresh = true;
         drop(inbox);
         self.shared.wake.notify_one();

@@ -115,6 +115,11 @@ pub struct Summary {
     pub states: BTreeMap<String, StateTime>,
     /// Commands sent.
     pub commands: u64,
+    /// Thermal disinfections that happened, judged on the true tank top (at or above the
+    /// target in force for the hold time without a break).
+    pub disinfections: u64,
+    /// The longest time without one, days (from the start, between them, and to the end).
+    pub longest_disinfection_gap_days: f64,
     /// Rejected commands by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Faults injected, by kind.
@@ -248,6 +253,7 @@ fn random_command(rng: &mut StdRng) -> Command {
         8 => Command::SetMode(Mode::Off),
         9..=11 => Command::SetPump(rng.random_bool(0.5)),
         12..=14 => Command::SetHeater(rng.random_bool(0.5)),
+        15 => Command::StartDisinfection,
         _ => {
             let p = Parameter::ALL[rng.random_range(0..Parameter::ALL.len())];
             Command::SetParameter(p, random_value(p, rng))
@@ -258,6 +264,7 @@ fn random_command(rng: &mut StdRng) -> Command {
 fn rejection(e: &CommandError) -> &'static str {
     match e {
         CommandError::NotManual { .. } => "not_manual",
+        CommandError::NotAutomatic { .. } => "not_automatic",
         CommandError::Param(ParamError::NotFinite { .. }) => "not_finite",
         CommandError::Param(ParamError::OutOfRange { .. }) => "out_of_range",
         CommandError::Param(ParamError::OffStep { .. }) => "off_step",
@@ -276,6 +283,38 @@ fn interlock_name(i: Interlock) -> String {
     }
 }
 
+/// Disinfections as the truth shows them: the true tank top at or above the target for the
+/// hold time without a break.
+#[derive(Debug, Default)]
+struct DisinfectionTrack {
+    above_since_ms: Option<u64>,
+    counted: bool,
+    last_ms: u64,
+    longest_gap_ms: u64,
+    count: u64,
+}
+
+impl DisinfectionTrack {
+    fn observe(&mut self, now_ms: u64, tank_top_c: f64, target_c: f64, hold_ms: u64) {
+        if tank_top_c < target_c {
+            self.above_since_ms = None;
+            self.counted = false;
+            return;
+        }
+        let since = *self.above_since_ms.get_or_insert(now_ms);
+        if !self.counted && now_ms - since >= hold_ms {
+            self.counted = true;
+            self.count += 1;
+            self.longest_gap_ms = self.longest_gap_ms.max(now_ms - self.last_ms);
+            self.last_ms = now_ms;
+        }
+    }
+
+    fn longest_gap_days(&self, end_ms: u64) -> f64 {
+        self.longest_gap_ms.max(end_ms.saturating_sub(self.last_ms)) as f64 / 86_400_000.0
+    }
+}
+
 /// Probability per step of an event with the given mean interval.
 fn per_step(period: Duration, mean: Duration) -> f64 {
     (period.as_secs_f64() / mean.as_secs_f64().max(1e-9)).min(1.0)
@@ -288,7 +327,7 @@ pub fn default_time_zone() -> TimeZone {
 }
 
 /// The default parameters with the heater windows 05:00–08:00 and 17:00–22:00, as a user
-/// saving on the heater would set them, and the evacuated-tube kick on.
+/// saving on the heater would set them, the evacuated-tube kick on and a weekly disinfection.
 pub fn default_params() -> Params {
     let windows = [
         (Parameter::HeaterWindow1Start, 5.0),
@@ -298,6 +337,7 @@ pub fn default_params() -> Params {
     ];
     let raw = heat_core::RawParams {
         tube_kick_enabled: true,
+        disinfection_interval_days: 7.0,
         ..heat_core::RawParams::default()
     };
     Params::try_from(raw)
@@ -343,6 +383,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
     let mut faults: BTreeMap<String, u64> = BTreeMap::new();
     let mut commands = 0;
     let mut relay_errors = 0;
+    let mut disinfection = DisinfectionTrack::default();
     let mut power_on = PowerOnCheck::default();
     let (mut into_tank_j, mut out_of_tank_j) = (0.0, 0.0);
 
@@ -469,6 +510,14 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             power_on.observe(injected, &sweep.get(role), was, is);
         }
 
+        let raw = controller.params().raw();
+        disinfection.observe(
+            now_ms,
+            truth.tank_top_c,
+            raw.disinfection_target,
+            (raw.disinfection_hold_min * 60_000.0) as u64,
+        );
+
         // Judge the step on the truth.
         let found = checker.observe(&Observation {
             now_ms,
@@ -481,7 +530,9 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             tank_top_reading: sweep.get(SensorRole::TankTop),
             tank_bottom_reading: sweep.get(SensorRole::TankBottom),
             blind,
-            heater_comfort_only: matches!(controller.mode(), Mode::Auto | Mode::Eco),
+            // A running disinfection may heat outside the windows (docs/control.md).
+            heater_comfort_only: matches!(controller.mode(), Mode::Auto | Mode::Eco)
+                && !controller.status().disinfection.running,
             minute_of_day: local.minute_of_day(),
         });
         for v in found {
@@ -547,6 +598,8 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             })
             .collect(),
         commands,
+        disinfections: disinfection.count,
+        longest_disinfection_gap_days: disinfection.longest_gap_days(total_steps * period_ms),
         rejected,
         faults,
         power_on,
@@ -597,6 +650,11 @@ impl Summary {
         for (kind, n) in &self.interlocks {
             let _ = writeln!(t, "  {kind:28} {n}");
         }
+        let _ = writeln!(
+            t,
+            "thermal disinfections (true tank top): {}, longest gap {:.1} days",
+            self.disinfections, self.longest_disinfection_gap_days
+        );
         let rejected: u64 = self.rejected.values().sum();
         let _ = writeln!(t, "commands: {} sent, {rejected} rejected", self.commands);
         for (why, n) in &self.rejected {

@@ -53,3 +53,27 @@ fn heater_windows_cut_the_heater_energy_of_a_quiet_run() {
         all_day.heater_kwh
     );
 }
+
+#[test]
+fn a_quiet_run_disinfects_at_least_once_per_interval_plus_a_day() {
+    // No commands and no faults: the heater is always available, the interval stays 7 days.
+    let quiet = Options {
+        days: 60,
+        seed: 4,
+        mean_command_interval: Duration::from_secs(1_000_000_000),
+        mean_fault_interval: Duration::from_secs(1_000_000_000),
+        ..Options::default()
+    };
+    let s = run(&quiet);
+    assert_eq!(s.violation_count, 0, "{s:?}");
+    assert!(
+        s.disinfections >= 60 / 7,
+        "{} disinfections",
+        s.disinfections
+    );
+    assert!(
+        s.longest_disinfection_gap_days <= 8.0,
+        "longest gap {:.2} days",
+        s.longest_disinfection_gap_days
+    );
+}

@@ -7,6 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::disinfection::{
+    Disinfection, DisinfectionChange, DisinfectionStatus, Inputs as DisinfectionInputs,
+};
 use crate::load::Load;
 use crate::mode::{Alarm, Interlock, Mode, OperatingState};
 use crate::params::{COLLECTOR_MIN_HYSTERESIS_K, ParamError, Parameter, Params, RawParams};
@@ -24,6 +27,8 @@ pub enum Command {
     SetHeater(bool),
     /// Change a settable parameter.
     SetParameter(Parameter, f64),
+    /// Start a thermal disinfection now (auto and eco only).
+    StartDisinfection,
 }
 
 /// How an accepted command took effect.
@@ -53,6 +58,12 @@ pub enum CommandError {
     /// The parameter value is invalid alone or together with the others.
     #[error(transparent)]
     Param(#[from] ParamError),
+    /// A disinfection runs the heater automatically, so only in auto or eco.
+    #[error("a thermal disinfection needs mode auto or eco (mode is {mode})")]
+    NotAutomatic {
+        /// The current mode.
+        mode: Mode,
+    },
 }
 
 /// What happened.
@@ -101,6 +112,8 @@ pub enum EventKind {
         /// Requested relay state.
         on: bool,
     },
+    /// A thermal disinfection started, completed, failed or was cancelled.
+    Disinfection(DisinfectionChange),
 }
 
 /// An event with a human-readable reason.
@@ -190,6 +203,8 @@ pub struct Status {
     pub energy: Energy,
     /// Operating hours and starts.
     pub runtime: Runtime,
+    /// Thermal disinfection.
+    pub disinfection: DisinfectionStatus,
     /// Loads that the rules want switched but a minimum ON/OFF time holds back.
     pub pending: Pending,
 }
@@ -330,6 +345,7 @@ pub struct Controller {
     started: Timestamp,
     // An evacuated-tube kick runs until then (monotonic).
     kick_until: Option<Timestamp>,
+    disinfection: Disinfection,
     energy: Energy,
     runtime: Runtime,
     pending: Vec<Event>,
@@ -363,6 +379,7 @@ impl Controller {
             last_step: now,
             started: now,
             kick_until: None,
+            disinfection: Disinfection::default(),
             energy: Energy::default(),
             runtime: Runtime::default(),
             pending: Vec::new(),
@@ -370,7 +387,8 @@ impl Controller {
     }
 
     /// A controller resuming what the service persisted across a restart: `mode`, the energy
-    /// counters and the operating hours and starts continue; everything else is as in
+    /// counters, the operating hours and starts and the last disinfection's local day
+    /// continue; everything else is as in
     /// [`Controller::new`] (every load OFF, manual requests OFF, the same fail-safe start), so a
     /// restored manual mode starts with both loads OFF.
     pub fn resume(
@@ -379,11 +397,13 @@ impl Controller {
         mode: Mode,
         energy: Energy,
         runtime: Runtime,
+        last_disinfection_day: Option<i64>,
     ) -> Self {
         Self {
             mode,
             energy,
             runtime,
+            disinfection: Disinfection::resume(last_disinfection_day),
             ..Self::new(params, now)
         }
     }
@@ -438,6 +458,13 @@ impl Controller {
                 self.manual(Load::Heater, on)?;
                 self.manual_heater = on;
                 Ok(Self::overridden(on, self.heater_interlock))
+            }
+            Command::StartDisinfection => {
+                if !matches!(self.mode, Mode::Auto | Mode::Eco) {
+                    return Err(CommandError::NotAutomatic { mode: self.mode });
+                }
+                self.disinfection.request();
+                Ok(CommandOutcome::Accepted)
             }
             Command::SetParameter(parameter, value) => {
                 self.params = self.params.with(parameter, value)?;
@@ -706,6 +733,48 @@ impl Controller {
                 Mode::Auto | Mode::Eco => (l.differential, None, PumpCause::Differential),
             }
         };
+        // Thermal disinfection: it may heat outside the comfort windows; the interlocks below
+        // still win.
+        let elapsed_ms = (secs * 1000.0) as u64;
+        if let Some(change) = self.disinfection.step(
+            &self.params,
+            DisinfectionInputs {
+                now,
+                local,
+                tank_top: t,
+                elapsed_ms,
+                allowed: automatic,
+            },
+        ) {
+            let target = r.disinfection_target;
+            let reason = match change {
+                DisinfectionChange::Started { requested: true } => {
+                    format!("thermal disinfection started by command: tank top to {target} °C")
+                }
+                DisinfectionChange::Started { requested: false } => {
+                    format!("thermal disinfection due: tank top to {target} °C")
+                }
+                DisinfectionChange::Completed { by_solar } => format!(
+                    "thermal disinfection done: tank top held {target} °C for {} min{}",
+                    r.disinfection_hold_min,
+                    if by_solar { " by solar heat" } else { "" }
+                ),
+                DisinfectionChange::Failed => format!(
+                    "thermal disinfection failed: tank top did not hold {target} °C in time \
+                     (tank top {})",
+                    fmt_opt(t)
+                ),
+                DisinfectionChange::Cancelled => {
+                    "thermal disinfection cancelled: the mode left auto/eco".to_owned()
+                }
+            };
+            events.push(Event {
+                kind: EventKind::Disinfection(change),
+                reason,
+            });
+        }
+        let disinfecting = self.disinfection.wants_heater();
+
         // Heater, by priority. Without a plausible clock every time is inside a window, as
         // with the default window 00:00–24:00: hot water over savings.
         let window_open = local.is_none_or(|l| self.params.heater_window_open(l.minute_of_day()));
@@ -719,7 +788,9 @@ impl Controller {
             match self.mode {
                 Mode::Off => (false, None),
                 Mode::Manual => (self.manual_heater, None),
-                Mode::Auto | Mode::Eco => (l.heater_thermostat && window_open, None),
+                Mode::Auto | Mode::Eco => {
+                    ((l.heater_thermostat && window_open) || disinfecting, None)
+                }
             }
         };
         self.pump_interlock = pump_interlock;
@@ -762,6 +833,7 @@ impl Controller {
                 (Some(i), _) => i.to_string(),
                 (None, Mode::Manual) => "manual request".to_owned(),
                 (None, Mode::Off) => "off mode".to_owned(),
+                (None, _) if disinfecting => "thermal disinfection".to_owned(),
                 (None, _) if !window_open => "outside the heater time windows".to_owned(),
                 (None, mode) => format!("{mode} thermostat, setpoint {setpoint} °C"),
             };
@@ -921,6 +993,11 @@ impl Controller {
         self.runtime
     }
 
+    /// The thermal disinfection's status (its last local day is what a restart keeps).
+    pub fn disinfection(&self) -> DisinfectionStatus {
+        self.disinfection.status(&self.params)
+    }
+
     /// Active interlocks.
     pub fn interlocks(&self) -> Vec<Interlock> {
         let mut v = Vec::new();
@@ -965,6 +1042,10 @@ impl Controller {
         if self.latches.tank_emergency {
             alarms.push(Alarm::TankEmergency);
         }
+        let disinfection = self.disinfection.status(&self.params);
+        if disinfection.failed {
+            alarms.push(Alarm::DisinfectionFailed);
+        }
         Status {
             mode: self.mode,
             state: self.state,
@@ -980,6 +1061,7 @@ impl Controller {
             params: self.params.raw().clone(),
             energy: self.energy,
             runtime: self.runtime,
+            disinfection,
             pending: Pending {
                 pump: self.pump.held_back,
                 heater: self.heater.held_back,

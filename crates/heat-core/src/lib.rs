@@ -14,6 +14,7 @@
 //! - [`controller`]: [`Controller`], [`Command`], [`Output`], [`Event`], [`Status`].
 
 pub mod controller;
+pub mod disinfection;
 pub mod load;
 pub mod mode;
 pub mod params;
@@ -24,6 +25,7 @@ pub use controller::{
     Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Pending,
     PendingSwitch, Runtime, Status,
 };
+pub use disinfection::{DisinfectionChange, DisinfectionStatus};
 pub use load::{Load, UnknownLoad};
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
 pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};

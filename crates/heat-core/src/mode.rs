@@ -170,6 +170,9 @@ pub enum Alarm {
     TankMax,
     /// Tank at its emergency level; clears below `tank_emergency - tank_max_hysteresis`.
     TankEmergency,
+    /// The last thermal disinfection did not hold its target within its time; clears at the
+    /// next completed one.
+    DisinfectionFailed,
     /// The service's state file could not be read or written (heat-persist): mode, parameters
     /// or counters may not survive a restart. The controller never raises it itself; the
     /// service adds it to the status it publishes, until the file's next good write.

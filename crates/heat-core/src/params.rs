@@ -82,6 +82,17 @@ pub enum Parameter {
     /// Evacuated-tube function: each kick runs the pump this long (s), at least its minimum ON
     /// time.
     TubeKickRunS,
+    /// Thermal disinfection: days between disinfections, 0 = off (the default).
+    DisinfectionIntervalDays,
+    /// Thermal disinfection: the tank-top temperature to hold (°C).
+    DisinfectionTarget,
+    /// Thermal disinfection: how long the target must hold (min).
+    DisinfectionHoldMin,
+    /// Thermal disinfection: scheduled runs start from this local time (hours).
+    DisinfectionStart,
+    /// Thermal disinfection: scheduled runs start before this local time (hours); a run may
+    /// heat for the window's length.
+    DisinfectionEnd,
 }
 
 /// The fixed hysteresis of [`Parameter::CollectorMin`] (K), as at RESOL.
@@ -114,10 +125,11 @@ const K: &str = "K";
 const H: &str = "h";
 const MIN: &str = "min";
 const S: &str = "s";
+const D: &str = "d";
 
 impl Parameter {
     /// Every settable parameter, in a stable order.
-    pub const ALL: [Parameter; 29] = [
+    pub const ALL: [Parameter; 34] = [
         Parameter::DtStart,
         Parameter::DtStop,
         Parameter::EcoDtStart,
@@ -147,6 +159,11 @@ impl Parameter {
         Parameter::TubeKickEnd,
         Parameter::TubeKickIdleMin,
         Parameter::TubeKickRunS,
+        Parameter::DisinfectionIntervalDays,
+        Parameter::DisinfectionTarget,
+        Parameter::DisinfectionHoldMin,
+        Parameter::DisinfectionStart,
+        Parameter::DisinfectionEnd,
     ];
 
     /// The parameter's position in [`Parameter::ALL`], for per-parameter tables (a test checks
@@ -187,6 +204,11 @@ impl Parameter {
             Parameter::TubeKickEnd => "tube_kick_end",
             Parameter::TubeKickIdleMin => "tube_kick_idle_min",
             Parameter::TubeKickRunS => "tube_kick_run_s",
+            Parameter::DisinfectionIntervalDays => "disinfection_interval_days",
+            Parameter::DisinfectionTarget => "disinfection_target",
+            Parameter::DisinfectionHoldMin => "disinfection_hold_min",
+            Parameter::DisinfectionStart => "disinfection_start",
+            Parameter::DisinfectionEnd => "disinfection_end",
         }
     }
 
@@ -218,7 +240,12 @@ impl Parameter {
             | Parameter::HeaterWindow3Start
             | Parameter::HeaterWindow3End
             | Parameter::TubeKickStart
-            | Parameter::TubeKickEnd => lim(0.0, 24.0, 0.25, H),
+            | Parameter::TubeKickEnd
+            | Parameter::DisinfectionStart
+            | Parameter::DisinfectionEnd => lim(0.0, 24.0, 0.25, H),
+            Parameter::DisinfectionIntervalDays => lim(0.0, 28.0, 1.0, D),
+            Parameter::DisinfectionTarget => lim(60.0, 75.0, 1.0, C),
+            Parameter::DisinfectionHoldMin => lim(10.0, 120.0, 1.0, MIN),
             Parameter::TubeKickIdleMin => lim(5.0, 60.0, 1.0, MIN),
             Parameter::TubeKickRunS => lim(5.0, 300.0, 1.0, S),
         }
@@ -287,6 +314,9 @@ pub enum CrossRule {
     CollectorMinBelowCooling,
     /// `tank_max` < `tank_emergency`: the comfort level lies below the emergency level.
     TankMaxBelowEmergency,
+    /// `disinfection_target` < `tank_max` while disinfection is on: the heater stops at the
+    /// tank maximum, so a target at or above it could never be held.
+    DisinfectionTargetBelowTankMax,
 }
 
 impl CrossRule {
@@ -323,6 +353,7 @@ impl CrossRule {
             CrossRule::FrostWithinCollectorRange => ("collector_min_c", "frost_on", false),
             CrossRule::CollectorMinBelowCooling => ("collector_min", "collector_cooling", false),
             CrossRule::TankMaxBelowEmergency => ("tank_max", "tank_emergency", false),
+            CrossRule::DisinfectionTargetBelowTankMax => ("disinfection_target", "tank_max", false),
         }
     }
 }
@@ -451,6 +482,16 @@ pub struct RawParams {
     pub tube_kick_idle_min: f64,
     /// See [`Parameter::TubeKickRunS`].
     pub tube_kick_run_s: f64,
+    /// See [`Parameter::DisinfectionIntervalDays`].
+    pub disinfection_interval_days: f64,
+    /// See [`Parameter::DisinfectionTarget`].
+    pub disinfection_target: f64,
+    /// See [`Parameter::DisinfectionHoldMin`].
+    pub disinfection_hold_min: f64,
+    /// See [`Parameter::DisinfectionStart`].
+    pub disinfection_start: f64,
+    /// See [`Parameter::DisinfectionEnd`].
+    pub disinfection_end: f64,
     /// The evacuated-tube function runs at all (off by default: flat-plate collectors need
     /// no kicks, and each one costs pump energy).
     pub tube_kick_enabled: bool,
@@ -529,6 +570,11 @@ impl Default for RawParams {
             tube_kick_idle_min: 30.0,
             tube_kick_run_s: 30.0,
             tube_kick_enabled: false,
+            disinfection_interval_days: 0.0,
+            disinfection_target: 65.0,
+            disinfection_hold_min: 30.0,
+            disinfection_start: 1.0,
+            disinfection_end: 5.0,
             night_cooling_enabled: false,
             night_cooling_dt_stop: 2.0,
             frost_tank_min: 10.0,
@@ -588,6 +634,11 @@ impl RawParams {
             Parameter::TubeKickEnd => &self.tube_kick_end,
             Parameter::TubeKickIdleMin => &self.tube_kick_idle_min,
             Parameter::TubeKickRunS => &self.tube_kick_run_s,
+            Parameter::DisinfectionIntervalDays => &self.disinfection_interval_days,
+            Parameter::DisinfectionTarget => &self.disinfection_target,
+            Parameter::DisinfectionHoldMin => &self.disinfection_hold_min,
+            Parameter::DisinfectionStart => &self.disinfection_start,
+            Parameter::DisinfectionEnd => &self.disinfection_end,
         }
     }
 
@@ -623,6 +674,11 @@ impl RawParams {
             Parameter::TubeKickEnd => &mut self.tube_kick_end,
             Parameter::TubeKickIdleMin => &mut self.tube_kick_idle_min,
             Parameter::TubeKickRunS => &mut self.tube_kick_run_s,
+            Parameter::DisinfectionIntervalDays => &mut self.disinfection_interval_days,
+            Parameter::DisinfectionTarget => &mut self.disinfection_target,
+            Parameter::DisinfectionHoldMin => &mut self.disinfection_hold_min,
+            Parameter::DisinfectionStart => &mut self.disinfection_start,
+            Parameter::DisinfectionEnd => &mut self.disinfection_end,
         };
         *slot = value;
     }
@@ -795,6 +851,13 @@ fn validate(r: &RawParams) -> Result<(), ParamError> {
         r.collector_cooling,
     )?;
     rule(R::TankMaxBelowEmergency, r.tank_max, r.tank_emergency)?;
+    if r.disinfection_interval_days > 0.0 {
+        rule(
+            R::DisinfectionTargetBelowTankMax,
+            r.disinfection_target,
+            r.tank_max,
+        )?;
+    }
     Ok(())
 }
 
@@ -845,6 +908,20 @@ impl Params {
             (r.heater_window_3_start, r.heater_window_3_end),
         ]
         .map(|(start, end)| (minutes(start), minutes(end)))
+    }
+
+    /// Days between disinfections, 0 when the function is off.
+    pub fn disinfection_interval_days(&self) -> u16 {
+        // Validated: a whole number 0–28.
+        self.raw.disinfection_interval_days as u16
+    }
+
+    /// The disinfection start window `[start, end)`, in minutes after local midnight.
+    pub fn disinfection_window(&self) -> (u16, u16) {
+        (
+            minutes(self.raw.disinfection_start),
+            minutes(self.raw.disinfection_end),
+        )
     }
 
     /// Whether the evacuated-tube function may kick at `minute` after local midnight (its

@@ -107,11 +107,18 @@ pub enum LoopEvent {
         /// The fault, in `--sim-faults` syntax.
         fault: String,
     },
+    /// A thermal disinfection started, completed, failed or was cancelled.
+    Disinfection {
+        /// What happened.
+        change: heat_core::DisinfectionChange,
+        /// With the numbers involved.
+        reason: String,
+    },
 }
 
 impl LoopEvent {
     /// Every kind, in declaration order (for tools and tests).
-    pub const KINDS: [&'static str; 15] = [
+    pub const KINDS: [&'static str; 16] = [
         "state_changed",
         "pump_switched",
         "heater_switched",
@@ -127,6 +134,7 @@ impl LoopEvent {
         "hold_ended",
         "sim_fault_injected",
         "sim_fault_cleared",
+        "disinfection",
     ];
 
     /// The stable snake_case name of the event's kind (the `kind` key of its JSON).
@@ -147,6 +155,7 @@ impl LoopEvent {
             LoopEvent::HoldEnded { .. } => 12,
             LoopEvent::SimFaultInjected { .. } => 13,
             LoopEvent::SimFaultCleared { .. } => 14,
+            LoopEvent::Disinfection { .. } => 15,
         };
         Self::KINDS[i]
     }
@@ -161,6 +170,10 @@ impl LoopEvent {
                 | LoopEvent::HoldStarted
                 | LoopEvent::SimFaultInjected { .. }
                 | LoopEvent::SimFaultCleared { .. }
+                | LoopEvent::Disinfection {
+                    change: heat_core::DisinfectionChange::Failed,
+                    ..
+                }
         )
     }
 
@@ -182,6 +195,7 @@ impl LoopEvent {
                 LoopEvent::ParameterChanged { parameter, value }
             }
             EventKind::ManualRequest { load, on } => LoopEvent::ManualRequest { load, on },
+            EventKind::Disinfection(change) => LoopEvent::Disinfection { change, reason },
         }
     }
 }

@@ -124,6 +124,7 @@ pub fn render_payload(payload: &[u8]) -> String {
 const MODE_WORDS: &str = "auto, eco, manual or off";
 const SWITCH_WORDS: &str = "ON or OFF";
 const NUMBER_WORDS: &str = "a number";
+const PRESS_WORDS: &str = "PRESS";
 
 /// Parses and validates one command. Never panics, whatever the bytes.
 pub fn parse(prefix: &str, topic: &str, payload: &[u8]) -> Result<Command, CommandRejection> {
@@ -144,6 +145,7 @@ pub fn parse_for(which: CommandTopic, payload: &[u8]) -> Result<Command, Command
         CommandTopic::Mode => MODE_WORDS,
         CommandTopic::Pump | CommandTopic::Heater => SWITCH_WORDS,
         CommandTopic::Parameter(_) => NUMBER_WORDS,
+        CommandTopic::Disinfect => PRESS_WORDS,
     };
     if text.is_empty() {
         return Err(CommandRejection::Empty { expected });
@@ -159,6 +161,9 @@ pub fn parse_for(which: CommandTopic, payload: &[u8]) -> Result<Command, Command
             .map_err(|_| unknown()),
         CommandTopic::Pump => switch(text).map(Command::SetPump).ok_or_else(unknown),
         CommandTopic::Heater => switch(text).map(Command::SetHeater).ok_or_else(unknown),
+        CommandTopic::Disinfect => (text == "PRESS")
+            .then_some(Command::StartDisinfection)
+            .ok_or_else(unknown),
         CommandTopic::Parameter(p) => {
             let value = plain_decimal(text).ok_or_else(|| CommandRejection::NotANumber {
                 got: render_payload(text.as_bytes()),

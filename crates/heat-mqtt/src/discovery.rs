@@ -261,6 +261,45 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             }),
         ));
     }
+    for (field, name) in [
+        ("last_disinfection", "Last disinfection"),
+        ("next_due", "Disinfection due"),
+    ] {
+        out.push(entity(
+            "sensor",
+            field,
+            name,
+            json!({
+                "state_topic": state,
+                "value_template": format!("{{{{ value_json.disinfection.{field} }}}}"),
+                "device_class": "date",
+                "icon": "mdi:bacteria-outline",
+            }),
+        ));
+    }
+    out.push(entity(
+        "binary_sensor",
+        "disinfection_running",
+        "Disinfection running",
+        json!({
+            "state_topic": state,
+            "value_template": "{{ 'ON' if value_json.disinfection.running else 'OFF' }}",
+            "payload_on": "ON",
+            "payload_off": "OFF",
+            "device_class": "running",
+        }),
+    ));
+    out.push(entity(
+        "button",
+        "start_disinfection",
+        "Start disinfection",
+        json!({
+            "command_topic": topics.command(CommandTopic::Disinfect),
+            "payload_press": "PRESS",
+            "icon": "mdi:bacteria-outline",
+            "qos": QOS.number(),
+        }),
+    ));
     for (object, field, name, class) in [
         ("pump_running", "pump", "Pump", "running"),
         ("heater_on", "heater", "Heater", "running"),

@@ -101,6 +101,9 @@ pub enum CommandTopic {
     Heater,
     /// `<prefix>/<parameter>/set`.
     Parameter(Parameter),
+    /// `<prefix>/disinfect/set`: start a thermal disinfection now (`PRESS`, Home Assistant's
+    /// button payload).
+    Disinfect,
 }
 
 impl CommandTopic {
@@ -109,15 +112,18 @@ impl CommandTopic {
         [CommandTopic::Mode, CommandTopic::Pump, CommandTopic::Heater]
             .into_iter()
             .chain(Parameter::ALL.into_iter().map(CommandTopic::Parameter))
+            .chain([CommandTopic::Disinfect])
     }
 
-    /// The level between the prefix and `/set`: `mode`, `pump`, `heater` or a parameter name.
+    /// The level between the prefix and `/set`: `mode`, `pump`, `heater`, a parameter name or
+    /// `disinfect`.
     pub fn name(self) -> &'static str {
         match self {
             CommandTopic::Mode => "mode",
             CommandTopic::Pump => "pump",
             CommandTopic::Heater => "heater",
             CommandTopic::Parameter(p) => p.name(),
+            CommandTopic::Disinfect => "disinfect",
         }
     }
 
@@ -128,12 +134,13 @@ impl CommandTopic {
             CommandTopic::Pump => 1,
             CommandTopic::Heater => 2,
             CommandTopic::Parameter(p) => 3 + p.index(),
+            CommandTopic::Disinfect => 3 + Parameter::ALL.len(),
         }
     }
 
     /// How many command topics exist.
     pub const fn count() -> usize {
-        3 + Parameter::ALL.len()
+        4 + Parameter::ALL.len()
     }
 
     /// Recognises `<prefix>/<name>/set`; `None` for any other topic.

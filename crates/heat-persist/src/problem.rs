@@ -46,6 +46,14 @@ pub enum Dropped {
         /// Its value.
         value: f64,
     },
+    /// The last disinfection's day is not a day number; the next start window runs one.
+    #[error(
+        "last_disinfection_day = {value} is not a day number; the next start window disinfects"
+    )]
+    LastDisinfection {
+        /// Its value.
+        value: f64,
+    },
 }
 
 /// Whether the bad file was kept aside.

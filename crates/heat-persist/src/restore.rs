@@ -24,6 +24,8 @@ pub struct Restored {
     pub energy: Energy,
     /// The operating hours and starts, to continue from.
     pub runtime: Runtime,
+    /// The last thermal disinfection's local day, to continue the interval from.
+    pub last_disinfection_day: Option<i64>,
     /// The persisted parameters that were applied (still "set over MQTT", so written again).
     pub parameters: BTreeMap<Parameter, f64>,
     /// Persisted parameters that were refused.
@@ -38,6 +40,7 @@ impl Restored {
             mode: Mode::default(),
             energy: Energy::default(),
             runtime: Runtime::default(),
+            last_disinfection_day: None,
             parameters: BTreeMap::new(),
             dropped: Vec::new(),
         }
@@ -49,7 +52,7 @@ impl Restored {
             mode: self.mode,
             parameters: self.parameters.clone(),
             counters: Counters::new(self.energy, self.runtime),
-            last_disinfection: None,
+            last_disinfection_day: self.last_disinfection_day,
         }
     }
 }
@@ -65,6 +68,7 @@ pub fn restore(config: &Params, state: &StateFile) -> Restored {
         mode: state.mode,
         energy: state.counters.energy(),
         runtime: state.counters.runtime(),
+        last_disinfection_day: state.last_disinfection_day,
         ..Restored::defaults(config)
     };
     let mut raw = config.raw().clone();

@@ -9,7 +9,7 @@
 //!     "collected_kwh": 12.345, "heater_kwh": 1.5,
 //!     "pump_hours": 310.25, "pump_starts": 1204, "heater_hours": 41.5, "heater_starts": 380
 //!   },
-//!   "last_disinfection": null
+//!   "last_disinfection_day": 20790
 //! }
 //! ```
 //!
@@ -40,9 +40,9 @@ pub struct StateFile {
     pub parameters: BTreeMap<Parameter, f64>,
     /// The counters.
     pub counters: Counters,
-    /// Reserved for the thermal disinfection (not built yet; always `None` for now): when the
-    /// last one ended, in seconds since the Unix epoch.
-    pub last_disinfection: Option<u64>,
+    /// The local day of the last completed thermal disinfection, in days since 1970-01-01
+    /// (heat-core's `LocalTime::day`); `None` when none is known.
+    pub last_disinfection_day: Option<i64>,
 }
 
 /// The persisted counters: monotonic totals that continue across restarts. Each one missing
@@ -128,9 +128,10 @@ struct Header {
     schema: u32,
 }
 
-/// The JSON form: written with [`Counters`], read with [`RawCounters`].
+/// The JSON form: written with [`Counters`] and a day number, read with [`RawCounters`] and
+/// any number.
 #[derive(Serialize, Deserialize)]
-struct RawStateFile<C> {
+struct RawStateFile<C, D> {
     schema: u32,
     mode: String,
     #[serde(default)]
@@ -138,7 +139,7 @@ struct RawStateFile<C> {
     #[serde(default)]
     counters: C,
     #[serde(default)]
-    last_disinfection: Option<u64>,
+    last_disinfection_day: Option<D>,
 }
 
 /// Why a file's text is not a state file.
@@ -178,7 +179,7 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         found if found > SCHEMA => return Err(DecodeError::NewerSchema { found }),
         _ => {}
     }
-    let raw: RawStateFile<RawCounters> = serde_json::from_str(text).map_err(syntax)?;
+    let raw: RawStateFile<RawCounters, f64> = serde_json::from_str(text).map_err(syntax)?;
     let mut dropped = Vec::new();
     let mode = raw.mode.parse::<Mode>().unwrap_or_else(|_| {
         dropped.push(Dropped::Mode {
@@ -228,12 +229,22 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         heater_hours,
         heater_starts: count("heater_starts", c.heater_starts),
     };
+    // A day number: whole, and within a few thousand years of 1970.
+    let last_disinfection_day = raw.last_disinfection_day.and_then(|value| {
+        if value.fract() == 0.0 && value.abs() < 1e7 {
+            #[allow(clippy::cast_possible_truncation)]
+            Some(value as i64)
+        } else {
+            dropped.push(Dropped::LastDisinfection { value });
+            None
+        }
+    });
     Ok(Decoded {
         state: StateFile {
             mode,
             parameters,
             counters,
-            last_disinfection: raw.last_disinfection,
+            last_disinfection_day,
         },
         dropped,
     })
@@ -281,7 +292,7 @@ pub fn encode(state: &StateFile) -> Result<String, EncodeError> {
             .map(|(p, v)| (p.name().to_owned(), *v))
             .collect(),
         counters: c,
-        last_disinfection: state.last_disinfection,
+        last_disinfection_day: state.last_disinfection_day,
     };
     let mut text =
         serde_json::to_string_pretty(&raw).map_err(|e| EncodeError::Json(e.to_string()))?;

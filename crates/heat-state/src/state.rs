@@ -86,6 +86,24 @@ pub struct RuntimeJson {
     pub heater_starts: u64,
 }
 
+/// The thermal disinfection: `{"running": false, "last_disinfection": "2026-11-28",
+/// "next_due": "2026-12-05"}`; dates are local, `null` when unknown or the function is off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisinfectionJson {
+    /// A run is heating or holding now.
+    pub running: bool,
+    /// The local date of the last completed disinfection, `YYYY-MM-DD`.
+    pub last_disinfection: Option<String>,
+    /// The local date the next one is due, `YYYY-MM-DD`.
+    pub next_due: Option<String>,
+}
+
+/// A local day number (days since 1970-01-01) as `YYYY-MM-DD`.
+pub fn local_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// A switch a minimum ON/OFF time holds back: `{"to": "ON", "in_s": 42}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingJson {
@@ -143,6 +161,8 @@ pub struct StateJson {
     pub energy: EnergyJson,
     /// Operating hours and starts.
     pub runtime: RuntimeJson,
+    /// Thermal disinfection.
+    pub disinfection: DisinfectionJson,
     /// Switches the rules want but a minimum ON/OFF time holds back, by load.
     pub pending: BTreeMap<Load, PendingJson>,
     /// The MQTT link.
@@ -195,6 +215,11 @@ impl StateJson {
                 pump_starts: status.runtime.pump_starts,
                 heater_hours: round(status.runtime.heater_hours, 3),
                 heater_starts: status.runtime.heater_starts,
+            },
+            disinfection: DisinfectionJson {
+                running: status.disinfection.running,
+                last_disinfection: status.disinfection.last_day.map(local_date),
+                next_due: status.disinfection.next_due_day.map(local_date),
             },
             pending: pending_json(&status.pending),
             link,

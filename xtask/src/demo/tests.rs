@@ -33,6 +33,7 @@ fn state(pump: &str, heater: &str, c: Value3, alarms: serde_json::Value) -> Stat
         "parameters": {"tank_max": 90.0, "boil_stop": 150.0},
         "energy": {"collected_kwh": 1.0, "heater_kwh": 0.0},
         "runtime": {"pump_hours": 0.5, "pump_starts": 2, "heater_hours": 0.0, "heater_starts": 0},
+        "disinfection": {"running": false, "last_disinfection": null, "next_due": null},
         "pending": {},
         "link": {"connects": 1, "commands_rejected": 0},
     }))

@@ -36,6 +36,7 @@ fn status(mode: Mode, energy: Energy, params: &Params) -> Status {
         mode,
         energy,
         runtime,
+        Some(20_000),
     )
     .status()
 }

@@ -13,6 +13,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod at_once;
+mod disinfection;
 mod faults;
 mod generate;
 mod gpio;

@@ -176,11 +176,13 @@ fn bad_state_files_warn_once_keep_a_copy_and_show_the_problem_until_the_next_wri
         let path = dir.path().join("state.json");
         std::fs::write(&path, &text).unwrap();
         let watcher = watch(broker.port(), &format!("watch-persist-c-{i}"), "#");
-        // A persist interval of 1 s (20 ms real at 50×): the next good write comes soon.
+        // A persist interval of 60 s (1.2 s real at 50×): the next good write comes soon, but
+        // after the session has published the first state (at 1 s, 20 ms real, the write could
+        // clear the alarm before anything was published, and the first state showed none).
         let mut ctl = Controller::start(&spec(
             broker.port(),
             dir.path(),
-            "persist_interval_secs = 1\n",
+            "persist_interval_secs = 60\n",
         ));
         // Home Assistant's problem sensor is ON with the state_file alarm.
         let first = watcher.wait_state(|_| true);

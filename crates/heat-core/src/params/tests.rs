@@ -58,7 +58,7 @@ fn limits_are_sane_for_home_assistant_numbers() {
         let l = p.limits();
         assert!(l.min < l.max, "{p}");
         assert!(l.step >= 0.001, "{p}");
-        assert!(["°C", "K", "h", "min", "s"].contains(&l.unit), "{p}");
+        assert!(["°C", "K", "h", "min", "s", "d"].contains(&l.unit), "{p}");
         assert!(check_parameter(p, l.min).is_ok(), "{p} min");
         assert!(check_parameter(p, l.max).is_ok(), "{p} max");
     }

@@ -66,9 +66,11 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
         Mode::Manual,
         before,
         hours,
+        Some(20_400),
     );
     let s = ctl.status();
     assert_eq!((s.mode, s.energy, s.runtime), (Mode::Manual, before, hours));
+    assert_eq!(s.disinfection.last_day, Some(20_400));
     assert!(
         !s.pump && !s.heater && !s.manual_pump && !s.manual_heater,
         "{s:?}"
@@ -81,6 +83,7 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
             Mode::Auto,
             before,
             hours,
+            None,
         ),
         secs: 0,
     };

@@ -76,6 +76,7 @@ fn command() -> impl Strategy<Value = Command> {
         prop::sample::select(Mode::ALL.to_vec()).prop_map(Command::SetMode),
         any::<bool>().prop_map(Command::SetPump),
         any::<bool>().prop_map(Command::SetHeater),
+        Just(Command::StartDisinfection),
         (
             prop::sample::select(Parameter::ALL.to_vec()),
             prop_oneof![
@@ -104,10 +105,18 @@ fn config() -> impl Strategy<Value = Params> {
     // Quarter hours, 00:00 to 24:00.
     let hour = || (0..=96u8).prop_map(|q| f64::from(q) / 4.0);
     (
-        (0..120u64, 0..120u64, 0..300u64, 0..300u64, any::<bool>(), any::<bool>()),
+        (
+            0..120u64,
+            0..120u64,
+            0..300u64,
+            0..300u64,
+            any::<bool>(),
+            any::<bool>(),
+            0..8u8,
+        ),
         [(hour(), hour()), (hour(), hour()), (hour(), hour())],
     )
-        .prop_map(|((pon, poff, hon, hoff, night, kick), windows)| {
+        .prop_map(|((pon, poff, hon, hoff, night, kick, days), windows)| {
             let [(s1, e1), (s2, e2), (s3, e3)] = windows;
             Params::try_from(RawParams {
                 pump_min_on_s: pon,
@@ -116,6 +125,7 @@ fn config() -> impl Strategy<Value = Params> {
                 heater_min_off_s: hoff,
                 night_cooling_enabled: night,
                 tube_kick_enabled: kick,
+                disinfection_interval_days: f64::from(days),
                 heater_window_1_start: s1,
                 heater_window_1_end: e1,
                 heater_window_2_start: s2,
@@ -252,9 +262,11 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                 }
                 // In auto and eco the heater starts only inside a time window, or with the clock
                 // unknown (then every time counts as inside, like the default 00:00–24:00).
+                let disinfecting = ctl.status().disinfection.running;
                 if out.heater
                     && !heater
                     && matches!(ctl.mode(), Mode::Auto | Mode::Eco)
+                    && !disinfecting
                     && let Some(local) = local
                 {
                     let m = local.minute_of_day();
@@ -267,6 +279,7 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                 if out.heater
                     && heater
                     && matches!(ctl.mode(), Mode::Auto | Mode::Eco)
+                    && !disinfecting
                     && local.is_some_and(|l| !in_window(&p, l.minute_of_day()))
                 {
                     let since = heater_sw.expect("ON since a switch");

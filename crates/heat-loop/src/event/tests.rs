@@ -56,6 +56,10 @@ fn one_of_each() -> Vec<LoopEvent> {
         },
         LoopEvent::SimFaultInjected { fault: s() },
         LoopEvent::SimFaultCleared { fault: s() },
+        LoopEvent::Disinfection {
+            change: heat_core::DisinfectionChange::Failed,
+            reason: s(),
+        },
     ]
 }
 

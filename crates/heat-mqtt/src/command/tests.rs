@@ -353,6 +353,7 @@ proptest! {
             Command::SetMode(_) => which == Some(CommandTopic::Mode),
             Command::SetPump(_) => which == Some(CommandTopic::Pump),
             Command::SetHeater(_) => which == Some(CommandTopic::Heater),
+            Command::StartDisinfection => which == Some(CommandTopic::Disinfect),
             Command::SetParameter(p, v) => {
                 let l = p.limits();
                 let k = ((v - l.min) / l.step).round();

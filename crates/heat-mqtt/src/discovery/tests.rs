@@ -27,16 +27,24 @@ fn by_object(object: &str) -> Value {
 #[test]
 fn every_config_has_the_required_fields() {
     let all = configs();
-    // 3 temperatures, state, 2 energy, 2 hours, 2 starts, 3 binary, 2 switches, select, and
-    // a number per parameter.
-    assert_eq!(all.len(), 16 + Parameter::ALL.len());
+    // 3 temperatures, state, 2 energy, 2 hours, 2 starts, 2 disinfection dates, 4 binary,
+    // 2 switches, a button, select, and a number per parameter.
+    assert_eq!(all.len(), 20 + Parameter::ALL.len());
     let mut unique = HashSet::new();
     for (topic, v) in &all {
         let levels: Vec<&str> = topic.split('/').collect();
         assert_eq!(levels.len(), 5, "{topic}");
         assert_eq!(levels[0], "homeassistant");
         assert!(
-            ["sensor", "binary_sensor", "switch", "select", "number"].contains(&levels[1]),
+            [
+                "sensor",
+                "binary_sensor",
+                "switch",
+                "select",
+                "number",
+                "button"
+            ]
+            .contains(&levels[1]),
             "{topic}"
         );
         assert_eq!(levels[2], "solar_heating");
@@ -56,12 +64,18 @@ fn every_config_has_the_required_fields() {
         assert_eq!(v["device"]["sw_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["o"]["name"], "heat-mqtt");
         assert_eq!(v["o"]["sw"], env!("CARGO_PKG_VERSION"));
-        assert_eq!(v["state_topic"], "solar_heating/state", "{topic}");
-        assert!(
-            v["value_template"]
-                .as_str()
-                .is_some_and(|t| t.contains("value_json"))
-        );
+        if levels[1] == "button" {
+            // Stateless: it only sends.
+            assert!(v["command_topic"].is_string(), "{topic}");
+            assert!(v.get("state_topic").is_none(), "{topic}");
+        } else {
+            assert_eq!(v["state_topic"], "solar_heating/state", "{topic}");
+            assert!(
+                v["value_template"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("value_json"))
+            );
+        }
         for key in [
             "state_topic",
             "command_topic",

@@ -23,7 +23,7 @@ fn sample() -> StateFile {
             heater_kwh: 0.25,
             ..Counters::default()
         },
-        last_disinfection: None,
+        last_disinfection_day: None,
     }
 }
 

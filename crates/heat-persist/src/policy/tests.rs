@@ -22,7 +22,7 @@ fn state(mode: Mode, kwh: f64) -> StateFile {
             heater_kwh: 0.0,
             ..Counters::default()
         },
-        last_disinfection: None,
+        last_disinfection_day: None,
     }
 }
 

@@ -16,7 +16,7 @@ fn file(parameters: &[(Parameter, f64)]) -> StateFile {
             heater_kwh: 1.0,
             ..Counters::default()
         },
-        last_disinfection: None,
+        last_disinfection_day: None,
     }
 }
 

@@ -14,7 +14,7 @@ fn sample() -> StateFile {
             heater_hours: 41.5,
             heater_starts: 380,
         },
-        last_disinfection: None,
+        last_disinfection_day: None,
     }
 }
 
@@ -41,7 +41,7 @@ fn the_written_form_is_the_documented_one() {
                 "pump_hours": 310.25, "pump_starts": 1204,
                 "heater_hours": 41.5, "heater_starts": 380
             },
-            "last_disinfection": null
+            "last_disinfection_day": null
         })
     );
 }
@@ -159,5 +159,30 @@ fn every_mode_and_parameter_round_trips() {
             ..StateFile::default()
         };
         assert_eq!(decode(&encode(&s).unwrap()).unwrap().state, s, "{mode}");
+    }
+}
+
+#[test]
+fn the_last_disinfection_day_round_trips_and_a_bad_one_is_dropped_alone() {
+    let state = StateFile {
+        last_disinfection_day: Some(20_790),
+        ..sample()
+    };
+    let back = decode(&encode(&state).unwrap()).unwrap();
+    assert_eq!(back.state, state);
+    assert!(back.dropped.is_empty());
+    // A file from before (the reserved, always-null field) reads as none.
+    let old = r#"{"schema": 1, "mode": "auto", "last_disinfection": null}"#;
+    assert_eq!(decode(old).unwrap().state.last_disinfection_day, None);
+    for bad in ["20790.5", "1e12"] {
+        let text = format!(r#"{{"schema": 1, "mode": "eco", "last_disinfection_day": {bad}}}"#);
+        let d = decode(&text).unwrap();
+        assert_eq!(d.state.last_disinfection_day, None, "{bad}");
+        assert_eq!(d.state.mode, Mode::Eco, "the rest stays: {bad}");
+        assert!(
+            matches!(d.dropped.as_slice(), [Dropped::LastDisinfection { .. }]),
+            "{bad}: {:?}",
+            d.dropped
+        );
     }
 }

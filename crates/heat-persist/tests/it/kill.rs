@@ -41,7 +41,7 @@ fn writer(dir: &Path) -> ! {
                 heater_kwh: n / 2.0,
                 ..Counters::default()
             },
-            last_disinfection: None,
+            last_disinfection_day: None,
         };
         dir.write(&state).expect("write");
         writeln!(out, "wrote {n}").expect("stdout");
