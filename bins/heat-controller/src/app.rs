@@ -301,14 +301,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     };
     let r = loaded.restored;
-    let controller = Controller::resume(
-        r.params,
-        clock.now(),
-        r.mode,
-        r.energy,
-        r.runtime,
-        r.last_disinfection_day,
-    );
+    let controller = Controller::resume(r.params.clone(), clock.now(), r.memory());
     let settings = LoopSettings {
         period: ctl.period(),
         heartbeat: ctl.heartbeat(),

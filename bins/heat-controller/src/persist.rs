@@ -18,8 +18,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use heat_core::{
-    Alarm, Command, CommandError, CommandOutcome, Energy, Mode, Parameter, Pending, RawParams,
-    Runtime, Status, Timestamp,
+    Alarm, Command, CommandError, CommandOutcome, DailyEnergy, Energy, Mode, Parameter, Pending,
+    RawParams, Runtime, Status, Timestamp,
 };
 use heat_mqtt::InboundCommand;
 use heat_persist::{Counters, Decision, Loaded, Occasion, StateDir, StateFile, WritePolicy};
@@ -36,6 +36,7 @@ struct Latest {
     energy: Energy,
     runtime: Runtime,
     last_disinfection_day: Option<i64>,
+    daily: DailyEnergy,
     /// The parameters set over MQTT (restored ones included): only these are persisted.
     set_over_mqtt: BTreeSet<Parameter>,
 }
@@ -50,6 +51,7 @@ impl Latest {
                 .map(|p| (*p, self.params.get(*p)))
                 .collect(),
             counters: Counters::new(self.energy, self.runtime),
+            daily: self.daily,
             last_disinfection_day: self.last_disinfection_day,
         }
     }
@@ -104,6 +106,7 @@ impl Persistence {
                     energy: restored.energy,
                     runtime: restored.runtime,
                     last_disinfection_day: restored.last_disinfection_day,
+                    daily: restored.daily,
                     set_over_mqtt: restored.parameters.keys().copied().collect(),
                 },
                 fresh: false,
@@ -142,6 +145,7 @@ impl Persistence {
         inbox.latest.energy = status.energy;
         inbox.latest.runtime = status.runtime;
         inbox.latest.last_disinfection_day = status.disinfection.last_day;
+        inbox.latest.daily = status.daily;
         inbox.fresh = true;
         drop(inbox);
         self.shared.wake.notify_one();

@@ -157,6 +157,59 @@ pub struct Energy {
     pub heater_kwh: f64,
 }
 
+/// The energy of the current and the previous local day, kWh. Days roll at local midnight
+/// (as the loop's local time says); without a plausible clock the counting goes on into the day
+/// it has, and a clock set back does not roll it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct DailyEnergy {
+    /// The local day `today` belongs to (days since 1970-01-01); `None` until a local time
+    /// was seen.
+    pub day: Option<i64>,
+    /// Since local midnight.
+    pub today: Energy,
+    /// The whole previous local day (zero when the controller did not count that day).
+    pub yesterday: Energy,
+}
+
+impl DailyEnergy {
+    fn add(&mut self, collected_kwh: f64, heater_kwh: f64) {
+        self.today.collected_kwh += collected_kwh;
+        self.today.heater_kwh += heater_kwh;
+    }
+
+    /// Moves to local day `day`.
+    fn roll(&mut self, day: i64) {
+        match self.day {
+            None => self.day = Some(day),
+            Some(d) if day <= d => {}
+            Some(d) => {
+                self.yesterday = if day == d + 1 {
+                    self.today
+                } else {
+                    Energy::default()
+                };
+                self.today = Energy::default();
+                self.day = Some(day);
+            }
+        }
+    }
+}
+
+/// What a service keeps across restarts and hands back to [`Controller::resume`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Memory {
+    /// The mode.
+    pub mode: Mode,
+    /// The energy totals.
+    pub energy: Energy,
+    /// Operating hours and starts.
+    pub runtime: Runtime,
+    /// Today's and yesterday's energy.
+    pub daily: DailyEnergy,
+    /// The local day of the last completed thermal disinfection.
+    pub last_disinfection_day: Option<i64>,
+}
+
 /// Operating hours and start counts of the loads, since the controller was created (the
 /// service persists and restores them, like [`Energy`]). Hours count monotonic time, with the
 /// relay as it was during each interval.
@@ -203,6 +256,8 @@ pub struct Status {
     pub energy: Energy,
     /// Operating hours and starts.
     pub runtime: Runtime,
+    /// Today's and yesterday's energy.
+    pub daily: DailyEnergy,
     /// Thermal disinfection.
     pub disinfection: DisinfectionStatus,
     /// Loads that the rules want switched but a minimum ON/OFF time holds back.
@@ -347,6 +402,7 @@ pub struct Controller {
     kick_until: Option<Timestamp>,
     disinfection: Disinfection,
     energy: Energy,
+    daily: DailyEnergy,
     runtime: Runtime,
     pending: Vec<Event>,
 }
@@ -381,29 +437,24 @@ impl Controller {
             kick_until: None,
             disinfection: Disinfection::default(),
             energy: Energy::default(),
+            daily: DailyEnergy::default(),
             runtime: Runtime::default(),
             pending: Vec::new(),
         }
     }
 
-    /// A controller resuming what the service persisted across a restart: `mode`, the energy
-    /// counters, the operating hours and starts and the last disinfection's local day
-    /// continue; everything else is as in
+    /// A controller resuming what the service persisted across a restart ([`Memory`]: the
+    /// mode, the energy counters, today's and yesterday's energy, the operating hours and
+    /// starts, the last disinfection's local day); everything else is as in
     /// [`Controller::new`] (every load OFF, manual requests OFF, the same fail-safe start), so a
     /// restored manual mode starts with both loads OFF.
-    pub fn resume(
-        params: Params,
-        now: Timestamp,
-        mode: Mode,
-        energy: Energy,
-        runtime: Runtime,
-        last_disinfection_day: Option<i64>,
-    ) -> Self {
+    pub fn resume(params: Params, now: Timestamp, memory: Memory) -> Self {
         Self {
-            mode,
-            energy,
-            runtime,
-            disinfection: Disinfection::resume(last_disinfection_day),
+            mode: memory.mode,
+            energy: memory.energy,
+            daily: memory.daily,
+            runtime: memory.runtime,
+            disinfection: Disinfection::resume(memory.last_disinfection_day),
             ..Self::new(params, now)
         }
     }
@@ -560,13 +611,20 @@ impl Controller {
         {
             let kw = r.flow_l_per_min / 60.0 * (c - b).max(0.0) * r.heat_capacity_kj_per_l_k;
             self.energy.collected_kwh += kw * secs / 3600.0;
+            self.daily.add(kw * secs / 3600.0, 0.0);
         }
         if self.heater.on {
             self.energy.heater_kwh += r.heater_power_w / 1000.0 * secs / 3600.0;
+            self.daily
+                .add(0.0, r.heater_power_w / 1000.0 * secs / 3600.0);
             self.runtime.heater_hours += secs / 3600.0;
         }
         if self.pump.on {
             self.runtime.pump_hours += secs / 3600.0;
+        }
+        // The interval that just ended counts to the day it (mostly) lay in; then the day rolls.
+        if let Some(local) = local {
+            self.daily.roll(local.day());
         }
 
         // Rule latches.
@@ -988,6 +1046,11 @@ impl Controller {
         self.energy
     }
 
+    /// Today's and yesterday's energy.
+    pub fn daily_energy(&self) -> DailyEnergy {
+        self.daily
+    }
+
     /// Operating hours and starts.
     pub fn runtime(&self) -> Runtime {
         self.runtime
@@ -1061,6 +1124,7 @@ impl Controller {
             params: self.params.raw().clone(),
             energy: self.energy,
             runtime: self.runtime,
+            daily: self.daily,
             disinfection,
             pending: Pending {
                 pump: self.pump.held_back,

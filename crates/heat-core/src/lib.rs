@@ -22,8 +22,8 @@ pub mod sensor;
 pub mod time;
 
 pub use controller::{
-    Command, CommandError, CommandOutcome, Controller, Energy, Event, EventKind, Output, Pending,
-    PendingSwitch, Runtime, Status,
+    Command, CommandError, CommandOutcome, Controller, DailyEnergy, Energy, Event, EventKind,
+    Memory, Output, Pending, PendingSwitch, Runtime, Status,
 };
 pub use disinfection::{DisinfectionChange, DisinfectionStatus};
 pub use load::{Load, UnknownLoad};

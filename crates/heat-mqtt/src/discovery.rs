@@ -233,6 +233,38 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             }),
         ));
     }
+    // Today's count resets at local midnight: `total_increasing` reads a drop as a new cycle.
+    // Yesterday's is a fixed value for a day: no state class.
+    for (field, name, class) in [
+        (
+            "collected_today_kwh",
+            "Solar energy today",
+            Some("total_increasing"),
+        ),
+        (
+            "heater_today_kwh",
+            "Heater energy today",
+            Some("total_increasing"),
+        ),
+        ("collected_yesterday_kwh", "Solar energy yesterday", None),
+        ("heater_yesterday_kwh", "Heater energy yesterday", None),
+    ] {
+        let mut config = json!({
+            "state_topic": state,
+            "value_template": format!("{{{{ value_json.energy.{field} }}}}"),
+            "device_class": "energy",
+            "unit_of_measurement": "kWh",
+        });
+        if let Some(class) = class {
+            config["state_class"] = json!(class);
+        }
+        out.push(entity(
+            "sensor",
+            &field.replace("_kwh", "_energy"),
+            name,
+            config,
+        ));
+    }
     for (load, name) in [("pump", "Pump"), ("heater", "Heater")] {
         out.push(entity(
             "sensor",

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use heat_core::{Energy, Mode, Parameter, Params, Runtime};
+use heat_core::{DailyEnergy, Energy, Memory, Mode, Parameter, Params, Runtime};
 
 use crate::problem::Dropped;
 use crate::schema::{Counters, StateFile};
@@ -24,6 +24,8 @@ pub struct Restored {
     pub energy: Energy,
     /// The operating hours and starts, to continue from.
     pub runtime: Runtime,
+    /// Today's and yesterday's energy, to continue from.
+    pub daily: DailyEnergy,
     /// The last thermal disinfection's local day, to continue the interval from.
     pub last_disinfection_day: Option<i64>,
     /// The persisted parameters that were applied (still "set over MQTT", so written again).
@@ -40,6 +42,7 @@ impl Restored {
             mode: Mode::default(),
             energy: Energy::default(),
             runtime: Runtime::default(),
+            daily: DailyEnergy::default(),
             last_disinfection_day: None,
             parameters: BTreeMap::new(),
             dropped: Vec::new(),
@@ -52,6 +55,18 @@ impl Restored {
             mode: self.mode,
             parameters: self.parameters.clone(),
             counters: Counters::new(self.energy, self.runtime),
+            daily: self.daily,
+            last_disinfection_day: self.last_disinfection_day,
+        }
+    }
+
+    /// What the controller resumes from.
+    pub fn memory(&self) -> Memory {
+        Memory {
+            mode: self.mode,
+            energy: self.energy,
+            runtime: self.runtime,
+            daily: self.daily,
             last_disinfection_day: self.last_disinfection_day,
         }
     }
@@ -68,6 +83,7 @@ pub fn restore(config: &Params, state: &StateFile) -> Restored {
         mode: state.mode,
         energy: state.counters.energy(),
         runtime: state.counters.runtime(),
+        daily: state.daily,
         last_disinfection_day: state.last_disinfection_day,
         ..Restored::defaults(config)
     };

@@ -9,6 +9,8 @@
 //!     "collected_kwh": 12.345, "heater_kwh": 1.5,
 //!     "pump_hours": 310.25, "pump_starts": 1204, "heater_hours": 41.5, "heater_starts": 380
 //!   },
+//!   "daily": { "day": 20791, "collected_today_kwh": 3.25, "heater_today_kwh": 0.5,
+//!              "collected_yesterday_kwh": 7.0, "heater_yesterday_kwh": 1.25 },
 //!   "last_disinfection_day": 20790
 //! }
 //! ```
@@ -22,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use heat_core::{Energy, Mode, Parameter, Runtime};
+use heat_core::{DailyEnergy, Energy, Mode, Parameter, Runtime};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -40,6 +42,8 @@ pub struct StateFile {
     pub parameters: BTreeMap<Parameter, f64>,
     /// The counters.
     pub counters: Counters,
+    /// Today's and yesterday's energy, with the local day they count from.
+    pub daily: DailyEnergy,
     /// The local day of the last completed thermal disinfection, in days since 1970-01-01
     /// (heat-core's `LocalTime::day`); `None` when none is known.
     pub last_disinfection_day: Option<i64>,
@@ -122,6 +126,39 @@ struct RawCounters {
     heater_starts: f64,
 }
 
+/// Today's and yesterday's energy as written.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct DailyJson {
+    day: Option<i64>,
+    collected_today_kwh: f64,
+    heater_today_kwh: f64,
+    collected_yesterday_kwh: f64,
+    heater_yesterday_kwh: f64,
+}
+
+impl From<DailyEnergy> for DailyJson {
+    fn from(d: DailyEnergy) -> Self {
+        Self {
+            day: d.day,
+            collected_today_kwh: d.today.collected_kwh,
+            heater_today_kwh: d.today.heater_kwh,
+            collected_yesterday_kwh: d.yesterday.collected_kwh,
+            heater_yesterday_kwh: d.yesterday.heater_kwh,
+        }
+    }
+}
+
+/// Today's and yesterday's energy as read: every one a number (see [`RawCounters`]).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+struct RawDaily {
+    day: Option<f64>,
+    collected_today_kwh: f64,
+    heater_today_kwh: f64,
+    collected_yesterday_kwh: f64,
+    heater_yesterday_kwh: f64,
+}
+
 /// Only the version, read first: a newer schema is recognised whatever else changed.
 #[derive(Deserialize)]
 struct Header {
@@ -131,13 +168,15 @@ struct Header {
 /// The JSON form: written with [`Counters`] and a day number, read with [`RawCounters`] and
 /// any number.
 #[derive(Serialize, Deserialize)]
-struct RawStateFile<C, D> {
+struct RawStateFile<C, D, Y> {
     schema: u32,
     mode: String,
     #[serde(default)]
     parameters: BTreeMap<String, f64>,
     #[serde(default)]
     counters: C,
+    #[serde(default)]
+    daily: Y,
     #[serde(default)]
     last_disinfection_day: Option<D>,
 }
@@ -179,7 +218,8 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         found if found > SCHEMA => return Err(DecodeError::NewerSchema { found }),
         _ => {}
     }
-    let raw: RawStateFile<RawCounters, f64> = serde_json::from_str(text).map_err(syntax)?;
+    let raw: RawStateFile<RawCounters, f64, RawDaily> =
+        serde_json::from_str(text).map_err(syntax)?;
     let mut dropped = Vec::new();
     let mode = raw.mode.parse::<Mode>().unwrap_or_else(|_| {
         dropped.push(Dropped::Mode {
@@ -205,6 +245,24 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         } else {
             value
         }
+    };
+    let y = raw.daily;
+    let daily = DailyEnergy {
+        // A day number: whole, and within a few thousand years of 1970; else the day starts
+        // again at the next step with a local time (the values still count).
+        #[allow(clippy::cast_possible_truncation)]
+        day: y
+            .day
+            .filter(|d| d.fract() == 0.0 && d.abs() < 1e7)
+            .map(|d| d as i64),
+        today: Energy {
+            collected_kwh: total("collected_today_kwh", y.collected_today_kwh),
+            heater_kwh: total("heater_today_kwh", y.heater_today_kwh),
+        },
+        yesterday: Energy {
+            collected_kwh: total("collected_yesterday_kwh", y.collected_yesterday_kwh),
+            heater_kwh: total("heater_yesterday_kwh", y.heater_yesterday_kwh),
+        },
     };
     let collected_kwh = total("collected_kwh", c.collected_kwh);
     let heater_kwh = total("heater_kwh", c.heater_kwh);
@@ -244,6 +302,7 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
             mode,
             parameters,
             counters,
+            daily,
             last_disinfection_day,
         },
         dropped,
@@ -274,7 +333,16 @@ pub fn encode(state: &StateFile) -> Result<String, EncodeError> {
         .parameters
         .iter()
         .map(|(p, v)| (p.name(), *v))
-        .chain(c.numbers());
+        .chain(c.numbers())
+        .chain([
+            ("collected_today_kwh", state.daily.today.collected_kwh),
+            ("heater_today_kwh", state.daily.today.heater_kwh),
+            (
+                "collected_yesterday_kwh",
+                state.daily.yesterday.collected_kwh,
+            ),
+            ("heater_yesterday_kwh", state.daily.yesterday.heater_kwh),
+        ]);
     for (field, value) in numbers {
         if !value.is_finite() {
             return Err(EncodeError::NotFinite {
@@ -292,6 +360,7 @@ pub fn encode(state: &StateFile) -> Result<String, EncodeError> {
             .map(|(p, v)| (p.name().to_owned(), *v))
             .collect(),
         counters: c,
+        daily: DailyJson::from(state.daily),
         last_disinfection_day: state.last_disinfection_day,
     };
     let mut text =

@@ -64,13 +64,26 @@ pub struct Temperature {
     pub fault: Option<SensorFault>,
 }
 
-/// Energy counters in kWh, rounded to 0.001.
+/// Energy counters in kWh, rounded to 0.001: the totals, and today's and yesterday's (local
+/// days; a document without them reads them as 0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnergyJson {
     /// Solar heat moved into the tank.
     pub collected_kwh: f64,
     /// Electricity used by the heater.
     pub heater_kwh: f64,
+    /// Solar heat since local midnight.
+    #[serde(default)]
+    pub collected_today_kwh: f64,
+    /// Heater electricity since local midnight.
+    #[serde(default)]
+    pub heater_today_kwh: f64,
+    /// Solar heat of the previous local day.
+    #[serde(default)]
+    pub collected_yesterday_kwh: f64,
+    /// Heater electricity of the previous local day.
+    #[serde(default)]
+    pub heater_yesterday_kwh: f64,
 }
 
 /// Operating hours (rounded to 0.001 h) and start counts of the loads.
@@ -209,6 +222,10 @@ impl StateJson {
             energy: EnergyJson {
                 collected_kwh: round(status.energy.collected_kwh, 3),
                 heater_kwh: round(status.energy.heater_kwh, 3),
+                collected_today_kwh: round(status.daily.today.collected_kwh, 3),
+                heater_today_kwh: round(status.daily.today.heater_kwh, 3),
+                collected_yesterday_kwh: round(status.daily.yesterday.collected_kwh, 3),
+                heater_yesterday_kwh: round(status.daily.yesterday.heater_kwh, 3),
             },
             runtime: RuntimeJson {
                 pump_hours: round(status.runtime.pump_hours, 3),

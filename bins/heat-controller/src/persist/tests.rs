@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use heat_core::{Controller, Params};
+use heat_core::{Controller, Memory, Params};
 use heat_persist::Restored;
 
 use super::*;
@@ -33,10 +33,13 @@ fn status(mode: Mode, energy: Energy, params: &Params) -> Status {
     Controller::resume(
         params.clone(),
         Timestamp::from_millis(0),
-        mode,
-        energy,
-        runtime,
-        Some(20_000),
+        Memory {
+            mode,
+            energy,
+            runtime,
+            daily: DailyEnergy::default(),
+            last_disinfection_day: Some(20_000),
+        },
     )
     .status()
 }

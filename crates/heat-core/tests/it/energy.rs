@@ -49,7 +49,7 @@ fn a_long_gap_is_capped_at_the_stale_timeout() {
 
 #[test]
 fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
-    use heat_core::{Controller, Energy, Runtime, Timestamp};
+    use heat_core::{Controller, DailyEnergy, Energy, Memory, Runtime, Timestamp};
     let before = Energy {
         collected_kwh: 12.5,
         heater_kwh: 3.25,
@@ -63,10 +63,13 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
     let ctl = Controller::resume(
         params(|_| {}),
         Timestamp::from_secs(0),
-        Mode::Manual,
-        before,
-        hours,
-        Some(20_400),
+        Memory {
+            mode: Mode::Manual,
+            energy: before,
+            runtime: hours,
+            daily: DailyEnergy::default(),
+            last_disinfection_day: Some(20_400),
+        },
     );
     let s = ctl.status();
     assert_eq!((s.mode, s.energy, s.runtime), (Mode::Manual, before, hours));
@@ -80,10 +83,12 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
         ctl: Controller::resume(
             params(|_| {}),
             Timestamp::from_secs(0),
-            Mode::Auto,
-            before,
-            hours,
-            None,
+            Memory {
+                mode: Mode::Auto,
+                energy: before,
+                runtime: hours,
+                ..Memory::default()
+            },
         ),
         secs: 0,
     };
@@ -140,4 +145,47 @@ fn a_long_gap_adds_at_most_the_stale_timeout_of_hours() {
     let r = rig.ctl.runtime();
     assert!((r.heater_hours - 90.0 / 3600.0).abs() < 1e-9, "{r:?}");
     assert_eq!(r.pump_hours, 0.0, "{r:?}");
+}
+
+#[test]
+fn today_and_yesterday_roll_at_local_midnight_and_a_clock_set_back_does_not_roll() {
+    use heat_core::{Controller, LocalTime, Timestamp};
+    let mut ctl = Controller::new(params(|_| {}), Timestamp::from_secs(0));
+    // The heater runs (cold tank top) at 3 kW: 0.025 kWh per 30 s step.
+    let mut t = 0;
+    let mut step = |ctl: &mut Controller, local: Option<LocalTime>| {
+        t += 30;
+        let now = Timestamp::from_secs(t);
+        ctl.step_on(now, local, &Readings::celsius(20.0, 20.0, 30.0), now);
+    };
+    let at = |day, minute| LocalTime::new(day, minute);
+    // Day 100, 23:50 to 23:59: 20 steps; the first interval is only the first switch.
+    for i in 0..20u16 {
+        step(&mut ctl, at(100, 1430 + i / 2));
+    }
+    let d = ctl.daily_energy();
+    assert_eq!(d.day, Some(100));
+    let today = d.today.heater_kwh;
+    assert!((today - 19.0 * 0.025).abs() < 1e-9, "{today}");
+    // Midnight: the day rolls; yesterday holds day 100 (with the interval across midnight).
+    step(&mut ctl, at(101, 0));
+    let d = ctl.daily_energy();
+    assert_eq!(d.day, Some(101));
+    assert!(
+        (d.yesterday.heater_kwh - 20.0 * 0.025).abs() < 1e-9,
+        "{d:?}"
+    );
+    assert_eq!(d.today.heater_kwh, 0.0);
+    // The clock set back to day 100: no roll, counting goes on into day 101.
+    step(&mut ctl, at(100, 1439));
+    step(&mut ctl, None);
+    let d = ctl.daily_energy();
+    assert_eq!(d.day, Some(101));
+    assert!((d.today.heater_kwh - 2.0 * 0.025).abs() < 1e-9, "{d:?}");
+    // A jump over days: yesterday was not counted, so it is zero.
+    step(&mut ctl, at(105, 600));
+    let d = ctl.daily_energy();
+    assert_eq!((d.day, d.yesterday.heater_kwh), (Some(105), 0.0));
+    // The totals never care.
+    assert!((ctl.energy().heater_kwh - 23.0 * 0.025).abs() < 1e-9);
 }

@@ -27,9 +27,9 @@ fn by_object(object: &str) -> Value {
 #[test]
 fn every_config_has_the_required_fields() {
     let all = configs();
-    // 3 temperatures, state, 2 energy, 2 hours, 2 starts, 2 disinfection dates, 4 binary,
-    // 2 switches, a button, select, and a number per parameter.
-    assert_eq!(all.len(), 20 + Parameter::ALL.len());
+    // 3 temperatures, state, 2 energy totals, 4 daily energy, 2 hours, 2 starts,
+    // 2 disinfection dates, 4 binary, 2 switches, a button, select, and a number per parameter.
+    assert_eq!(all.len(), 24 + Parameter::ALL.len());
     let mut unique = HashSet::new();
     for (topic, v) in &all {
         let levels: Vec<&str> = topic.split('/').collect();

@@ -23,6 +23,7 @@ fn sample() -> StateFile {
             heater_kwh: 0.25,
             ..Counters::default()
         },
+        daily: heat_core::DailyEnergy::default(),
         last_disinfection_day: None,
     }
 }

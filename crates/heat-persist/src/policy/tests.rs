@@ -22,6 +22,7 @@ fn state(mode: Mode, kwh: f64) -> StateFile {
             heater_kwh: 0.0,
             ..Counters::default()
         },
+        daily: heat_core::DailyEnergy::default(),
         last_disinfection_day: None,
     }
 }

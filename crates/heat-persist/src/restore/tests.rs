@@ -16,6 +16,7 @@ fn file(parameters: &[(Parameter, f64)]) -> StateFile {
             heater_kwh: 1.0,
             ..Counters::default()
         },
+        daily: heat_core::DailyEnergy::default(),
         last_disinfection_day: None,
     }
 }

@@ -14,6 +14,17 @@ fn sample() -> StateFile {
             heater_hours: 41.5,
             heater_starts: 380,
         },
+        daily: DailyEnergy {
+            day: Some(20_790),
+            today: Energy {
+                collected_kwh: 3.25,
+                heater_kwh: 0.5,
+            },
+            yesterday: Energy {
+                collected_kwh: 7.0,
+                heater_kwh: 1.25,
+            },
+        },
         last_disinfection_day: None,
     }
 }
@@ -40,6 +51,11 @@ fn the_written_form_is_the_documented_one() {
                 "collected_kwh": 12.345, "heater_kwh": 1.5,
                 "pump_hours": 310.25, "pump_starts": 1204,
                 "heater_hours": 41.5, "heater_starts": 380
+            },
+            "daily": {
+                "day": 20790,
+                "collected_today_kwh": 3.25, "heater_today_kwh": 0.5,
+                "collected_yesterday_kwh": 7.0, "heater_yesterday_kwh": 1.25
             },
             "last_disinfection_day": null
         })

@@ -41,6 +41,7 @@ fn writer(dir: &Path) -> ! {
                 heater_kwh: n / 2.0,
                 ..Counters::default()
             },
+            daily: heat_core::DailyEnergy::default(),
             last_disinfection_day: None,
         };
         dir.write(&state).expect("write");
