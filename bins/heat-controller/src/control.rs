@@ -210,9 +210,12 @@ impl<'a> ControlLoop<'a> {
         self
     }
 
-    /// The local time now, if there is a plausible wall clock.
-    fn local(&mut self) -> Option<LocalTime> {
-        self.wall.as_mut().and_then(|w| w.local(Instant::now()))
+    /// Both clocks at one instant: the loop's timestamp, and the local time if there is a
+    /// plausible wall clock.
+    fn clocks(&mut self) -> (Timestamp, Option<LocalTime>) {
+        let at = Instant::now();
+        let local = self.wall.as_mut().and_then(|w| w.local(at));
+        (self.clock.at(at), local)
     }
 
     /// The controller (for tests and the final log line).
@@ -248,8 +251,7 @@ impl<'a> ControlLoop<'a> {
                 && self.clock.now() >= due
             {
                 // A switch a minimum time held back is allowed now: act before the next tick.
-                let at = self.clock.now();
-                let local = self.local();
+                let (at, local) = self.clocks();
                 if let Some(relays) = self.machine.wake(at, local) {
                     self.drive(at, relays);
                 }
@@ -330,8 +332,7 @@ impl<'a> ControlLoop<'a> {
     /// relays driven), hands over the new status, then reports the verdict (in that order, so
     /// the state is ready when the answer goes out).
     pub fn command(&mut self, cmd: InboundCommand) {
-        let now = self.clock.now();
-        let local = self.local();
+        let (now, local) = self.clocks();
         let (result, relays) = self.machine.command(now, local, cmd.command);
         if let Some(relays) = relays {
             self.drive(now, relays);
@@ -344,7 +345,7 @@ impl<'a> ControlLoop<'a> {
     /// One period's work; `Some(reason)` when a stop request was found among the inputs.
     fn tick(&mut self, inputs: &Receiver<Input>) -> Option<StopReason> {
         self.ticks += 1;
-        let now = self.clock.now();
+        let (now, local) = self.clocks();
         let advance = self.plant.advance(now);
         for e in advance.events {
             self.machine.note(e);
@@ -365,7 +366,6 @@ impl<'a> ControlLoop<'a> {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let local = self.local();
         let relays = self.machine.tick(now, local, readings);
         self.drive(now, relays);
         self.publish(now);

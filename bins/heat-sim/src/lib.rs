@@ -532,7 +532,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             blind,
             // A running disinfection may heat outside the windows (docs/control.md).
             heater_comfort_only: matches!(controller.mode(), Mode::Auto | Mode::Eco)
-                && !controller.status().disinfection.running,
+                && !controller.disinfection().running,
             minute_of_day: local.minute_of_day(),
         });
         for v in found {

@@ -606,21 +606,26 @@ impl Controller {
         // Energy over the interval that just ended, with the relays as they were during it.
         // A long gap is capped so a hung caller cannot invent energy.
         let secs = elapsed_s.min(r.stale_timeout_s as f64);
-        if self.pump.on
-            && let (Some(c), Some(b)) = (c, b)
-        {
-            let kw = r.flow_l_per_min / 60.0 * (c - b).max(0.0) * r.heat_capacity_kj_per_l_k;
-            self.energy.collected_kwh += kw * secs / 3600.0;
-            self.daily.add(kw * secs / 3600.0, 0.0);
-        }
+        let hours = secs / 3600.0;
+        let collected_kwh = match (self.pump.on, c, b) {
+            (true, Some(c), Some(b)) => {
+                r.flow_l_per_min / 60.0 * (c - b).max(0.0) * r.heat_capacity_kj_per_l_k * hours
+            }
+            _ => 0.0,
+        };
+        let heater_kwh = if self.heater.on {
+            r.heater_power_w / 1000.0 * hours
+        } else {
+            0.0
+        };
+        self.energy.collected_kwh += collected_kwh;
+        self.energy.heater_kwh += heater_kwh;
+        self.daily.add(collected_kwh, heater_kwh);
         if self.heater.on {
-            self.energy.heater_kwh += r.heater_power_w / 1000.0 * secs / 3600.0;
-            self.daily
-                .add(0.0, r.heater_power_w / 1000.0 * secs / 3600.0);
-            self.runtime.heater_hours += secs / 3600.0;
+            self.runtime.heater_hours += hours;
         }
         if self.pump.on {
-            self.runtime.pump_hours += secs / 3600.0;
+            self.runtime.pump_hours += hours;
         }
         // The interval that just ended counts to the day it (mostly) lay in; then the day rolls.
         if let Some(local) = local {
