@@ -145,6 +145,7 @@ fn log_event(event: &LoopEvent) {
             _ => info!("{reason}"),
         },
         LoopEvent::InterlockActivated { reason, .. } => warn!("{reason}"),
+        LoopEvent::Holiday { reason, .. } => info!("{reason}"),
         LoopEvent::StateChanged { from, to } => info!("state {from} -> {to}"),
         LoopEvent::ModeChanged { from, to } => info!("mode changed from {from} to {to} by command"),
         LoopEvent::ParameterChanged { parameter, value } => {

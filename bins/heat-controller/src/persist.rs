@@ -18,8 +18,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use heat_core::{
-    Alarm, Command, CommandError, CommandOutcome, DailyEnergy, Energy, Mode, Parameter, Pending,
-    RawParams, Runtime, Status, Timestamp,
+    Alarm, Command, CommandError, CommandOutcome, DailyEnergy, Energy, Holiday, Mode, Parameter,
+    Pending, RawParams, Runtime, Status, Timestamp,
 };
 use heat_mqtt::InboundCommand;
 use heat_persist::{Counters, Decision, Loaded, Occasion, StateDir, StateFile, WritePolicy};
@@ -37,6 +37,7 @@ struct Latest {
     runtime: Runtime,
     last_disinfection_day: Option<i64>,
     daily: DailyEnergy,
+    holiday: Holiday,
     /// The parameters set over MQTT (restored ones included): only these are persisted.
     set_over_mqtt: BTreeSet<Parameter>,
 }
@@ -53,6 +54,7 @@ impl Latest {
             counters: Counters::new(self.energy, self.runtime),
             daily: self.daily,
             last_disinfection_day: self.last_disinfection_day,
+            holiday: self.holiday,
         }
     }
 }
@@ -107,6 +109,7 @@ impl Persistence {
                     runtime: restored.runtime,
                     last_disinfection_day: restored.last_disinfection_day,
                     daily: restored.daily,
+                    holiday: restored.holiday,
                     set_over_mqtt: restored.parameters.keys().copied().collect(),
                 },
                 fresh: false,
@@ -146,6 +149,7 @@ impl Persistence {
         inbox.latest.runtime = status.runtime;
         inbox.latest.last_disinfection_day = status.disinfection.last_day;
         inbox.latest.daily = status.daily;
+        inbox.latest.holiday = status.holiday;
         inbox.fresh = true;
         drop(inbox);
         self.shared.wake.notify_one();

@@ -151,6 +151,9 @@ pub struct Observation {
     pub heater_comfort_only: bool,
     /// The local time, minutes after midnight.
     pub minute_of_day: u16,
+    /// Holiday mode with no disinfection running: the heater may not run at all (rule 5, as
+    /// if every window were shut).
+    pub heater_away: bool,
 }
 
 /// A broken safety rule.
@@ -167,7 +170,8 @@ pub enum Violation {
     HeaterShortCycle,
     /// Rule 4: heater ON while the tank-top sensor is faulted.
     HeaterWithFaultedTankTop,
-    /// Rule 5: the heater switched ON outside its time windows in a comfort mode.
+    /// Rule 5: the heater switched ON outside its time windows in a comfort mode, or at all in
+    /// holiday mode without a disinfection.
     HeaterStartOutsideWindow,
     /// Rule 5: the heater stayed ON outside its windows longer than its minimum ON time.
     HeaterOnOutsideWindow,
@@ -389,7 +393,8 @@ impl SafetyChecker {
         }
 
         // Rule 5 (before rule 3 updates the relay memory).
-        let outside = o.heater_comfort_only && !l.in_heater_window(o.minute_of_day);
+        let outside =
+            (o.heater_comfort_only && !l.in_heater_window(o.minute_of_day)) || o.heater_away;
         if o.heater && outside {
             let excuse = o
                 .blind

@@ -244,8 +244,9 @@ fn random_value(p: Parameter, rng: &mut StdRng) -> f64 {
     }
 }
 
-fn random_command(rng: &mut StdRng) -> Command {
-    match rng.random_range(0..20) {
+/// A command; `today` is the local day, for holiday end dates around it.
+fn random_command(rng: &mut StdRng, today: i64) -> Command {
+    match rng.random_range(0..22) {
         // Mostly back to auto, so the plant also spends time doing its job.
         0..=4 => Command::SetMode(Mode::Auto),
         5 => Command::SetMode(Mode::Eco),
@@ -254,6 +255,12 @@ fn random_command(rng: &mut StdRng) -> Command {
         9..=11 => Command::SetPump(rng.random_bool(0.5)),
         12..=14 => Command::SetHeater(rng.random_bool(0.5)),
         15 => Command::StartDisinfection,
+        16 => Command::SetMode(Mode::Holiday),
+        // From yesterday (ends a holiday at once) to three weeks away, or none.
+        17 => Command::SetHolidayEnd(
+            rng.random_bool(0.8)
+                .then(|| today + rng.random_range(-1..21)),
+        ),
         _ => {
             let p = Parameter::ALL[rng.random_range(0..Parameter::ALL.len())];
             Command::SetParameter(p, random_value(p, rng))
@@ -425,7 +432,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         // Adversarial commands.
         if rng.random_bool(p_command) {
             commands += 1;
-            let cmd = random_command(&mut rng);
+            let cmd = random_command(&mut rng, local.day());
             // Acted on at once, as in the daemon: a step on the last sweep, relays driven.
             let (result, relays) = machine.command(now, Some(local), cmd);
             if let Some(relays) = relays {
@@ -534,6 +541,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             heater_comfort_only: matches!(controller.mode(), Mode::Auto | Mode::Eco)
                 && !controller.disinfection().running,
             minute_of_day: local.minute_of_day(),
+            heater_away: controller.mode() == Mode::Holiday && !controller.disinfection().running,
         });
         for v in found {
             log::warn!(

@@ -70,6 +70,8 @@ pub(crate) const CONTROL_KEYS: &[&str] = &[
     "disinfection_hold_min",
     "disinfection_start",
     "disinfection_end",
+    "holiday_cooling_tank",
+    "holiday_disinfection",
     "night_cooling_enabled",
     "night_cooling_dt_stop",
     "frost_tank_min",

@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::disinfection::{
     Disinfection, DisinfectionChange, DisinfectionStatus, Inputs as DisinfectionInputs,
 };
+use crate::holiday::{Holiday, HolidayChange};
 use crate::load::Load;
 use crate::mode::{Alarm, Interlock, Mode, OperatingState};
 use crate::params::{COLLECTOR_MIN_HYSTERESIS_K, ParamError, Parameter, Params, RawParams};
@@ -27,8 +28,10 @@ pub enum Command {
     SetHeater(bool),
     /// Change a settable parameter.
     SetParameter(Parameter, f64),
-    /// Start a thermal disinfection now (auto and eco only).
+    /// Start a thermal disinfection now (auto and eco; holiday with `holiday_disinfection`).
     StartDisinfection,
+    /// Set (or clear, `None`) the local day holiday mode ends on; any mode.
+    SetHolidayEnd(Option<i64>),
 }
 
 /// How an accepted command took effect.
@@ -58,8 +61,12 @@ pub enum CommandError {
     /// The parameter value is invalid alone or together with the others.
     #[error(transparent)]
     Param(#[from] ParamError),
-    /// A disinfection runs the heater automatically, so only in auto or eco.
-    #[error("a thermal disinfection needs mode auto or eco (mode is {mode})")]
+    /// A disinfection runs the heater automatically, so only in auto or eco (or holiday, when
+    /// `holiday_disinfection` is on).
+    #[error(
+        "a thermal disinfection needs mode auto or eco, or holiday with holiday_disinfection \
+         on (mode is {mode})"
+    )]
     NotAutomatic {
         /// The current mode.
         mode: Mode,
@@ -114,6 +121,8 @@ pub enum EventKind {
     },
     /// A thermal disinfection started, completed, failed or was cancelled.
     Disinfection(DisinfectionChange),
+    /// The holiday's end date was set, came or passed.
+    Holiday(HolidayChange),
 }
 
 /// An event with a human-readable reason.
@@ -208,6 +217,8 @@ pub struct Memory {
     pub daily: DailyEnergy,
     /// The local day of the last completed thermal disinfection.
     pub last_disinfection_day: Option<i64>,
+    /// The holiday's end date and the mode it returns to.
+    pub holiday: Holiday,
 }
 
 /// Operating hours and start counts of the loads, since the controller was created (the
@@ -260,6 +271,8 @@ pub struct Status {
     pub daily: DailyEnergy,
     /// Thermal disinfection.
     pub disinfection: DisinfectionStatus,
+    /// Holiday mode's end date and the mode it returns to.
+    pub holiday: Holiday,
     /// Loads that the rules want switched but a minimum ON/OFF time holds back.
     pub pending: Pending,
 }
@@ -401,6 +414,7 @@ pub struct Controller {
     // An evacuated-tube kick runs until then (monotonic).
     kick_until: Option<Timestamp>,
     disinfection: Disinfection,
+    holiday: Holiday,
     energy: Energy,
     daily: DailyEnergy,
     runtime: Runtime,
@@ -436,6 +450,7 @@ impl Controller {
             started: now,
             kick_until: None,
             disinfection: Disinfection::default(),
+            holiday: Holiday::default(),
             energy: Energy::default(),
             daily: DailyEnergy::default(),
             runtime: Runtime::default(),
@@ -445,7 +460,7 @@ impl Controller {
 
     /// A controller resuming what the service persisted across a restart ([`Memory`]: the
     /// mode, the energy counters, today's and yesterday's energy, the operating hours and
-    /// starts, the last disinfection's local day); everything else is as in
+    /// starts, the last disinfection's local day, the holiday); everything else is as in
     /// [`Controller::new`] (every load OFF, manual requests OFF, the same fail-safe start), so a
     /// restored manual mode starts with both loads OFF.
     pub fn resume(params: Params, now: Timestamp, memory: Memory) -> Self {
@@ -455,6 +470,14 @@ impl Controller {
             daily: memory.daily,
             runtime: memory.runtime,
             disinfection: Disinfection::resume(memory.last_disinfection_day),
+            holiday: Holiday {
+                // Holiday never returns to itself, whatever a state file says.
+                return_to: match memory.holiday.return_to {
+                    Mode::Holiday => Mode::Auto,
+                    mode => mode,
+                },
+                ..memory.holiday
+            },
             ..Self::new(params, now)
         }
     }
@@ -484,11 +507,6 @@ impl Controller {
         match cmd {
             Command::SetMode(mode) => {
                 if mode != self.mode {
-                    if mode == Mode::Manual {
-                        // Bumpless: manual starts from what the loads are doing now.
-                        self.manual_pump = self.pump.on;
-                        self.manual_heater = self.heater.on;
-                    }
                     self.pending.push(Event {
                         kind: EventKind::ModeChanged {
                             from: self.mode,
@@ -496,8 +514,18 @@ impl Controller {
                         },
                         reason: format!("mode changed from {} to {mode} by command", self.mode),
                     });
-                    self.mode = mode;
+                    self.holiday.mode_changed(self.mode, mode);
+                    self.switch_mode(mode);
                 }
+                Ok(CommandOutcome::Accepted)
+            }
+            Command::SetHolidayEnd(end_day) => {
+                self.holiday.end_day = end_day;
+                let change = HolidayChange::EndSet { end_day };
+                self.pending.push(Event {
+                    kind: EventKind::Holiday(change),
+                    reason: change.reason(),
+                });
                 Ok(CommandOutcome::Accepted)
             }
             Command::SetPump(on) => {
@@ -511,7 +539,7 @@ impl Controller {
                 Ok(Self::overridden(on, self.heater_interlock))
             }
             Command::StartDisinfection => {
-                if !matches!(self.mode, Mode::Auto | Mode::Eco) {
+                if !self.disinfection_allowed() {
                     return Err(CommandError::NotAutomatic { mode: self.mode });
                 }
                 self.disinfection.request();
@@ -525,6 +553,24 @@ impl Controller {
                 });
                 Ok(CommandOutcome::Accepted)
             }
+        }
+    }
+
+    fn switch_mode(&mut self, mode: Mode) {
+        if mode == Mode::Manual && self.mode != Mode::Manual {
+            // Bumpless: manual starts from what the loads are doing now.
+            self.manual_pump = self.pump.on;
+            self.manual_heater = self.heater.on;
+        }
+        self.mode = mode;
+    }
+
+    /// The mode lets a thermal disinfection run the heater.
+    fn disinfection_allowed(&self) -> bool {
+        match self.mode {
+            Mode::Auto | Mode::Eco => true,
+            Mode::Holiday => self.params.raw().holiday_disinfection,
+            Mode::Manual | Mode::Off => false,
         }
     }
 
@@ -573,6 +619,17 @@ impl Controller {
         let r = self.params.raw().clone();
         let elapsed_s = now.saturating_duration_since(self.last_step).as_secs_f64();
         self.last_step = self.last_step.max(now);
+
+        // The holiday's end date, before anything this step depends on the mode.
+        if let Some(change) = self.holiday.step(self.mode, local) {
+            if let HolidayChange::Ended { back_to } = change {
+                self.switch_mode(back_to);
+            }
+            events.push(Event {
+                kind: EventKind::Holiday(change),
+                reason: change.reason(),
+            });
+        }
 
         // Sensors.
         for (i, sensor) in Sensor::ALL.into_iter().enumerate() {
@@ -631,6 +688,51 @@ impl Controller {
         if let Some(local) = local {
             self.daily.roll(local.day());
         }
+
+        // Thermal disinfection: it may heat outside the comfort windows; the interlocks still
+        // win. Stepped before the latches: holiday recooling waits while it heats.
+        let elapsed_ms = (secs * 1000.0) as u64;
+        if let Some(change) = self.disinfection.step(
+            &self.params,
+            DisinfectionInputs {
+                now,
+                local,
+                tank_top: t,
+                elapsed_ms,
+                allowed: self.disinfection_allowed(),
+            },
+        ) {
+            let target = r.disinfection_target;
+            let reason = match change {
+                DisinfectionChange::Started { requested: true } => {
+                    format!("thermal disinfection started by command: tank top to {target} °C")
+                }
+                DisinfectionChange::Started { requested: false } => {
+                    format!("thermal disinfection due: tank top to {target} °C")
+                }
+                DisinfectionChange::Completed { by_solar } => format!(
+                    "thermal disinfection done: tank top held {target} °C for {} min{}",
+                    r.disinfection_hold_min,
+                    if by_solar { " by solar heat" } else { "" }
+                ),
+                DisinfectionChange::Failed => format!(
+                    "thermal disinfection failed: tank top did not hold {target} °C in time \
+                     (tank top {})",
+                    fmt_opt(t)
+                ),
+                DisinfectionChange::Cancelled => {
+                    format!(
+                        "thermal disinfection cancelled: mode {} does not allow it",
+                        self.mode
+                    )
+                }
+            };
+            events.push(Event {
+                kind: EventKind::Disinfection(change),
+                reason,
+            });
+        }
+        let disinfecting = self.disinfection.wants_heater();
 
         // Rule latches.
         let before = self.latches;
@@ -695,12 +797,25 @@ impl Controller {
                 c <= r.frost_on && b >= r.frost_tank_min,
                 c >= r.frost_off || b < r.frost_tank_min,
             );
+            // Holiday mode recools the tank to its own level, always on, but not while a
+            // disinfection heats it.
+            let (enabled, start, stop) = if self.mode == Mode::Holiday {
+                (
+                    !disinfecting,
+                    r.holiday_cooling_tank + r.night_cooling_hysteresis,
+                    r.holiday_cooling_tank,
+                )
+            } else {
+                (
+                    r.night_cooling_enabled,
+                    r.night_cooling_tank,
+                    r.night_cooling_tank - r.night_cooling_hysteresis,
+                )
+            };
             hysteresis(
                 &mut l.night_cooling,
-                r.night_cooling_enabled && b >= r.night_cooling_tank && b - c >= r.night_cooling_dt,
-                !r.night_cooling_enabled
-                    || b < r.night_cooling_tank - r.night_cooling_hysteresis
-                    || b - c < r.night_cooling_dt_stop,
+                enabled && b >= start && b - c >= r.night_cooling_dt,
+                !enabled || b < stop || b - c < r.night_cooling_dt_stop,
             );
         } else {
             l.differential = false;
@@ -727,7 +842,8 @@ impl Controller {
         // been OFF for the idle time, run it for the run time. Both times are monotonic, so a
         // clock jump can only move the window. Never in a boil stop, with a sensor fault, or
         // outside auto and eco; an interlock also ends a running kick at once.
-        let automatic = matches!(self.mode, Mode::Auto | Mode::Eco);
+        // Holiday runs the solar side as auto does.
+        let automatic = matches!(self.mode, Mode::Auto | Mode::Eco | Mode::Holiday);
         let kick_allowed = r.tube_kick_enabled
             && automatic
             && !l.boil_stop
@@ -788,55 +904,20 @@ impl Controller {
             match self.mode {
                 Mode::Off => (false, None, PumpCause::Idle),
                 Mode::Manual => (self.manual_pump, None, PumpCause::Manual),
-                Mode::Auto | Mode::Eco if l.collector_cooling => (true, None, PumpCause::Cooling),
-                Mode::Auto | Mode::Eco if l.night_cooling => (true, None, PumpCause::Night),
-                Mode::Auto | Mode::Eco if kick && !l.differential => {
+                Mode::Auto | Mode::Eco | Mode::Holiday if l.collector_cooling => {
+                    (true, None, PumpCause::Cooling)
+                }
+                Mode::Auto | Mode::Eco | Mode::Holiday if l.night_cooling => {
+                    (true, None, PumpCause::Night)
+                }
+                Mode::Auto | Mode::Eco | Mode::Holiday if kick && !l.differential => {
                     (true, None, PumpCause::TubeKick)
                 }
-                Mode::Auto | Mode::Eco => (l.differential, None, PumpCause::Differential),
+                Mode::Auto | Mode::Eco | Mode::Holiday => {
+                    (l.differential, None, PumpCause::Differential)
+                }
             }
         };
-        // Thermal disinfection: it may heat outside the comfort windows; the interlocks below
-        // still win.
-        let elapsed_ms = (secs * 1000.0) as u64;
-        if let Some(change) = self.disinfection.step(
-            &self.params,
-            DisinfectionInputs {
-                now,
-                local,
-                tank_top: t,
-                elapsed_ms,
-                allowed: automatic,
-            },
-        ) {
-            let target = r.disinfection_target;
-            let reason = match change {
-                DisinfectionChange::Started { requested: true } => {
-                    format!("thermal disinfection started by command: tank top to {target} °C")
-                }
-                DisinfectionChange::Started { requested: false } => {
-                    format!("thermal disinfection due: tank top to {target} °C")
-                }
-                DisinfectionChange::Completed { by_solar } => format!(
-                    "thermal disinfection done: tank top held {target} °C for {} min{}",
-                    r.disinfection_hold_min,
-                    if by_solar { " by solar heat" } else { "" }
-                ),
-                DisinfectionChange::Failed => format!(
-                    "thermal disinfection failed: tank top did not hold {target} °C in time \
-                     (tank top {})",
-                    fmt_opt(t)
-                ),
-                DisinfectionChange::Cancelled => {
-                    "thermal disinfection cancelled: the mode left auto/eco".to_owned()
-                }
-            };
-            events.push(Event {
-                kind: EventKind::Disinfection(change),
-                reason,
-            });
-        }
-        let disinfecting = self.disinfection.wants_heater();
 
         // Heater, by priority. Without a plausible clock every time is inside a window, as
         // with the default window 00:00–24:00: hot water over savings.
@@ -854,6 +935,8 @@ impl Controller {
                 Mode::Auto | Mode::Eco => {
                     ((l.heater_thermostat && window_open) || disinfecting, None)
                 }
+                // No comfort heating while away; a disinfection only where allowed.
+                Mode::Holiday => (disinfecting, None),
             }
         };
         self.pump_interlock = pump_interlock;
@@ -897,6 +980,7 @@ impl Controller {
                 (None, Mode::Manual) => "manual request".to_owned(),
                 (None, Mode::Off) => "off mode".to_owned(),
                 (None, _) if disinfecting => "thermal disinfection".to_owned(),
+                (None, Mode::Holiday) => "holiday mode".to_owned(),
                 (None, _) if !window_open => "outside the heater time windows".to_owned(),
                 (None, mode) => format!("{mode} thermostat, setpoint {setpoint} °C"),
             };
@@ -1131,6 +1215,7 @@ impl Controller {
             runtime: self.runtime,
             daily: self.daily,
             disinfection,
+            holiday: self.holiday,
             pending: Pending {
                 pump: self.pump.held_back,
                 heater: self.heater.held_back,

@@ -11,10 +11,13 @@
 //! - [`load`]: [`Load`], the pump and the heater;
 //! - [`params`]: [`Parameter`], [`Limits`], [`RawParams`] → [`Params`], [`ParamError`];
 //! - [`mode`]: [`Mode`], [`OperatingState`], [`Interlock`], [`Alarm`];
+//! - [`disinfection`]: the thermal disinfection's schedule and runs;
+//! - [`holiday`]: holiday mode's end date and the mode it returns to;
 //! - [`controller`]: [`Controller`], [`Command`], [`Output`], [`Event`], [`Status`].
 
 pub mod controller;
 pub mod disinfection;
+pub mod holiday;
 pub mod load;
 pub mod mode;
 pub mod params;
@@ -26,9 +29,10 @@ pub use controller::{
     Memory, Output, Pending, PendingSwitch, Runtime, Status,
 };
 pub use disinfection::{DisinfectionChange, DisinfectionStatus};
+pub use holiday::{Holiday, HolidayChange};
 pub use load::{Load, UnknownLoad};
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
 pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};
 pub use sensor::{Reading, Readings, Sensor, SensorFault, SensorStatus};
 pub use std::time::Duration;
-pub use time::{LocalTime, Timestamp, Weekday};
+pub use time::{LocalTime, Timestamp, Weekday, civil_date, format_date};

@@ -21,19 +21,30 @@ pub enum Mode {
     Manual,
     /// Loads off, except what frost protection requires.
     Off,
+    /// Away: solar runs as in auto, the heater stays off (except for a thermal disinfection
+    /// when `holiday_disinfection` is on), night cooling recools the tank to
+    /// `holiday_cooling_tank`; at the holiday's end date the previous mode returns.
+    Holiday,
 }
 
 impl Mode {
     /// Every mode (the options of a Home Assistant `select`).
-    pub const ALL: [Mode; 4] = [Mode::Auto, Mode::Eco, Mode::Manual, Mode::Off];
+    pub const ALL: [Mode; 5] = [
+        Mode::Auto,
+        Mode::Eco,
+        Mode::Manual,
+        Mode::Off,
+        Mode::Holiday,
+    ];
 
-    /// `"auto"`, `"eco"`, `"manual"` or `"off"`.
+    /// `"auto"`, `"eco"`, `"manual"`, `"off"` or `"holiday"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Mode::Auto => "auto",
             Mode::Eco => "eco",
             Mode::Manual => "manual",
             Mode::Off => "off",
+            Mode::Holiday => "holiday",
         }
     }
 }
@@ -46,7 +57,7 @@ impl fmt::Display for Mode {
 
 /// A mode name that is not one of [`Mode::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown mode {0:?} (expected auto, eco, manual or off)")]
+#[error("unknown mode {0:?} (expected auto, eco, manual, off or holiday)")]
 pub struct UnknownMode(pub String);
 
 impl FromStr for Mode {

@@ -93,6 +93,9 @@ pub enum Parameter {
     /// Thermal disinfection: scheduled runs start before this local time (hours); a run may
     /// heat for the window's length.
     DisinfectionEnd,
+    /// Holiday mode: night cooling recools the tank bottom to this (°C); it starts at this +
+    /// `night_cooling_hysteresis`.
+    HolidayCoolingTank,
 }
 
 /// The fixed hysteresis of [`Parameter::CollectorMin`] (K), as at RESOL.
@@ -129,7 +132,7 @@ const D: &str = "d";
 
 impl Parameter {
     /// Every settable parameter, in a stable order.
-    pub const ALL: [Parameter; 34] = [
+    pub const ALL: [Parameter; 35] = [
         Parameter::DtStart,
         Parameter::DtStop,
         Parameter::EcoDtStart,
@@ -164,6 +167,7 @@ impl Parameter {
         Parameter::DisinfectionHoldMin,
         Parameter::DisinfectionStart,
         Parameter::DisinfectionEnd,
+        Parameter::HolidayCoolingTank,
     ];
 
     /// The parameter's position in [`Parameter::ALL`], for per-parameter tables (a test checks
@@ -209,6 +213,7 @@ impl Parameter {
             Parameter::DisinfectionHoldMin => "disinfection_hold_min",
             Parameter::DisinfectionStart => "disinfection_start",
             Parameter::DisinfectionEnd => "disinfection_end",
+            Parameter::HolidayCoolingTank => "holiday_cooling_tank",
         }
     }
 
@@ -248,6 +253,7 @@ impl Parameter {
             Parameter::DisinfectionHoldMin => lim(10.0, 120.0, 1.0, MIN),
             Parameter::TubeKickIdleMin => lim(5.0, 60.0, 1.0, MIN),
             Parameter::TubeKickRunS => lim(5.0, 300.0, 1.0, S),
+            Parameter::HolidayCoolingTank => lim(20.0, 80.0, 1.0, C),
         }
     }
 }
@@ -317,6 +323,9 @@ pub enum CrossRule {
     /// `disinfection_target` < `tank_max` while disinfection is on: the heater stops at the
     /// tank maximum, so a target at or above it could never be held.
     DisinfectionTargetBelowTankMax,
+    /// `holiday_cooling_tank` < `tank_max`: holiday recooling aims below the level the tank
+    /// may reach.
+    HolidayCoolingBelowTankMax,
 }
 
 impl CrossRule {
@@ -354,6 +363,7 @@ impl CrossRule {
             CrossRule::CollectorMinBelowCooling => ("collector_min", "collector_cooling", false),
             CrossRule::TankMaxBelowEmergency => ("tank_max", "tank_emergency", false),
             CrossRule::DisinfectionTargetBelowTankMax => ("disinfection_target", "tank_max", false),
+            CrossRule::HolidayCoolingBelowTankMax => ("holiday_cooling_tank", "tank_max", false),
         }
     }
 }
@@ -492,6 +502,12 @@ pub struct RawParams {
     pub disinfection_start: f64,
     /// See [`Parameter::DisinfectionEnd`].
     pub disinfection_end: f64,
+    /// See [`Parameter::HolidayCoolingTank`].
+    pub holiday_cooling_tank: f64,
+    /// In holiday mode the thermal disinfection still runs (its schedule and the button), the
+    /// only time the heater may run then. On by default: a tank kept at 40 °C for weeks is
+    /// where legionella grow.
+    pub holiday_disinfection: bool,
     /// The evacuated-tube function runs at all (off by default: flat-plate collectors need
     /// no kicks, and each one costs pump energy).
     pub tube_kick_enabled: bool,
@@ -575,6 +591,8 @@ impl Default for RawParams {
             disinfection_hold_min: 30.0,
             disinfection_start: 1.0,
             disinfection_end: 5.0,
+            holiday_cooling_tank: 40.0,
+            holiday_disinfection: true,
             night_cooling_enabled: false,
             night_cooling_dt_stop: 2.0,
             frost_tank_min: 10.0,
@@ -639,6 +657,7 @@ impl RawParams {
             Parameter::DisinfectionHoldMin => &self.disinfection_hold_min,
             Parameter::DisinfectionStart => &self.disinfection_start,
             Parameter::DisinfectionEnd => &self.disinfection_end,
+            Parameter::HolidayCoolingTank => &self.holiday_cooling_tank,
         }
     }
 
@@ -679,6 +698,7 @@ impl RawParams {
             Parameter::DisinfectionHoldMin => &mut self.disinfection_hold_min,
             Parameter::DisinfectionStart => &mut self.disinfection_start,
             Parameter::DisinfectionEnd => &mut self.disinfection_end,
+            Parameter::HolidayCoolingTank => &mut self.holiday_cooling_tank,
         };
         *slot = value;
     }
@@ -858,6 +878,11 @@ fn validate(r: &RawParams) -> Result<(), ParamError> {
             r.tank_max,
         )?;
     }
+    rule(
+        R::HolidayCoolingBelowTankMax,
+        r.holiday_cooling_tank,
+        r.tank_max,
+    )?;
     Ok(())
 }
 

@@ -135,5 +135,30 @@ impl LocalTime {
     }
 }
 
+/// A local day (days since 1970-01-01) as (year, month 1–12, day 1–31): Howard Hinnant's
+/// `civil_from_days`.
+pub const fn civil_date(day: i64) -> (i64, u32, u32) {
+    // Saturating: a day number from a state file may be anything.
+    let z = day.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    // d is in 1..=31 and m in 1..=12 by construction.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (y, m as u32, d as u32)
+}
+
+/// A local day as `YYYY-MM-DD`.
+pub fn format_date(day: i64) -> String {
+    let (y, m, d) = civil_date(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 #[cfg(test)]
 mod tests;

@@ -114,11 +114,18 @@ pub enum LoopEvent {
         /// With the numbers involved.
         reason: String,
     },
+    /// The holiday's end date was set, came (the mode returned) or passed.
+    Holiday {
+        /// What happened.
+        change: heat_core::HolidayChange,
+        /// In words, with the date.
+        reason: String,
+    },
 }
 
 impl LoopEvent {
     /// Every kind, in declaration order (for tools and tests).
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 17] = [
         "state_changed",
         "pump_switched",
         "heater_switched",
@@ -135,6 +142,7 @@ impl LoopEvent {
         "sim_fault_injected",
         "sim_fault_cleared",
         "disinfection",
+        "holiday",
     ];
 
     /// The stable snake_case name of the event's kind (the `kind` key of its JSON).
@@ -156,6 +164,7 @@ impl LoopEvent {
             LoopEvent::SimFaultInjected { .. } => 13,
             LoopEvent::SimFaultCleared { .. } => 14,
             LoopEvent::Disinfection { .. } => 15,
+            LoopEvent::Holiday { .. } => 16,
         };
         Self::KINDS[i]
     }
@@ -196,6 +205,7 @@ impl LoopEvent {
             }
             EventKind::ManualRequest { load, on } => LoopEvent::ManualRequest { load, on },
             EventKind::Disinfection(change) => LoopEvent::Disinfection { change, reason },
+            EventKind::Holiday(change) => LoopEvent::Holiday { change, reason },
         }
     }
 }

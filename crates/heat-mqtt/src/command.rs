@@ -11,7 +11,9 @@
 //! 5. a parameter value is a plain decimal: an optional `-`, 1 to 6 digits, optionally `.` and 1 to
 //!    6 digits. No `+`, exponent, hex, `nan`, `inf`, separators or empty value;
 //! 6. it must lie in the parameter's range and on its step (heat-core's [`Limits`]; the controller
-//!    checks again, and also checks the rules between parameters).
+//!    checks again, and also checks the rules between parameters);
+//! 7. the holiday's end is a date `YYYY-MM-DD` that exists (a calendar check by jiff), or an
+//!    empty payload, which clears it (Home Assistant's `text` sends an emptied field so).
 //!
 //! [`RateLimiter`] is a per-topic token bucket with the time passed in, so floods are refused too.
 
@@ -62,6 +64,12 @@ pub enum CommandRejection {
         got: String,
         /// What is accepted.
         expected: &'static str,
+    },
+    /// Not a date `YYYY-MM-DD` that exists.
+    #[error("{got} is not a date YYYY-MM-DD such as 2026-12-20 (or empty, to clear it)")]
+    NotADate {
+        /// The payload, rendered for display.
+        got: String,
     },
     /// Not a plain decimal number.
     #[error("{got} is not a plain decimal number such as 8 or -2.5 (no exponent, hex, nan or inf)")]
@@ -121,10 +129,11 @@ pub fn render_payload(payload: &[u8]) -> String {
     }
 }
 
-const MODE_WORDS: &str = "auto, eco, manual or off";
+const MODE_WORDS: &str = "auto, eco, manual, off or holiday";
 const SWITCH_WORDS: &str = "ON or OFF";
 const NUMBER_WORDS: &str = "a number";
 const PRESS_WORDS: &str = "PRESS";
+const DATE_WORDS: &str = "a date YYYY-MM-DD";
 
 /// Parses and validates one command. Never panics, whatever the bytes.
 pub fn parse(prefix: &str, topic: &str, payload: &[u8]) -> Result<Command, CommandRejection> {
@@ -141,11 +150,15 @@ pub fn parse_for(which: CommandTopic, payload: &[u8]) -> Result<Command, Command
         offset: e.valid_up_to(),
     })?;
     let text = text.trim_matches([' ', '\t', '\r', '\n']);
+    if which == CommandTopic::HolidayEnd {
+        return holiday_end(text).map(Command::SetHolidayEnd);
+    }
     let expected = match which {
         CommandTopic::Mode => MODE_WORDS,
         CommandTopic::Pump | CommandTopic::Heater => SWITCH_WORDS,
         CommandTopic::Parameter(_) => NUMBER_WORDS,
         CommandTopic::Disinfect => PRESS_WORDS,
+        CommandTopic::HolidayEnd => DATE_WORDS,
     };
     if text.is_empty() {
         return Err(CommandRejection::Empty { expected });
@@ -164,6 +177,7 @@ pub fn parse_for(which: CommandTopic, payload: &[u8]) -> Result<Command, Command
         CommandTopic::Disinfect => (text == "PRESS")
             .then_some(Command::StartDisinfection)
             .ok_or_else(unknown),
+        CommandTopic::HolidayEnd => holiday_end(text).map(Command::SetHolidayEnd),
         CommandTopic::Parameter(p) => {
             let value = plain_decimal(text).ok_or_else(|| CommandRejection::NotANumber {
                 got: render_payload(text.as_bytes()),
@@ -179,6 +193,33 @@ fn switch(text: &str) -> Option<bool> {
         "OFF" => Some(false),
         _ => None,
     }
+}
+
+/// `YYYY-MM-DD` as a local day number (days since 1970-01-01, heat-core's `LocalTime::day`), or
+/// `None` for an empty payload.
+fn holiday_end(text: &str) -> Result<Option<i64>, CommandRejection> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let not_a_date = || CommandRejection::NotADate {
+        got: render_payload(text.as_bytes()),
+    };
+    // Exactly the ten characters; jiff alone would also take other ISO 8601 forms.
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
+        return Err(not_a_date());
+    }
+    let date: jiff::civil::Date = text.parse().map_err(|_| not_a_date())?;
+    let epoch = jiff::civil::date(1970, 1, 1);
+    let days = date
+        .since((jiff::Unit::Day, epoch))
+        .map_err(|_| not_a_date())?
+        .get_days();
+    Ok(Some(i64::from(days)))
 }
 
 /// `-?[0-9]{1,6}(\.[0-9]{1,6})?`, as an `f64`; `None` otherwise.

@@ -332,6 +332,22 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             "qos": QOS.number(),
         }),
     ));
+    // Home Assistant's MQTT integration has no `date` entity: a `text` held to the date's shape.
+    out.push(entity(
+        "text",
+        "holiday_end",
+        "Holiday end",
+        json!({
+            "command_topic": topics.command(CommandTopic::HolidayEnd),
+            "state_topic": state,
+            "value_template": "{{ value_json.holiday.end or '' }}",
+            "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$",
+            "min": 0,
+            "max": 10,
+            "icon": "mdi:calendar-end",
+            "qos": QOS.number(),
+        }),
+    ));
     for (object, field, name, class) in [
         ("pump_running", "pump", "Pump", "running"),
         ("heater_on", "heater", "Heater", "running"),

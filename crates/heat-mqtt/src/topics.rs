@@ -104,6 +104,9 @@ pub enum CommandTopic {
     /// `<prefix>/disinfect/set`: start a thermal disinfection now (`PRESS`, Home Assistant's
     /// button payload).
     Disinfect,
+    /// `<prefix>/holiday_end/set`: the local date holiday mode ends on (`YYYY-MM-DD`, empty to
+    /// clear).
+    HolidayEnd,
 }
 
 impl CommandTopic {
@@ -112,11 +115,11 @@ impl CommandTopic {
         [CommandTopic::Mode, CommandTopic::Pump, CommandTopic::Heater]
             .into_iter()
             .chain(Parameter::ALL.into_iter().map(CommandTopic::Parameter))
-            .chain([CommandTopic::Disinfect])
+            .chain([CommandTopic::Disinfect, CommandTopic::HolidayEnd])
     }
 
-    /// The level between the prefix and `/set`: `mode`, `pump`, `heater`, a parameter name or
-    /// `disinfect`.
+    /// The level between the prefix and `/set`: `mode`, `pump`, `heater`, a parameter name,
+    /// `disinfect` or `holiday_end`.
     pub fn name(self) -> &'static str {
         match self {
             CommandTopic::Mode => "mode",
@@ -124,6 +127,7 @@ impl CommandTopic {
             CommandTopic::Heater => "heater",
             CommandTopic::Parameter(p) => p.name(),
             CommandTopic::Disinfect => "disinfect",
+            CommandTopic::HolidayEnd => "holiday_end",
         }
     }
 
@@ -135,12 +139,13 @@ impl CommandTopic {
             CommandTopic::Heater => 2,
             CommandTopic::Parameter(p) => 3 + p.index(),
             CommandTopic::Disinfect => 3 + Parameter::ALL.len(),
+            CommandTopic::HolidayEnd => 4 + Parameter::ALL.len(),
         }
     }
 
     /// How many command topics exist.
     pub const fn count() -> usize {
-        4 + Parameter::ALL.len()
+        5 + Parameter::ALL.len()
     }
 
     /// Recognises `<prefix>/<name>/set`; `None` for any other topic.

@@ -54,6 +54,12 @@ pub enum Dropped {
         /// Its value.
         value: f64,
     },
+    /// The holiday's end date is not a day number; holiday mode runs until changed.
+    #[error("holiday end_day = {value} is not a day number; holiday mode runs until changed")]
+    HolidayEnd {
+        /// Its value.
+        value: f64,
+    },
 }
 
 /// Whether the bad file was kept aside.

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use heat_core::{DailyEnergy, Energy, Memory, Mode, Parameter, Params, Runtime};
+use heat_core::{DailyEnergy, Energy, Holiday, Memory, Mode, Parameter, Params, Runtime};
 
 use crate::problem::Dropped;
 use crate::schema::{Counters, StateFile};
@@ -28,6 +28,8 @@ pub struct Restored {
     pub daily: DailyEnergy,
     /// The last thermal disinfection's local day, to continue the interval from.
     pub last_disinfection_day: Option<i64>,
+    /// Holiday mode's end date and the mode it returns to.
+    pub holiday: Holiday,
     /// The persisted parameters that were applied (still "set over MQTT", so written again).
     pub parameters: BTreeMap<Parameter, f64>,
     /// Persisted parameters that were refused.
@@ -44,6 +46,7 @@ impl Restored {
             runtime: Runtime::default(),
             daily: DailyEnergy::default(),
             last_disinfection_day: None,
+            holiday: Holiday::default(),
             parameters: BTreeMap::new(),
             dropped: Vec::new(),
         }
@@ -57,6 +60,7 @@ impl Restored {
             counters: Counters::new(self.energy, self.runtime),
             daily: self.daily,
             last_disinfection_day: self.last_disinfection_day,
+            holiday: self.holiday,
         }
     }
 
@@ -68,6 +72,7 @@ impl Restored {
             runtime: self.runtime,
             daily: self.daily,
             last_disinfection_day: self.last_disinfection_day,
+            holiday: self.holiday,
         }
     }
 }
@@ -85,6 +90,7 @@ pub fn restore(config: &Params, state: &StateFile) -> Restored {
         runtime: state.counters.runtime(),
         daily: state.daily,
         last_disinfection_day: state.last_disinfection_day,
+        holiday: state.holiday,
         ..Restored::defaults(config)
     };
     let mut raw = config.raw().clone();

@@ -11,7 +11,8 @@
 //!   },
 //!   "daily": { "day": 20791, "collected_today_kwh": 3.25, "heater_today_kwh": 0.5,
 //!              "collected_yesterday_kwh": 7.0, "heater_yesterday_kwh": 1.25 },
-//!   "last_disinfection_day": 20790
+//!   "last_disinfection_day": 20790,
+//!   "holiday": { "end_day": 20807, "return_to": "eco" }
 //! }
 //! ```
 //!
@@ -24,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use heat_core::{DailyEnergy, Energy, Mode, Parameter, Runtime};
+use heat_core::{DailyEnergy, Energy, Holiday, Mode, Parameter, Runtime};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -47,6 +48,8 @@ pub struct StateFile {
     /// The local day of the last completed thermal disinfection, in days since 1970-01-01
     /// (heat-core's `LocalTime::day`); `None` when none is known.
     pub last_disinfection_day: Option<i64>,
+    /// Holiday mode's end date and the mode it returns to.
+    pub holiday: Holiday,
 }
 
 /// The persisted counters: monotonic totals that continue across restarts. Each one missing
@@ -159,6 +162,15 @@ struct RawDaily {
     heater_yesterday_kwh: f64,
 }
 
+/// The holiday as written: the end date as a day number, the mode by name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct HolidayJson<D> {
+    #[serde(default)]
+    end_day: Option<D>,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
 /// Only the version, read first: a newer schema is recognised whatever else changed.
 #[derive(Deserialize)]
 struct Header {
@@ -179,6 +191,10 @@ struct RawStateFile<C, D, Y> {
     daily: Y,
     #[serde(default)]
     last_disinfection_day: Option<D>,
+    // Added under schema 1: an older version ignores it (and a holiday mode it does not know
+    // reads as auto).
+    #[serde(default)]
+    holiday: Option<HolidayJson<D>>,
 }
 
 /// Why a file's text is not a state file.
@@ -297,6 +313,24 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
             None
         }
     });
+    let mut holiday = Holiday::default();
+    if let Some(h) = raw.holiday {
+        holiday.end_day = h.end_day.and_then(|value| {
+            if value.fract() == 0.0 && value.abs() < 1e7 {
+                #[allow(clippy::cast_possible_truncation)]
+                Some(value as i64)
+            } else {
+                dropped.push(Dropped::HolidayEnd { value });
+                None
+            }
+        });
+        if let Some(name) = h.return_to {
+            match name.parse::<Mode>() {
+                Ok(mode) => holiday.return_to = mode,
+                Err(_) => dropped.push(Dropped::Mode { name }),
+            }
+        }
+    }
     Ok(Decoded {
         state: StateFile {
             mode,
@@ -304,6 +338,7 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
             counters,
             daily,
             last_disinfection_day,
+            holiday,
         },
         dropped,
     })
@@ -362,6 +397,10 @@ pub fn encode(state: &StateFile) -> Result<String, EncodeError> {
         counters: c,
         daily: DailyJson::from(state.daily),
         last_disinfection_day: state.last_disinfection_day,
+        holiday: Some(HolidayJson {
+            end_day: state.holiday.end_day,
+            return_to: Some(state.holiday.return_to.as_str().to_owned()),
+        }),
     };
     let mut text =
         serde_json::to_string_pretty(&raw).map_err(|e| EncodeError::Json(e.to_string()))?;

@@ -20,7 +20,7 @@ pub mod timing;
 
 pub use link::{LinkEvent, LinkInfo};
 pub use state::{
-    Answer, DisinfectionJson, EnergyJson, OnOff, PendingJson, RuntimeJson, StateJson, Temperature,
-    local_date, pending_json, rfc3339, state_json,
+    Answer, DisinfectionJson, EnergyJson, HolidayJson, OnOff, PendingJson, RuntimeJson, StateJson,
+    Temperature, local_date, pending_json, rfc3339, state_json,
 };
 pub use timing::TimingJson;

@@ -111,10 +111,21 @@ pub struct DisinfectionJson {
     pub next_due: Option<String>,
 }
 
+/// Holiday mode: `{"end": "2026-12-20", "return_to": "eco"}`. `end` is the local date holiday
+/// mode ends on (`null`: until changed; it may be set before holiday is selected);
+/// `return_to` the mode it then returns to, `null` outside holiday mode. A document without it
+/// reads as neither.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HolidayJson {
+    /// The local end date, `YYYY-MM-DD`.
+    pub end: Option<String>,
+    /// The mode holiday returns to.
+    pub return_to: Option<Mode>,
+}
+
 /// A local day number (days since 1970-01-01) as `YYYY-MM-DD`.
 pub fn local_date(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
+    heat_core::format_date(day)
 }
 
 /// A switch a minimum ON/OFF time holds back: `{"to": "ON", "in_s": 42}`.
@@ -147,7 +158,7 @@ pub fn pending_json(pending: &Pending) -> BTreeMap<Load, PendingJson> {
 pub struct StateJson {
     /// Snapshot time, RFC 3339 UTC with milliseconds.
     pub time: String,
-    /// `auto`, `eco`, `manual` or `off`.
+    /// `auto`, `eco`, `manual`, `off` or `holiday`.
     pub mode: Mode,
     /// The operating state, e.g. `heating`.
     pub state: OperatingState,
@@ -176,6 +187,9 @@ pub struct StateJson {
     pub runtime: RuntimeJson,
     /// Thermal disinfection.
     pub disinfection: DisinfectionJson,
+    /// Holiday mode's end date and return mode.
+    #[serde(default)]
+    pub holiday: HolidayJson,
     /// Switches the rules want but a minimum ON/OFF time holds back, by load.
     pub pending: BTreeMap<Load, PendingJson>,
     /// The MQTT link.
@@ -237,6 +251,10 @@ impl StateJson {
                 running: status.disinfection.running,
                 last_disinfection: status.disinfection.last_day.map(local_date),
                 next_due: status.disinfection.next_due_day.map(local_date),
+            },
+            holiday: HolidayJson {
+                end: status.holiday.end_day.map(local_date),
+                return_to: (status.mode == Mode::Holiday).then_some(status.holiday.return_to),
             },
             pending: pending_json(&status.pending),
             link,
@@ -351,33 +369,13 @@ pub fn rfc3339(time: SystemTime) -> String {
     let secs = since.as_secs();
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = heat_core::civil_date(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60,
         since.subsec_millis()
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    // d is in 1..=31 and m in 1..=12 by construction.
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
     )
 }
 

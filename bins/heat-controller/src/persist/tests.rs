@@ -39,6 +39,7 @@ fn status(mode: Mode, energy: Energy, params: &Params) -> Status {
             runtime,
             daily: DailyEnergy::default(),
             last_disinfection_day: Some(20_000),
+            ..Memory::default()
         },
     )
     .status()

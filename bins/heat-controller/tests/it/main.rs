@@ -18,6 +18,7 @@ mod faults;
 mod generate;
 mod gpio;
 mod harness;
+mod holiday;
 mod journal;
 mod load;
 mod persist;

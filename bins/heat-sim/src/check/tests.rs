@@ -22,6 +22,7 @@ fn calm(now_s: u64) -> Observation {
         blind: Blind::default(),
         heater_comfort_only: true,
         minute_of_day: 12 * 60,
+        heater_away: false,
     }
 }
 
@@ -320,6 +321,24 @@ fn a_heater_start_outside_the_windows_in_a_comfort_mode_is_a_violation() {
     let mut c = SafetyChecker::new(windowed());
     assert!(c.observe(&at(0, 400, false, true)).is_empty());
     assert!(c.observe(&at(30, 400, true, true)).is_empty());
+}
+
+#[test]
+fn a_heater_start_in_holiday_mode_without_a_disinfection_is_a_violation() {
+    let mut c = SafetyChecker::new(windowed());
+    let away = |s: u64, heater: bool| Observation {
+        heater,
+        // Inside a window: holiday shuts them all.
+        minute_of_day: 400,
+        heater_comfort_only: false,
+        heater_away: true,
+        ..calm(s)
+    };
+    assert!(c.observe(&away(0, false)).is_empty());
+    assert_eq!(
+        c.observe(&away(30, true)),
+        [Violation::HeaterStartOutsideWindow]
+    );
 }
 
 #[test]

@@ -155,7 +155,7 @@ fn modes_parse_and_print() {
     }
     assert!("Auto".parse::<Mode>().is_err());
     assert_eq!(
-        ["auto", "eco", "manual", "off"],
+        ["auto", "eco", "manual", "off", "holiday"],
         Mode::ALL.map(Mode::as_str),
     );
 }

@@ -69,6 +69,7 @@ fn a_resumed_controller_continues_the_counters_and_the_mode_with_loads_off() {
             runtime: hours,
             daily: DailyEnergy::default(),
             last_disinfection_day: Some(20_400),
+            holiday: heat_core::Holiday::default(),
         },
     );
     let s = ctl.status();

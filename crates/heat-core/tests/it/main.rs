@@ -4,6 +4,7 @@
 mod commands;
 mod docs;
 mod energy;
+mod holiday;
 mod priority;
 mod props;
 mod rules;

@@ -2,8 +2,9 @@
 //! time steps, checked against an independent model of what the controller may know.
 
 use heat_core::{
-    Command, Controller, Interlock, LocalTime, Mode, OperatingState, Output, Parameter, Params,
-    RawParams, Reading, Readings, SensorFault, Timestamp,
+    Command, Controller, DisinfectionChange, EventKind, HolidayChange, Interlock, LocalTime, Mode,
+    OperatingState, Output, Parameter, Params, RawParams, Reading, Readings, SensorFault,
+    Timestamp,
 };
 use proptest::prelude::*;
 
@@ -77,6 +78,8 @@ fn command() -> impl Strategy<Value = Command> {
         any::<bool>().prop_map(Command::SetPump),
         any::<bool>().prop_map(Command::SetHeater),
         Just(Command::StartDisinfection),
+        // End dates around the days local() gives, or none.
+        prop::option::of(-10..3_010i64).prop_map(Command::SetHolidayEnd),
         (
             prop::sample::select(Parameter::ALL.to_vec()),
             prop_oneof![
@@ -113,29 +116,33 @@ fn config() -> impl Strategy<Value = Params> {
             any::<bool>(),
             any::<bool>(),
             0..8u8,
+            any::<bool>(),
         ),
         [(hour(), hour()), (hour(), hour()), (hour(), hour())],
     )
-        .prop_map(|((pon, poff, hon, hoff, night, kick, days), windows)| {
-            let [(s1, e1), (s2, e2), (s3, e3)] = windows;
-            Params::try_from(RawParams {
-                pump_min_on_s: pon,
-                pump_min_off_s: poff,
-                heater_min_on_s: hon,
-                heater_min_off_s: hoff,
-                night_cooling_enabled: night,
-                tube_kick_enabled: kick,
-                disinfection_interval_days: f64::from(days),
-                heater_window_1_start: s1,
-                heater_window_1_end: e1,
-                heater_window_2_start: s2,
-                heater_window_2_end: e2,
-                heater_window_3_start: s3,
-                heater_window_3_end: e3,
-                ..RawParams::default()
-            })
-            .expect("valid")
-        })
+        .prop_map(
+            |((pon, poff, hon, hoff, night, kick, days, holiday_dis), windows)| {
+                let [(s1, e1), (s2, e2), (s3, e3)] = windows;
+                Params::try_from(RawParams {
+                    pump_min_on_s: pon,
+                    pump_min_off_s: poff,
+                    heater_min_on_s: hon,
+                    heater_min_off_s: hoff,
+                    night_cooling_enabled: night,
+                    tube_kick_enabled: kick,
+                    disinfection_interval_days: f64::from(days),
+                    holiday_disinfection: holiday_dis,
+                    heater_window_1_start: s1,
+                    heater_window_1_end: e1,
+                    heater_window_2_start: s2,
+                    heater_window_2_end: e2,
+                    heater_window_3_start: s3,
+                    heater_window_3_end: e3,
+                    ..RawParams::default()
+                })
+                .expect("valid")
+            },
+        )
 }
 
 /// What the model knows of one sensor: its last finite, in-range raw value and when.
@@ -175,6 +182,8 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
     let mut heater_sw: Option<u64> = None;
     let (mut pump, mut heater) = (false, false);
     let (mut energy, mut runtime) = (ctl.energy(), ctl.runtime());
+    // When the running disinfection started and how long it may run (monotonic ms).
+    let mut run_started: Option<(u64, u64)> = None;
     for op in ops {
         match *op {
             Op::Cmd(cmd) => {
@@ -190,8 +199,10 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
             } => {
                 now += dt_ms;
                 let at = Timestamp::from_millis(now);
+                let before = ctl.status();
                 let out = ctl.step_on(at, local, &readings, at);
                 let p = ctl.params().raw().clone();
+                clock_functions_follow_their_clocks(&before, &out, local, now, &mut run_started);
                 let c = kc.feed(
                     readings.collector,
                     now,
@@ -303,8 +314,15 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                                 || out.pump_interlock == Some(Interlock::FrostProtection),
                             "pump started in manual mode without a request"
                         ),
-                        Mode::Auto | Mode::Eco => {}
+                        Mode::Auto | Mode::Eco | Mode::Holiday => {}
                     }
+                }
+                // Away, the heater runs only for a disinfection, and only where allowed.
+                if out.heater && !heater && ctl.mode() == Mode::Holiday {
+                    assert!(
+                        disinfecting && p.holiday_disinfection,
+                        "heater started in holiday mode (disinfection running {disinfecting})"
+                    );
                 }
                 // No relay switches faster than its minimum time, except to go safe.
                 for (on, was, sw, min_on, min_off, interlock) in [
@@ -356,6 +374,74 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
         }
     }
     outs
+}
+
+/// The clock-based functions start and end only when their clocks say so, however the local
+/// time jumps: a scheduled disinfection starts inside its window once its interval has passed
+/// since the last one; a run fails only after its time has passed on the monotonic clock; a
+/// holiday ends only on or after its end date.
+fn clock_functions_follow_their_clocks(
+    before: &heat_core::Status,
+    out: &Output,
+    local: Option<LocalTime>,
+    now: u64,
+    run_started: &mut Option<(u64, u64)>,
+) {
+    let p = &before.params;
+    for e in &out.events {
+        match e.kind {
+            EventKind::Disinfection(DisinfectionChange::Started { requested }) => {
+                let limit = if requested {
+                    heat_core::disinfection::REQUESTED_RUN_LIMIT_MS
+                } else {
+                    let local = local.expect("scheduled disinfection without a local time");
+                    let (start, end) = (p.disinfection_start, p.disinfection_end);
+                    let m = f64::from(local.minute_of_day()) / 60.0;
+                    let inside = if start <= end {
+                        start <= m && m < end
+                    } else {
+                        m >= start || m < end
+                    };
+                    assert!(
+                        inside,
+                        "scheduled disinfection at {m} h outside {start}–{end}"
+                    );
+                    let interval = p.disinfection_interval_days as i64;
+                    assert!(interval > 0, "scheduled disinfection with the function off");
+                    if let Some(last) = before.disinfection.last_day {
+                        assert!(
+                            local.day() - last >= interval,
+                            "disinfection on day {} after day {last}, interval {interval}",
+                            local.day()
+                        );
+                    }
+                    ((end - start).rem_euclid(24.0) * 3_600_000.0) as u64
+                };
+                *run_started = Some((now, limit));
+            }
+            EventKind::Disinfection(DisinfectionChange::Failed) => {
+                let (at, limit) = run_started.expect("a failed run had started");
+                assert!(
+                    now - at >= limit,
+                    "run failed after {} ms < {limit} ms",
+                    now - at
+                );
+            }
+            EventKind::Holiday(HolidayChange::Ended { .. }) => {
+                let end = before
+                    .holiday
+                    .end_day
+                    .expect("holiday ended without an end date");
+                let today = local.expect("holiday ended without a local time").day();
+                assert!(
+                    today >= end,
+                    "holiday ended on day {today} before its end {end}"
+                );
+                assert_eq!(before.mode, Mode::Holiday);
+            }
+            _ => {}
+        }
+    }
 }
 
 proptest! {

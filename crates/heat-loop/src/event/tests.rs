@@ -60,6 +60,12 @@ fn one_of_each() -> Vec<LoopEvent> {
             change: heat_core::DisinfectionChange::Failed,
             reason: s(),
         },
+        LoopEvent::Holiday {
+            change: heat_core::HolidayChange::Ended {
+                back_to: heat_core::Mode::Eco,
+            },
+            reason: s(),
+        },
     ]
 }
 

@@ -354,6 +354,7 @@ proptest! {
             Command::SetPump(_) => which == Some(CommandTopic::Pump),
             Command::SetHeater(_) => which == Some(CommandTopic::Heater),
             Command::StartDisinfection => which == Some(CommandTopic::Disinfect),
+            Command::SetHolidayEnd(_) => which == Some(CommandTopic::HolidayEnd),
             Command::SetParameter(p, v) => {
                 let l = p.limits();
                 let k = ((v - l.min) / l.step).round();

@@ -28,8 +28,9 @@ fn by_object(object: &str) -> Value {
 fn every_config_has_the_required_fields() {
     let all = configs();
     // 3 temperatures, state, 2 energy totals, 4 daily energy, 2 hours, 2 starts,
-    // 2 disinfection dates, 4 binary, 2 switches, a button, select, and a number per parameter.
-    assert_eq!(all.len(), 24 + Parameter::ALL.len());
+    // 2 disinfection dates, 4 binary, 2 switches, a button, select, the holiday end's text, and
+    // a number per parameter.
+    assert_eq!(all.len(), 25 + Parameter::ALL.len());
     let mut unique = HashSet::new();
     for (topic, v) in &all {
         let levels: Vec<&str> = topic.split('/').collect();
@@ -42,7 +43,8 @@ fn every_config_has_the_required_fields() {
                 "switch",
                 "select",
                 "number",
-                "button"
+                "button",
+                "text"
             ]
             .contains(&levels[1]),
             "{topic}"
@@ -130,7 +132,7 @@ fn switches_select_and_numbers_command_the_right_topics() {
     assert_eq!(mode["command_topic"], "solar_heating/mode/set");
     assert_eq!(
         mode["options"],
-        serde_json::json!(["auto", "eco", "manual", "off"])
+        serde_json::json!(["auto", "eco", "manual", "off", "holiday"])
     );
     for p in Parameter::ALL {
         let v = by_object(p.name());

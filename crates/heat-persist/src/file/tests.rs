@@ -25,6 +25,7 @@ fn sample() -> StateFile {
         },
         daily: heat_core::DailyEnergy::default(),
         last_disinfection_day: None,
+        holiday: heat_core::Holiday::default(),
     }
 }
 

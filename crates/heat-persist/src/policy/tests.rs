@@ -24,6 +24,7 @@ fn state(mode: Mode, kwh: f64) -> StateFile {
         },
         daily: heat_core::DailyEnergy::default(),
         last_disinfection_day: None,
+        holiday: heat_core::Holiday::default(),
     }
 }
 

@@ -18,6 +18,7 @@ fn file(parameters: &[(Parameter, f64)]) -> StateFile {
         },
         daily: heat_core::DailyEnergy::default(),
         last_disinfection_day: None,
+        holiday: heat_core::Holiday::default(),
     }
 }
 

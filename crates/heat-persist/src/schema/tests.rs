@@ -26,6 +26,10 @@ fn sample() -> StateFile {
             },
         },
         last_disinfection_day: None,
+        holiday: Holiday {
+            end_day: Some(20_807),
+            return_to: Mode::Eco,
+        },
     }
 }
 
@@ -57,7 +61,8 @@ fn the_written_form_is_the_documented_one() {
                 "collected_today_kwh": 3.25, "heater_today_kwh": 0.5,
                 "collected_yesterday_kwh": 7.0, "heater_yesterday_kwh": 1.25
             },
-            "last_disinfection_day": null
+            "last_disinfection_day": null,
+            "holiday": {"end_day": 20807, "return_to": "eco"}
         })
     );
 }
@@ -91,7 +96,7 @@ fn bad_texts_are_refused_with_the_reason() {
 
 #[test]
 fn unknown_names_and_negative_counters_drop_that_value_only() {
-    let text = r#"{"schema": 1, "mode": "holiday",
+    let text = r#"{"schema": 1, "mode": "vacation",
         "parameters": {"dt_start": 9.5, "dt_wobble": 3.0},
         "counters": {"collected_kwh": -1.0, "heater_kwh": 2.0, "pump_hours": 5.0,
             "pump_starts": 2.5, "heater_starts": 7, "valve_hours": 1.0},
@@ -117,7 +122,7 @@ fn unknown_names_and_negative_counters_drop_that_value_only() {
         d.dropped,
         vec![
             Dropped::Mode {
-                name: "holiday".into()
+                name: "vacation".into()
             },
             Dropped::UnknownParameter {
                 name: "dt_wobble".into(),
@@ -201,4 +206,39 @@ fn the_last_disinfection_day_round_trips_and_a_bad_one_is_dropped_alone() {
             d.dropped
         );
     }
+}
+
+#[test]
+fn the_holiday_round_trips_and_bad_values_are_dropped_alone() {
+    let d = decode(
+        r#"{"schema": 1, "mode": "holiday", "holiday": {"end_day": 20807, "return_to": "manual"}}"#,
+    )
+    .unwrap();
+    assert_eq!(d.state.mode, Mode::Holiday);
+    assert_eq!(
+        d.state.holiday,
+        Holiday {
+            end_day: Some(20_807),
+            return_to: Mode::Manual
+        }
+    );
+    // A file from before holiday mode has none.
+    let old = decode(r#"{"schema": 1, "mode": "eco"}"#).unwrap();
+    assert_eq!(old.state.holiday, Holiday::default());
+    let d = decode(
+        r#"{"schema": 1, "mode": "holiday", "holiday": {"end_day": 1.5, "return_to": "party"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (d.state.mode, d.state.holiday),
+        (Mode::Holiday, Holiday::default())
+    );
+    assert!(
+        matches!(
+            d.dropped.as_slice(),
+            [Dropped::HolidayEnd { .. }, Dropped::Mode { name }] if name == "party"
+        ),
+        "{:?}",
+        d.dropped
+    );
 }

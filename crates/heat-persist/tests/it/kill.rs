@@ -43,6 +43,7 @@ fn writer(dir: &Path) -> ! {
             },
             daily: heat_core::DailyEnergy::default(),
             last_disinfection_day: None,
+            holiday: heat_core::Holiday::default(),
         };
         dir.write(&state).expect("write");
         writeln!(out, "wrote {n}").expect("stdout");

@@ -164,7 +164,7 @@ fn the_wire_format_is_pinned() {
     );
     assert!(json.starts_with(&head), "{json}");
     assert!(
-        json.ends_with(r#""runtime":{"pump_hours":0.0,"pump_starts":1,"heater_hours":0.0,"heater_starts":1},"disinfection":{"running":false,"last_disinfection":null,"next_due":null},"pending":{"heater":{"to":"OFF","in_s":1}},"link":{"connects":0,"commands_rejected":0}}"#),
+        json.ends_with(r#""runtime":{"pump_hours":0.0,"pump_starts":1,"heater_hours":0.0,"heater_starts":1},"disinfection":{"running":false,"last_disinfection":null,"next_due":null},"holiday":{"end":null,"return_to":null},"pending":{"heater":{"to":"OFF","in_s":1}},"link":{"connects":0,"commands_rejected":0}}"#),
         "{json}"
     );
 }
