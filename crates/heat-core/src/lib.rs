@@ -9,12 +9,14 @@
 //!   day;
 //! - [`sensor`]: [`Reading`], [`Readings`], [`SensorFault`] and validation;
 //! - [`load`]: [`Load`], the pump and the heater;
+//! - [`fluid`]: [`Fluid`], the collector-loop fluid, and its heat capacity for the heat meter;
 //! - [`params`]: [`Parameter`], [`Limits`], [`RawParams`] → [`Params`], [`ParamError`];
 //! - [`mode`]: [`Mode`], [`OperatingState`], [`Interlock`], [`Alarm`];
 //! - [`controller`]: [`Controller`], [`Command`], [`Output`], [`Event`], [`Status`].
 
 pub mod controller;
 pub mod disinfection;
+pub mod fluid;
 pub mod load;
 pub mod mode;
 pub mod params;
@@ -26,6 +28,7 @@ pub use controller::{
     Memory, Output, Pending, PendingSwitch, Runtime, Status,
 };
 pub use disinfection::{DisinfectionChange, DisinfectionStatus};
+pub use fluid::{Fluid, UnknownFluid};
 pub use load::{Load, UnknownLoad};
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};
 pub use params::{CrossRule, Limits, ParamError, Parameter, Params, RawParams, UnknownParameter};
