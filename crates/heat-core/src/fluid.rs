@@ -53,8 +53,11 @@ use thiserror::Error;
 mod tests;
 
 /// The heat-transfer fluid in the collector loop.
+///
+/// Deserialised through [`FromStr`], so that an unknown name is an error listing the valid
+/// ones (serde's derived message would not, in every format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Fluid {
     /// Plain water (no frost protection; the concentration is ignored).
     Water,
@@ -99,6 +102,14 @@ impl FromStr for Fluid {
             .into_iter()
             .find(|f| f.as_str() == s)
             .ok_or_else(|| UnknownFluid(s.to_owned()))
+    }
+}
+
+impl TryFrom<String> for Fluid {
+    type Error = UnknownFluid;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
