@@ -14,12 +14,14 @@
 //! ```
 //!
 //! The book itself was not at hand; the coefficients `C_ij` for density (kg/m³) and specific
-//! heat (J/(kg·K)) are as transcribed, identically, in two independent implementations of it:
-//! the IBPSA Modelica library (`IBPSA/Media/Antifreeze/Functions/PropyleneGlycolWater.mo` and
-//! `EthyleneGlycolWater.mo`, record `proCoe`, by M. Cimmino, 2018) and NREL's
-//! SecondaryCoolantProps (`scp/propylene_glycol.py`, `scp/ethylene_glycol.py`). They differ in
-//! one coefficient: ethylene glycol density `C_41` is −7.221e−8 in the Modelica record and
-//! −7.211e−8 in SecondaryCoolantProps and in IBPSA's own plotting script
+//! heat (J/(kg·K)) are as transcribed in two independent implementations of it: the IBPSA
+//! Modelica library (github.com/ibpsa/modelica-ibpsa, commit `bad7edb`,
+//! `IBPSA/Media/Antifreeze/Functions/PropyleneGlycolWater.mo` and `EthyleneGlycolWater.mo`,
+//! record `proCoe`, by M. Cimmino, 2018) and NREL's SecondaryCoolantProps, Python package `scp`
+//! (github.com/NREL/SecondaryCoolantProps, commit `64cd106`, `scp/propylene_glycol.py`,
+//! `scp/ethylene_glycol.py`). The two agree on every coefficient but one: ethylene glycol
+//! density `C_41` is −7.221e−8 in the Modelica record and −7.211e−8 in SecondaryCoolantProps
+//! and in IBPSA's own plotting script
 //! (`IBPSA/Resources/Images/Media/Antifreeze/EthyleneGlycol.py`); this module takes the latter,
 //! two transcriptions against one, and the difference is below 0.01 kg/m³ over the whole range.
 //! Both libraries accept 0–60 % by mass and up to 100 °C, from the mixture's freezing point.
@@ -34,14 +36,15 @@
 //! # Validity and clamping
 //!
 //! The temperature is clamped to 0–100 °C before any polynomial is evaluated. 100 °C is the top
-//! of every source's range; a solar loop does reach 120 °C and more in stagnation or collector
-//! cooling, but a polynomial taken past its data can turn anywhere, and there the meter's last
-//! percent does not matter: from 80 to 100 °C ρ·cp changes by less than 0.06 % per
-//! kelvin for every fluid and concentration, so the value at 100 °C is close. 0 °C lies above the freezing point of every mixture in range (the fits start
-//! there), and a loop collecting heat into a tank is not colder than that. The concentration is
-//! clamped to 0–60 % (validated configuration is always inside). NaN reads as the lower bound,
-//! so the result is always finite and positive (between 3.2 and 4.3 kJ/(L·K), checked by a
-//! property test).
+//! of the glycol fits and of the water specific-heat fit; a solar loop does reach 120 °C and
+//! more in stagnation or collector cooling, but a polynomial taken past its data can turn
+//! anywhere, and there the meter's last percent does not matter: from 80 to 100 °C ρ·cp changes
+//! by less than 0.06 % per kelvin for every fluid and concentration, so the value at 100 °C is
+//! close. 0 °C lies above the freezing point of every mixture in range (the fits start there),
+//! and a loop collecting heat into a tank is not colder than that. The concentration is clamped
+//! to 0–60 % (validated configuration is always inside). NaN reads as the lower bound, so the
+//! result is always finite and positive (between 3.2 and 4.25 kJ/(L·K), checked by a property
+//! test).
 
 use std::fmt;
 use std::str::FromStr;
