@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::disinfection::{
     Disinfection, DisinfectionChange, DisinfectionStatus, Inputs as DisinfectionInputs,
 };
+use crate::fluid;
 use crate::holiday::{Holiday, HolidayChange};
 use crate::load::Load;
 use crate::mode::{Alarm, Interlock, Mode, OperatingState};
@@ -664,9 +665,15 @@ impl Controller {
         // A long gap is capped so a hung caller cannot invent energy.
         let secs = elapsed_s.min(r.stale_timeout_s as f64);
         let hours = secs / 3600.0;
+        // The fluid's heat capacity at the mean of the loop's hot and cold ends.
         let collected_kwh = match (self.pump.on, c, b) {
             (true, Some(c), Some(b)) => {
-                r.flow_l_per_min / 60.0 * (c - b).max(0.0) * r.heat_capacity_kj_per_l_k * hours
+                let heat_capacity = fluid::volumetric_heat_capacity(
+                    r.fluid,
+                    r.fluid_concentration_pct,
+                    (c + b) / 2.0,
+                );
+                r.flow_l_per_min / 60.0 * (c - b).max(0.0) * heat_capacity * hours
             }
             _ => 0.0,
         };

@@ -9,6 +9,7 @@
 //!   day;
 //! - [`sensor`]: [`Reading`], [`Readings`], [`SensorFault`] and validation;
 //! - [`load`]: [`Load`], the pump and the heater;
+//! - [`fluid`]: [`Fluid`], the collector-loop fluid, and its heat capacity for the heat meter;
 //! - [`params`]: [`Parameter`], [`Limits`], [`RawParams`] → [`Params`], [`ParamError`];
 //! - [`mode`]: [`Mode`], [`OperatingState`], [`Interlock`], [`Alarm`];
 //! - [`disinfection`]: the thermal disinfection's schedule and runs;
@@ -17,6 +18,7 @@
 
 pub mod controller;
 pub mod disinfection;
+pub mod fluid;
 pub mod holiday;
 pub mod load;
 pub mod mode;
@@ -29,6 +31,7 @@ pub use controller::{
     Memory, Output, Pending, PendingSwitch, Runtime, Status,
 };
 pub use disinfection::{DisinfectionChange, DisinfectionStatus};
+pub use fluid::{Fluid, UnknownFluid};
 pub use holiday::{Holiday, HolidayChange};
 pub use load::{Load, UnknownLoad};
 pub use mode::{Alarm, Interlock, Mode, OperatingState, UnknownMode};

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::fluid::{self, Fluid};
+
 /// A parameter that can be changed at run time (one MQTT `set` topic each). Ordered as
 /// declared (the order of [`Parameter::ALL`]), so it can key a sorted map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -534,10 +536,15 @@ pub struct RawParams {
     pub stale_timeout_s: u64,
     /// A faulted sensor must read good this long before it is used again (s).
     pub fault_clear_s: u64,
-    /// Collector loop flow rate (L/min), for the collected-energy counter.
+    /// Collector loop flow rate (L/min), for the collected-energy counter: fixed, as set on
+    /// the loop's flow setter (no flow meter is read).
     pub flow_l_per_min: f64,
-    /// Volumetric heat capacity of the loop fluid (kJ/(L·K)); 3.8 ≈ 40 % glycol.
-    pub heat_capacity_kj_per_l_k: f64,
+    /// The collector-loop fluid, for the collected-energy counter: its heat capacity comes from
+    /// a property table at the mean of collector and tank bottom (see [`crate::fluid`]).
+    pub fluid: Fluid,
+    /// Glycol concentration of the loop fluid (% by mass, 0–60, the range of the property
+    /// tables); validated but ignored for water.
+    pub fluid_concentration_pct: f64,
     /// Electric heater power (W), for the heater-energy counter.
     pub heater_power_w: f64,
     /// Lowest physically plausible collector reading (°C).
@@ -603,7 +610,9 @@ impl Default for RawParams {
             stale_timeout_s: 90,
             fault_clear_s: 60,
             flow_l_per_min: 4.0,
-            heat_capacity_kj_per_l_k: 3.8,
+            // RESOL's default: propylene glycol 45 %.
+            fluid: Fluid::PropyleneGlycol,
+            fluid_concentration_pct: 45.0,
             heater_power_w: 3000.0,
             collector_min_c: -40.0,
             collector_max_c: 250.0,
@@ -802,11 +811,12 @@ fn validate(r: &RawParams) -> Result<(), ParamError> {
     secs("stale_timeout_s", r.stale_timeout_s, 3600)?;
     secs("fault_clear_s", r.fault_clear_s, 3600)?;
     range("flow_l_per_min", r.flow_l_per_min, 0.0, 100.0)?;
+    // Checked for water too, where it is ignored: a value out of range is a typo either way.
     range(
-        "heat_capacity_kj_per_l_k",
-        r.heat_capacity_kj_per_l_k,
-        1.0,
-        5.0,
+        "fluid_concentration_pct",
+        r.fluid_concentration_pct,
+        fluid::MIN_CONCENTRATION_PCT,
+        fluid::MAX_CONCENTRATION_PCT,
     )?;
     range("heater_power_w", r.heater_power_w, 0.0, 20_000.0)?;
     range("collector_min_c", r.collector_min_c, -100.0, -10.0)?;

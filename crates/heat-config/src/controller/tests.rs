@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use heat_core::{Parameter, RawParams};
+use heat_core::{Fluid, Parameter, RawParams};
 use tempfile::TempDir;
 
 use crate::raw::CONTROL_KEYS;
@@ -235,5 +235,68 @@ fn control_values_go_through_heat_core_validation() {
     fail(
         &sources(&dir, "[control]\ndt_start = \"warm\"\n"),
         &["dt_start"],
+    );
+}
+
+#[test]
+fn the_fluid_is_named_in_control_and_an_unknown_one_lists_the_valid_names() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = load(&sources(&dir, "")).control_params().clone();
+    assert_eq!(p.raw().fluid, Fluid::PropyleneGlycol);
+    assert_eq!(p.raw().fluid_concentration_pct, 45.0);
+    for (text, fluid, pct) in [
+        ("fluid = \"water\"\n", Fluid::Water, 45.0),
+        (
+            "fluid = \"ethylene_glycol\"\nfluid_concentration_pct = 30\n",
+            Fluid::EthyleneGlycol,
+            30.0,
+        ),
+        (
+            "fluid = \"propylene_glycol\"\nfluid_concentration_pct = 42.5\n",
+            Fluid::PropyleneGlycol,
+            42.5,
+        ),
+    ] {
+        let s = load(&sources(&dir, &format!("[control]\n{text}")));
+        let raw = s.control_params().raw();
+        assert_eq!(
+            (raw.fluid, raw.fluid_concentration_pct),
+            (fluid, pct),
+            "{text}"
+        );
+    }
+    let e = fail(
+        &sources(&dir, "[control]\nfluid = \"glycol\"\n"),
+        &[
+            "control.fluid",
+            "heat.toml",
+            "unknown fluid \"glycol\"",
+            "expected water, propylene_glycol or ethylene_glycol",
+        ],
+    );
+    assert!(matches!(e, ConfigError::ConfigFileInvalid { .. }), "{e:?}");
+    // Names are exact: no other case, no spaces.
+    for bad in ["\"Water\"", "\"propylene glycol\"", "3", "true"] {
+        fail(
+            &sources(&dir, &format!("[control]\nfluid = {bad}\n")),
+            &["control.fluid", "propylene_glycol"],
+        );
+    }
+    let e = fail(
+        &sources(&dir, "[control]\nfluid_concentration_pct = 70\n"),
+        &[
+            "control.fluid_concentration_pct in",
+            "70 is outside 0..=60",
+            "use a value from 0 to 60",
+        ],
+    );
+    assert!(matches!(e, ConfigError::InvalidControl { .. }), "{e:?}");
+    // The key it replaces is unknown now; the error lists the new ones.
+    fail(
+        &sources(&dir, "[control]\nheat_capacity_kj_per_l_k = 3.8\n"),
+        &[
+            "control.heat_capacity_kj_per_l_k",
+            "fluid, fluid_concentration_pct",
+        ],
     );
 }

@@ -207,6 +207,66 @@ fn cross_field_rules_on_configuration() {
 }
 
 #[test]
+fn the_fluid_defaults_to_propylene_glycol_45_and_its_concentration_is_checked() {
+    let p = Params::default();
+    assert_eq!(p.raw().fluid, Fluid::PropyleneGlycol);
+    assert_eq!(p.raw().fluid_concentration_pct, 45.0);
+    for pct in [0.0, 30.0, 42.5, 60.0] {
+        assert!(edited(|r| r.fluid_concentration_pct = pct).is_ok(), "{pct}");
+    }
+    for pct in [-1.0, 60.5, 100.0] {
+        let e = edited(|r| r.fluid_concentration_pct = pct).unwrap_err();
+        assert_eq!(
+            e,
+            ParamError::OutOfRange {
+                field: "fluid_concentration_pct",
+                value: pct,
+                min: 0.0,
+                max: 60.0,
+            }
+        );
+    }
+    let e = edited(|r| r.fluid_concentration_pct = 70.0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "fluid_concentration_pct = 70 is outside 0..=60"
+    );
+    // Water ignores the concentration, but a value outside the tables is still a typo.
+    let water = |pct: f64| {
+        edited(|r| {
+            r.fluid = Fluid::Water;
+            r.fluid_concentration_pct = pct;
+        })
+    };
+    assert!(water(45.0).is_ok());
+    assert!(water(75.0).is_err());
+    assert!(matches!(
+        edited(|r| r.fluid_concentration_pct = f64::NAN),
+        Err(ParamError::NotFinite {
+            field: "fluid_concentration_pct",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn the_fluid_deserialises_by_its_snake_case_name_and_only_a_known_one() {
+    let raw: RawParams =
+        serde_json::from_str(r#"{"fluid": "ethylene_glycol", "fluid_concentration_pct": 30}"#)
+            .unwrap();
+    assert_eq!(raw.fluid, Fluid::EthyleneGlycol);
+    assert_eq!(raw.fluid_concentration_pct, 30.0);
+    let json = serde_json::to_value(Params::default()).unwrap();
+    assert_eq!(json["fluid"], "propylene_glycol");
+    let e = serde_json::from_str::<RawParams>(r#"{"fluid": "glycol"}"#).unwrap_err();
+    let message = e.to_string();
+    for name in ["glycol", "water", "propylene_glycol", "ethylene_glycol"] {
+        assert!(message.contains(name), "{message}");
+    }
+    assert!(serde_json::from_str::<RawParams>(r#"{"heat_capacity_kj_per_l_k": 3.8}"#).is_err());
+}
+
+#[test]
 fn error_messages_name_field_value_and_range() {
     let e = Params::default()
         .with(Parameter::DtStart, 41.0)

@@ -1,13 +1,17 @@
-//! Counters: collected heat from flow × ΔT × heat capacity, heater energy from its power, and
-//! the operating hours and starts of both loads.
+//! Counters: collected heat from flow × ΔT × the fluid's heat capacity, heater energy from its
+//! power, and the operating hours and starts of both loads.
 
-use heat_core::{Mode, Readings};
+use heat_core::fluid::volumetric_heat_capacity;
+use heat_core::{Fluid, Mode, Readings};
 
 use crate::{Rig, params};
 
 #[test]
 fn one_hour_of_pumping_at_10_k_and_heating() {
-    // 4 L/min × 10 K × 3.8 kJ/(L·K) = 2.533 kW; heater 3 kW.
+    // 4 L/min × 10 K × ρ·cp of propylene glycol 45 % (the default) at the mean 45 °C,
+    // ≈ 3.78 kJ/(L·K): ≈ 2.52 kW; heater 3 kW.
+    let heat_capacity = volumetric_heat_capacity(Fluid::PropyleneGlycol, 45.0, 45.0);
+    assert!((3.75..3.80).contains(&heat_capacity), "{heat_capacity}");
     let mut rig = Rig::new(params(|_| {}), Mode::Auto);
     rig.temps(50.0, 40.0, 50.0); // pump and heater switch ON here
     for _ in 0..120 {
@@ -15,10 +19,50 @@ fn one_hour_of_pumping_at_10_k_and_heating() {
     }
     let e = rig.ctl.energy();
     assert!(
-        (e.collected_kwh - 4.0 / 60.0 * 10.0 * 3.8).abs() < 1e-9,
+        (e.collected_kwh - 4.0 / 60.0 * 10.0 * heat_capacity).abs() < 1e-9,
         "{e:?}"
     );
     assert!((e.heater_kwh - 3.0).abs() < 1e-9, "{e:?}");
+}
+
+#[test]
+fn the_fluid_its_concentration_and_the_mean_temperature_set_the_heat_capacity() {
+    // One hour at collector 70 °C, tank bottom 50 °C (mean 60 °C), tank top hot enough that
+    // the heater stays OFF.
+    let collected = |fluid: Fluid, pct: f64| {
+        let mut rig = Rig::new(
+            params(|r| {
+                r.fluid = fluid;
+                r.fluid_concentration_pct = pct;
+            }),
+            Mode::Auto,
+        );
+        rig.temps(70.0, 50.0, 70.0);
+        for _ in 0..120 {
+            rig.temps(70.0, 50.0, 70.0);
+        }
+        rig.ctl.energy().collected_kwh
+    };
+    for (fluid, pct) in [
+        (Fluid::Water, 0.0),
+        // Water ignores the concentration.
+        (Fluid::Water, 45.0),
+        (Fluid::PropyleneGlycol, 30.0),
+        (Fluid::PropyleneGlycol, 45.0),
+        (Fluid::EthyleneGlycol, 45.0),
+    ] {
+        let expected = 4.0 / 60.0 * 20.0 * volumetric_heat_capacity(fluid, pct, 60.0);
+        let got = collected(fluid, pct);
+        assert!(
+            (got - expected).abs() < 1e-9,
+            "{fluid} {pct} %: {got} vs {expected}"
+        );
+    }
+    // Glycol holds less heat than water, and more glycol less still.
+    let water = collected(Fluid::Water, 0.0);
+    let pg30 = collected(Fluid::PropyleneGlycol, 30.0);
+    let pg45 = collected(Fluid::PropyleneGlycol, 45.0);
+    assert!(water > pg30 && pg30 > pg45, "{water} {pg30} {pg45}");
 }
 
 #[test]
