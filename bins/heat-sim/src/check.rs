@@ -16,7 +16,9 @@
 //!    choice (a command), not a control decision, so the checker takes it as given;
 //! 6. the pump loads the tank (true collector above the true tank bottom) while the true tank
 //!    (the hotter of top and bottom) is at or above the emergency level. Collector cooling may
-//!    take the tank past `tank_max`, never past `tank_emergency`.
+//!    take the tank past `tank_max`, never past `tank_emergency`;
+//! 7. a thermal disinfection's start window that could run one passes without heating although
+//!    the last true disinfection lies more than its interval + 1 day back ([`disinfection`]).
 //!
 //! Temperatures carry a [`Limits::margin_k`] in the controller's favour, because the controller
 //! sees DS18B20 readings (noise and 1/16 °C steps), not the truth.
@@ -35,14 +37,19 @@ use std::collections::BTreeMap;
 use heat_hw::SensorError;
 use serde::Serialize;
 
+pub mod disinfection;
 #[cfg(test)]
 mod tests;
+
+use disinfection::{DisinfectionCheck, DisinfectionLimits};
 
 /// The limits the checker judges against: the configured ones, tracked as commands change them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {
     /// Tank maximum, °C.
     pub tank_max: f64,
+    /// Tank maximum hysteresis, K.
+    pub tank_max_hysteresis: f64,
     /// Tank emergency level, °C.
     pub tank_emergency: f64,
     /// Boil stop, °C.
@@ -61,6 +68,8 @@ pub struct Limits {
     pub heater_windows: [(u16, u16); 3],
     /// Allowance for sensor error, K (DS18B20: ±0.5 °C).
     pub margin_k: f64,
+    /// The thermal disinfection's settings.
+    pub disinfection: DisinfectionLimits,
 }
 
 impl Limits {
@@ -68,6 +77,7 @@ impl Limits {
     pub fn from_params(p: &heat_core::RawParams) -> Self {
         Self {
             tank_max: p.tank_max,
+            tank_max_hysteresis: p.tank_max_hysteresis,
             tank_emergency: p.tank_emergency,
             boil_stop: p.boil_stop,
             boil_stop_hysteresis: p.boil_stop_hysteresis,
@@ -82,6 +92,7 @@ impl Limits {
             ]
             .map(|(start, end)| (hours_to_minutes(start), hours_to_minutes(end))),
             margin_k: 0.5,
+            disinfection: DisinfectionLimits::from_params(p),
         }
     }
 }
@@ -154,6 +165,11 @@ pub struct Observation {
     /// Holiday mode with no disinfection running: the heater may not run at all (rule 5, as
     /// if every window were shut).
     pub heater_away: bool,
+    /// The local day (days since 1970-01-01).
+    pub local_day: i64,
+    /// The mode lets a thermal disinfection heat (auto, eco; holiday with
+    /// `holiday_disinfection`): the user's choice, taken as given.
+    pub disinfection_allowed: bool,
 }
 
 /// A broken safety rule.
@@ -177,6 +193,9 @@ pub enum Violation {
     HeaterOnOutsideWindow,
     /// Rule 6: the pump loaded the tank at or above its emergency level.
     PumpLoadingAtTankEmergency,
+    /// Rule 7: an available start window passed without heating, more than the interval + 1
+    /// day after the last true disinfection.
+    DisinfectionMissed,
 }
 
 impl Violation {
@@ -191,6 +210,7 @@ impl Violation {
             Violation::HeaterStartOutsideWindow => "heater_start_outside_window",
             Violation::HeaterOnOutsideWindow => "heater_on_outside_window",
             Violation::PumpLoadingAtTankEmergency => "pump_loading_at_tank_emergency",
+            Violation::DisinfectionMissed => "disinfection_missed",
         }
     }
 }
@@ -227,6 +247,7 @@ pub struct SafetyChecker {
     heater_outside_since_ms: Option<u64>,
     // The previous step's time (one step is rule 5's allowance).
     last_ms: Option<u64>,
+    disinfection: DisinfectionCheck,
     violations: BTreeMap<Violation, u64>,
     exposures: BTreeMap<Exposure, u64>,
     first: Vec<(u64, Violation)>,
@@ -255,6 +276,7 @@ impl SafetyChecker {
             tank_bottom_last_good_ms: None,
             heater_outside_since_ms: None,
             last_ms: None,
+            disinfection: DisinfectionCheck::default(),
             violations: BTreeMap::new(),
             exposures: BTreeMap::new(),
             first: Vec::new(),
@@ -284,6 +306,11 @@ impl SafetyChecker {
     /// Exposures by rule and cause.
     pub fn exposures(&self) -> &BTreeMap<Exposure, u64> {
         &self.exposures
+    }
+
+    /// The true disinfections (rule 7's count).
+    pub fn disinfections(&self) -> &DisinfectionCheck {
+        &self.disinfection
     }
 
     /// The first few violations with their time (ms).
@@ -412,6 +439,11 @@ impl SafetyChecker {
             self.heater_outside_since_ms = None;
         }
         self.last_ms = Some(o.now_ms);
+
+        // Rule 7: judged when a window closes; nothing the controller could not see.
+        if self.disinfection.observe(o, &l) {
+            report(self, Violation::DisinfectionMissed, None);
+        }
 
         // Rule 3, on the physical relay positions.
         for (i, (on, min_off, rule)) in [

@@ -290,38 +290,6 @@ fn interlock_name(i: Interlock) -> String {
     }
 }
 
-/// Disinfections as the truth shows them: the true tank top at or above the target for the
-/// hold time without a break.
-#[derive(Debug, Default)]
-struct DisinfectionTrack {
-    above_since_ms: Option<u64>,
-    counted: bool,
-    last_ms: u64,
-    longest_gap_ms: u64,
-    count: u64,
-}
-
-impl DisinfectionTrack {
-    fn observe(&mut self, now_ms: u64, tank_top_c: f64, target_c: f64, hold_ms: u64) {
-        if tank_top_c < target_c {
-            self.above_since_ms = None;
-            self.counted = false;
-            return;
-        }
-        let since = *self.above_since_ms.get_or_insert(now_ms);
-        if !self.counted && now_ms - since >= hold_ms {
-            self.counted = true;
-            self.count += 1;
-            self.longest_gap_ms = self.longest_gap_ms.max(now_ms - self.last_ms);
-            self.last_ms = now_ms;
-        }
-    }
-
-    fn longest_gap_days(&self, end_ms: u64) -> f64 {
-        self.longest_gap_ms.max(end_ms.saturating_sub(self.last_ms)) as f64 / 86_400_000.0
-    }
-}
-
 /// Probability per step of an event with the given mean interval.
 fn per_step(period: Duration, mean: Duration) -> f64 {
     (period.as_secs_f64() / mean.as_secs_f64().max(1e-9)).min(1.0)
@@ -390,7 +358,6 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
     let mut faults: BTreeMap<String, u64> = BTreeMap::new();
     let mut commands = 0;
     let mut relay_errors = 0;
-    let mut disinfection = DisinfectionTrack::default();
     let mut power_on = PowerOnCheck::default();
     let (mut into_tank_j, mut out_of_tank_j) = (0.0, 0.0);
 
@@ -518,12 +485,6 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         }
 
         let raw = controller.params().raw();
-        disinfection.observe(
-            now_ms,
-            truth.tank_top_c,
-            raw.disinfection_target,
-            (raw.disinfection_hold_min * 60_000.0) as u64,
-        );
 
         // Judge the step on the truth.
         let found = checker.observe(&Observation {
@@ -542,6 +503,12 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
                 && !controller.disinfection().running,
             minute_of_day: local.minute_of_day(),
             heater_away: controller.mode() == Mode::Holiday && !controller.disinfection().running,
+            local_day: local.day(),
+            disinfection_allowed: match controller.mode() {
+                Mode::Auto | Mode::Eco => true,
+                Mode::Holiday => raw.holiday_disinfection,
+                Mode::Manual | Mode::Off => false,
+            },
         });
         for v in found {
             log::warn!(
@@ -606,8 +573,10 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             })
             .collect(),
         commands,
-        disinfections: disinfection.count,
-        longest_disinfection_gap_days: disinfection.longest_gap_days(total_steps * period_ms),
+        disinfections: checker.disinfections().count(),
+        longest_disinfection_gap_days: checker
+            .disinfections()
+            .longest_gap_days(total_steps * period_ms),
         rejected,
         faults,
         power_on,

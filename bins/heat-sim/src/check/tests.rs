@@ -23,6 +23,8 @@ fn calm(now_s: u64) -> Observation {
         heater_comfort_only: true,
         minute_of_day: 12 * 60,
         heater_away: false,
+        local_day: 20_000,
+        disinfection_allowed: true,
     }
 }
 
@@ -428,4 +430,72 @@ fn the_pump_loading_the_tank_at_its_emergency_level_is_a_violation() {
     };
     assert!(c.observe(&blind).is_empty());
     assert_eq!(c.violation_count(), 1);
+}
+
+/// Weekly disinfection, start window 01:00–05:00.
+fn weekly() -> Limits {
+    Limits::from_params(&heat_core::RawParams {
+        disinfection_interval_days: 7.0,
+        ..heat_core::RawParams::default()
+    })
+}
+
+/// Steps of 10 min over `days` local days from day 20 000; `heater` and `top` decide each step
+/// from (day, minute). Returns the rule 7 violations by local day.
+fn disinfection_days(
+    limits: Limits,
+    days: i64,
+    allowed: bool,
+    step: impl Fn(i64, u16) -> (bool, f64),
+) -> Vec<i64> {
+    let mut c = SafetyChecker::new(limits);
+    let mut missed = Vec::new();
+    for i in 0..days * 144 {
+        let (day, minute) = (20_000 + i / 144, u16::try_from(i % 144 * 10).unwrap());
+        let (heater, top) = step(day, minute);
+        let found = c.observe(&Observation {
+            heater,
+            tank_top_c: top,
+            tank_top_reading: Ok(top),
+            minute_of_day: minute,
+            local_day: day,
+            disinfection_allowed: allowed,
+            // Comfort windows are rule 5's business.
+            heater_comfort_only: false,
+            ..calm(u64::try_from(i).unwrap() * 600)
+        });
+        if found.contains(&Violation::DisinfectionMissed) {
+            missed.push(day);
+        }
+    }
+    missed
+}
+
+#[test]
+fn a_due_window_without_heating_is_a_violation_from_the_second_night() {
+    // Never heated, never hot: the first night may pass (none recorded yet), not the second.
+    let missed = disinfection_days(weekly(), 4, true, |_, _| (false, 50.0));
+    assert_eq!(missed, [20_001, 20_002, 20_003]);
+    // The user's mode did not allow one: nothing is missed.
+    assert!(disinfection_days(weekly(), 4, false, |_, _| (false, 50.0)).is_empty());
+}
+
+#[test]
+fn a_held_target_resets_the_interval_and_heating_in_the_window_counts_as_trying() {
+    // Held at 66 °C from 02:00 to 03:00 on the first night: the next is due after 7 + 1 days.
+    let held = |day: i64, minute: u16| {
+        let top = if day == 20_000 && (120..180).contains(&minute) {
+            66.0
+        } else {
+            50.0
+        };
+        (false, top)
+    };
+    assert_eq!(
+        disinfection_days(weekly(), 12, true, held),
+        [20_008, 20_009, 20_010, 20_011]
+    );
+    // Heating in every window, even where it cannot reach the target, is trying.
+    let trying = |_: i64, minute: u16| ((60..70).contains(&minute), 50.0);
+    assert!(disinfection_days(weekly(), 12, true, trying).is_empty());
 }
