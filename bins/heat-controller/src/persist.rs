@@ -288,7 +288,7 @@ impl Link for PersistingLink<'_> {
 /// The log line about what was restored.
 pub fn restored_summary(dir: &StateDir, loaded: &Loaded) -> String {
     let r = &loaded.restored;
-    if loaded.on_disk.is_none() && loaded.problem.is_none() {
+    if loaded.on_disk.is_none() && loaded.problem.is_none() && !loaded.from_previous {
         return format!(
             "state file {}: none yet; starting in {} with the configured parameters",
             dir.path().display(),
@@ -300,10 +300,15 @@ pub fn restored_summary(dir: &StateDir, loaded: &Loaded) -> String {
         .iter()
         .map(|(p, v)| format!("{p} {v}"))
         .collect();
+    let source = if loaded.from_previous {
+        dir.previous_path()
+    } else {
+        dir.path()
+    };
     format!(
         "state file {}: mode {}, parameters set over MQTT [{}], energy collected {:.3} kWh, \
          heater {:.3} kWh; pump {:.2} h and {} starts, heater {:.2} h and {} starts",
-        dir.path().display(),
+        source.display(),
         r.mode,
         parameters.join(", "),
         r.energy.collected_kwh,

@@ -64,6 +64,7 @@ fn defaults() -> Loaded {
         restored: Restored::defaults(&Params::default()),
         on_disk: None,
         problem: None,
+        from_previous: false,
     }
 }
 
