@@ -296,6 +296,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 restored: heat_persist::Restored::defaults(config),
                 on_disk: None,
                 problem: None,
+                from_previous: false,
             };
             (loaded, None)
         }

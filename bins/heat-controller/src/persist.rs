@@ -4,64 +4,30 @@
 //!
 //! The loop's [`Link`] is wrapped in a [`PersistingLink`]: every status the loop hands over is
 //! also the latest state to persist, and every accepted command asks for a write at once. The
-//! writer thread keeps the file's content (the mode, the parameters set over MQTT, the
-//! counters), decides with [`WritePolicy`], writes with [`StateDir::write`], and keeps the
+//! writer thread keeps the file's content (heat-persist's [`Snapshot`]: the mode, the
+//! parameters set over MQTT, the counters), decides with [`WritePolicy`], writes with [`StateDir::write`], and keeps the
 //! `state_file` problem flag: set by a bad file at startup or a failed write, cleared by the
 //! next good write. While it is set, [`PersistingLink`] adds [`Alarm::StateFile`] to every
 //! status it passes on, so Home Assistant's problem sensor shows it (within one heartbeat of a
 //! change, since the loop's throttle does not see the flag).
 
-use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use heat_core::{
-    Alarm, Command, CommandError, CommandOutcome, DailyEnergy, Energy, Holiday, Mode, Parameter,
-    Pending, RawParams, Runtime, Status, Timestamp,
-};
+use heat_core::{Alarm, Command, CommandError, CommandOutcome, Pending, Status, Timestamp};
 use heat_mqtt::InboundCommand;
-use heat_persist::{Counters, Decision, Loaded, Occasion, StateDir, StateFile, WritePolicy};
+use heat_persist::{Decision, Loaded, Occasion, Snapshot, StateDir, StateFile, WritePolicy};
 use log::{info, warn};
 
 use crate::clock::LoopClock;
 use crate::control::Link;
 
-/// What the file would hold, as the loop last handed it over.
-#[derive(Debug, Clone)]
-struct Latest {
-    mode: Mode,
-    params: RawParams,
-    energy: Energy,
-    runtime: Runtime,
-    last_disinfection_day: Option<i64>,
-    daily: DailyEnergy,
-    holiday: Holiday,
-    /// The parameters set over MQTT (restored ones included): only these are persisted.
-    set_over_mqtt: BTreeSet<Parameter>,
-}
-
-impl Latest {
-    fn state(&self) -> StateFile {
-        StateFile {
-            mode: self.mode,
-            parameters: self
-                .set_over_mqtt
-                .iter()
-                .map(|p| (*p, self.params.get(*p)))
-                .collect(),
-            counters: Counters::new(self.energy, self.runtime),
-            daily: self.daily,
-            last_disinfection_day: self.last_disinfection_day,
-            holiday: self.holiday,
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Inbox {
-    latest: Latest,
+    /// What the file would hold, as the loop last handed it over.
+    latest: Snapshot,
     /// A status arrived since the writer last looked.
     fresh: bool,
     /// A command was accepted since the writer last looked.
@@ -102,16 +68,7 @@ impl Persistence {
         let restored = &loaded.restored;
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Inbox {
-                latest: Latest {
-                    mode: restored.mode,
-                    params: restored.params.raw().clone(),
-                    energy: restored.energy,
-                    runtime: restored.runtime,
-                    last_disinfection_day: restored.last_disinfection_day,
-                    daily: restored.daily,
-                    holiday: restored.holiday,
-                    set_over_mqtt: restored.parameters.keys().copied().collect(),
-                },
+                latest: Snapshot::new(restored),
                 fresh: false,
                 command: false,
                 stop: false,
@@ -143,13 +100,7 @@ impl Persistence {
 
     fn update(&self, status: &Status) {
         let mut inbox = self.shared.inbox();
-        inbox.latest.mode = status.mode;
-        inbox.latest.params = status.params.clone();
-        inbox.latest.energy = status.energy;
-        inbox.latest.runtime = status.runtime;
-        inbox.latest.last_disinfection_day = status.disinfection.last_day;
-        inbox.latest.daily = status.daily;
-        inbox.latest.holiday = status.holiday;
+        inbox.latest.update(status);
         inbox.fresh = true;
         drop(inbox);
         self.shared.wake.notify_one();
@@ -157,9 +108,7 @@ impl Persistence {
 
     fn accepted(&self, command: &Command) {
         let mut inbox = self.shared.inbox();
-        if let Command::SetParameter(p, _) = command {
-            inbox.latest.set_over_mqtt.insert(*p);
-        }
+        inbox.latest.accepted(command);
         inbox.command = true;
         drop(inbox);
         self.shared.wake.notify_one();
@@ -339,7 +288,7 @@ impl Link for PersistingLink<'_> {
 /// The log line about what was restored.
 pub fn restored_summary(dir: &StateDir, loaded: &Loaded) -> String {
     let r = &loaded.restored;
-    if loaded.on_disk.is_none() && loaded.problem.is_none() {
+    if loaded.on_disk.is_none() && loaded.problem.is_none() && !loaded.from_previous {
         return format!(
             "state file {}: none yet; starting in {} with the configured parameters",
             dir.path().display(),
@@ -351,10 +300,15 @@ pub fn restored_summary(dir: &StateDir, loaded: &Loaded) -> String {
         .iter()
         .map(|(p, v)| format!("{p} {v}"))
         .collect();
+    let source = if loaded.from_previous {
+        dir.previous_path()
+    } else {
+        dir.path()
+    };
     format!(
         "state file {}: mode {}, parameters set over MQTT [{}], energy collected {:.3} kWh, \
          heater {:.3} kWh; pump {:.2} h and {} starts, heater {:.2} h and {} starts",
-        dir.path().display(),
+        source.display(),
         r.mode,
         parameters.join(", "),
         r.energy.collected_kwh,

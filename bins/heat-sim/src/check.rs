@@ -20,6 +20,13 @@
 //! 7. a thermal disinfection's start window that could run one passes without heating although
 //!    the last true disinfection lies more than its interval + 1 day back ([`disinfection`]).
 //!
+//! The restarts add consistency rules, judged by [`crate::restart`] and reported here with
+//! [`SafetyChecker::report`]: the restored counters, the counters lost, damage detection.
+//! A restart (the daemon stops, drives every relay OFF, and starts again) is told with
+//! [`SafetyChecker::restarted`]: it loses heat-core's memory of when a relay last switched, so
+//! a switch ON sooner than the minimum OFF time after a restart is an exposure, not a violation
+//! (heat-core starts with no switch time, so that a plant may start at once after boot).
+//!
 //! Temperatures carry a [`Limits::margin_k`] in the controller's favour, because the controller
 //! sees DS18B20 readings (noise and 1/16 °C steps), not the truth.
 //!
@@ -196,6 +203,16 @@ pub enum Violation {
     /// Rule 7: an available start window passed without heating, more than the interval + 1
     /// day after the last true disinfection.
     DisinfectionMissed,
+    /// Restart: the counters restored differ from the generation that should be used.
+    RestoredCountersDiffer,
+    /// Restart: a counter restored is below the previous generation's.
+    CountersBelowPreviousGeneration,
+    /// Restart: more pump or heater hours lost than one persist interval per generation.
+    CountersLostBeyondInterval,
+    /// Restart: a damaged file was used as if it were good.
+    DamageUndetected,
+    /// A counter written is below the one written before it by the same controller.
+    CounterDecreased,
 }
 
 impl Violation {
@@ -211,6 +228,11 @@ impl Violation {
             Violation::HeaterOnOutsideWindow => "heater_on_outside_window",
             Violation::PumpLoadingAtTankEmergency => "pump_loading_at_tank_emergency",
             Violation::DisinfectionMissed => "disinfection_missed",
+            Violation::RestoredCountersDiffer => "restored_counters_differ",
+            Violation::CountersBelowPreviousGeneration => "counters_below_previous_generation",
+            Violation::CountersLostBeyondInterval => "counters_lost_beyond_interval",
+            Violation::DamageUndetected => "damage_undetected",
+            Violation::CounterDecreased => "counter_decreased",
         }
     }
 }
@@ -229,6 +251,8 @@ pub struct Exposure {
 struct SwitchTrack {
     on: Option<bool>,
     off_since_ms: Option<u64>,
+    // A restart came after the last switch OFF: the controller no longer knows when it was.
+    restarted: bool,
 }
 
 /// The checker. Feed it every step with [`SafetyChecker::observe`].
@@ -316,6 +340,29 @@ impl SafetyChecker {
     /// The first few violations with their time (ms).
     pub fn first_violations(&self) -> &[(u64, Violation)] {
         &self.first
+    }
+
+    /// Counts a broken rule found elsewhere (the restart rules) at `now_ms`.
+    pub fn report(&mut self, now_ms: u64, rule: Violation) {
+        *self.violations.entry(rule).or_default() += 1;
+        if self.first.len() < FIRST_KEPT {
+            self.first.push((now_ms, rule));
+        }
+    }
+
+    /// The daemon restarted at `now_ms`, leaving the relays at `pump` and `heater` (OFF unless
+    /// a relay write failed).
+    pub fn restarted(&mut self, now_ms: u64, pump: bool, heater: bool) {
+        for (track, on) in self.relays.iter_mut().zip([pump, heater]) {
+            if track.on == Some(true) && !on {
+                track.off_since_ms = Some(now_ms);
+            }
+            track.on = Some(on);
+            track.restarted = true;
+        }
+        if !heater {
+            self.heater_outside_since_ms = None;
+        }
     }
 
     /// Judges one step; returns the violations it found (exposures are only counted).
@@ -455,13 +502,19 @@ impl SafetyChecker {
         {
             let track = &mut self.relays[i];
             match (track.on, on) {
-                (Some(true), false) => track.off_since_ms = Some(o.now_ms),
+                (Some(true), false) => {
+                    track.off_since_ms = Some(o.now_ms);
+                    track.restarted = false;
+                }
                 (Some(false), true) => {
                     let too_soon = track
                         .off_since_ms
                         .is_some_and(|since| o.now_ms.saturating_sub(since) < min_off);
+                    let excuse = track
+                        .restarted
+                        .then_some("restart: the minimum OFF time does not survive a restart");
                     if too_soon {
-                        report(self, rule, None);
+                        report(self, rule, excuse);
                     }
                 }
                 _ => {}

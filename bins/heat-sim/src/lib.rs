@@ -9,6 +9,12 @@
 //! relays by heat-hw's [`heat_hw::drive`], its physics moved on by [`Plant::advance`]. The
 //! random faults are injected into the physics directly, since they are drawn as the run goes.
 //!
+//! The daemon restarts too ([`restart`]): the sim keeps the daemon's state file in memory
+//! (heat-persist's snapshot, write policy and encoding, two generations), and at random moments
+//! ([`Options::mean_restart_interval`]) drops the controller and starts a new one from the file
+//! as the daemon does, often after damaging the file; the safety checker runs on across the
+//! restarts, and the restarts add their own rules (the counters).
+//!
 //! The wall clock is simulated too: the run starts at [`Options::start`] in
 //! [`Options::time_zone`] (by default a POSIX TZ rule, so a run does not depend on the machine's
 //! zone), and each step hands the loop the local time of day, so weeks and DST changes go by.
@@ -23,16 +29,18 @@ use heat_core::{
     SensorFault, SensorStatus, Timestamp,
 };
 use heat_hw::sim::{PlantState, SimConfig, SimFault, SimulatedPlant, Weather};
-use heat_hw::{Advance, Plant, RelayRole, SensorRole};
+use heat_hw::{Advance, Plant, RelayOutputs, RelayRole, SensorRole};
 use heat_loop::{LoopEvent, Machine};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 pub mod check;
+pub mod restart;
 pub mod sweep;
 
 use check::{Blind, Limits, Observation, SafetyChecker};
+use restart::{Persistence, RestartKind};
 
 /// What to simulate.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +61,14 @@ pub struct Options {
     pub start: jiff::Timestamp,
     /// The time zone the local time of day is in.
     pub time_zone: TimeZone,
-    /// The parameters at the start (commands change them).
+    /// The parameters at the start (commands change them): the configuration every restart
+    /// restores under.
     pub params: Params,
+    /// The daemon's `persist_interval`: the state file is written after every accepted
+    /// command, otherwise at most this often.
+    pub persist_interval: Duration,
+    /// Mean time between restarts of the daemon; `None`: it never restarts.
+    pub mean_restart_interval: Option<Duration>,
 }
 
 /// 2026-03-22T00:00:00Z, a week before the spring DST change in Europe.
@@ -76,9 +90,15 @@ impl Default for Options {
             start: DEFAULT_START,
             time_zone: default_time_zone(),
             params: default_params(),
+            persist_interval: heat_persist::policy::DEFAULT_INTERVAL,
+            mean_restart_interval: Some(DEFAULT_RESTART_INTERVAL),
         }
     }
 }
+
+/// Default [`Options::mean_restart_interval`]: three days, so that a 1000-day run restarts
+/// about 330 times, every kind of damage among them.
+pub const DEFAULT_RESTART_INTERVAL: Duration = Duration::from_secs(3 * 86_400);
 
 /// Hours in one operating state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,6 +156,17 @@ pub struct Summary {
     pub first_violations: Vec<(f64, String)>,
     /// Rules broken while the controller was blind or powerless, by "rule: cause".
     pub exposures: BTreeMap<String, u64>,
+    /// Restarts of the daemon, by kind (the damage done to the file first).
+    pub restarts: BTreeMap<String, u64>,
+    /// What the restarts started from: `current` (state.json), `previous` (state.json.prev),
+    /// `defaults`.
+    pub restart_sources: BTreeMap<String, u64>,
+    /// Parameters dropped on restoring (out of range).
+    pub restart_dropped: u64,
+    /// The most pump and heater hours one restart lost.
+    pub max_lost_hours: (f64, f64),
+    /// State file writes (simulated, in memory).
+    pub state_writes: u64,
 }
 
 /// The 85 °C bookkeeping of a run: every injected power-on value must be caught, and no real
@@ -351,6 +382,21 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
     let p_fault = per_step(options.period, options.mean_fault_interval);
     let p_clear = per_step(options.period, options.mean_fault_duration);
     let p_command = per_step(options.period, options.mean_command_interval);
+    let p_restart = options
+        .mean_restart_interval
+        .map(|mean| per_step(options.period, mean));
+    // Restarts draw from their own stream, so that turning them on or off leaves the weather,
+    // faults and commands of a seed as they were.
+    let mut restart_rng = StdRng::seed_from_u64(options.seed ^ 0x5245_5354_4152_5421);
+    let mut persistence = Persistence::new(
+        &options.params,
+        options.persist_interval,
+        Timestamp::from_millis(0),
+    );
+    let mut restarts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut restart_sources: BTreeMap<String, u64> = BTreeMap::new();
+    let mut restart_dropped = 0;
+    let mut max_lost_hours: (f64, f64) = (0.0, 0.0);
 
     let mut interlocks: BTreeMap<String, u64> = BTreeMap::new();
     let mut state_ms: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -382,6 +428,58 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             physics.with(|p| p.set_weather(weather));
         }
 
+        // The daemon restarts: the old process is gone between two steps, the new one starts
+        // from the file, drives every relay OFF, and runs this step.
+        if let Some(p) = p_restart
+            && step > 0
+            && restart_rng.random_bool(p)
+        {
+            let kind = RestartKind::ALL[restart_rng.random_range(0..RestartKind::ALL.len())];
+            let last = machine.controller().status();
+            let r = persistence.restart(
+                now,
+                kind,
+                &last,
+                &options.params,
+                options.period,
+                &mut restart_rng,
+            );
+            *restarts.entry(r.kind.as_str().to_owned()).or_default() += 1;
+            let source = match r.start.source {
+                heat_persist::Source::Current => "current",
+                heat_persist::Source::Previous => "previous",
+                heat_persist::Source::Defaults => "defaults",
+            };
+            *restart_sources.entry(source.to_owned()).or_default() += 1;
+            restart_dropped += r.start.dropped.len() as u64;
+            max_lost_hours.0 = max_lost_hours.0.max(r.lost_hours.0);
+            max_lost_hours.1 = max_lost_hours.1.max(r.lost_hours.1);
+            for v in r.violations {
+                log::warn!(
+                    "day {:.3}: {} at a {} restart (from {source}): lost {:?} h",
+                    now_ms as f64 / 86_400_000.0,
+                    v.as_str(),
+                    r.kind.as_str(),
+                    r.lost_hours
+                );
+                checker.report(now_ms, v);
+            }
+            // As the daemon's start: every load OFF before anything else (a failed relay
+            // write leaves its load as it was, as on the board).
+            if let Err(e) = plant.relays().safe_state() {
+                log::debug!("step {step}: restart: safe state incomplete: {e}");
+            }
+            let relays = physics.with(|p| p.state());
+            checker.restarted(now_ms, relays.pump, relays.heater);
+            let restored = &r.start.restored;
+            let controller = Controller::resume(restored.params.clone(), now, restored.memory());
+            machine = Machine::new(controller, Duration::from_secs(60));
+            checker.set_limits(Limits {
+                margin_k: checker.limits().margin_k,
+                ..Limits::from_params(machine.controller().params().raw())
+            });
+        }
+
         // Faults come and go.
         physics.with(|p| {
             for f in p.faults().to_vec() {
@@ -407,6 +505,7 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             }
             match result {
                 Ok(_) => {
+                    persistence.accepted(now, &cmd, &machine.controller().status());
                     if let Command::SetParameter(..) = cmd {
                         checker.set_limits(Limits {
                             margin_k: checker.limits().margin_k,
@@ -424,6 +523,10 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
         let relays = machine.tick(now, Some(local), sweep.to_readings());
         let after = machine.controller().status();
         heat_hw::drive(&mut machine, plant.relays(), now, relays);
+        persistence.update(now, &after);
+        for v in persistence.take_violations() {
+            checker.report(now_ms, v);
+        }
         for e in machine.take_events() {
             match e {
                 LoopEvent::InterlockActivated { interlock, .. } => {
@@ -597,6 +700,11 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             .iter()
             .map(|(e, n)| (format!("{}: {}", e.rule.as_str(), e.cause), *n))
             .collect(),
+        restarts,
+        restart_sources,
+        restart_dropped,
+        max_lost_hours,
+        state_writes: persistence.writes(),
     }
 }
 
@@ -659,6 +767,24 @@ impl Summary {
         );
         for (what, n) in &self.exposures {
             let _ = writeln!(t, "  {what}: {n}");
+        }
+        let restarts: u64 = self.restarts.values().sum();
+        let _ = writeln!(
+            t,
+            "restarts: {restarts} ({} state file writes); started from {}; {} parameters dropped; \
+             most hours lost by one restart: pump {:.3} h, heater {:.3} h",
+            self.state_writes,
+            self.restart_sources
+                .iter()
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.restart_dropped,
+            self.max_lost_hours.0,
+            self.max_lost_hours.1
+        );
+        for (kind, n) in &self.restarts {
+            let _ = writeln!(t, "  {kind:28} {n}");
         }
         let _ = writeln!(t, "safety violations: {}", self.violation_count);
         for (rule, n) in &self.violations {

@@ -77,3 +77,73 @@ fn a_quiet_run_disinfects_at_least_once_per_interval_plus_a_day() {
         s.longest_disinfection_gap_days
     );
 }
+
+#[test]
+fn frequent_restarts_from_damaged_files_keep_the_counters_and_break_no_rule() {
+    let s = run(&Options {
+        days: 60,
+        seed: 5,
+        mean_restart_interval: Some(Duration::from_secs(6 * 3600)),
+        ..Options::default()
+    });
+    assert_eq!(s.violation_count, 0, "{}", s.to_text());
+    for kind in crate::restart::RestartKind::ALL {
+        let n = s.restarts.get(kind.as_str()).copied().unwrap_or(0);
+        assert!(
+            n >= 5,
+            "{n} restarts of kind {}: {:?}",
+            kind.as_str(),
+            s.restarts
+        );
+    }
+    // Damaged files fell back to the previous generation, not to zero.
+    assert!(
+        s.restart_sources.get("previous").copied().unwrap_or(0) >= 15,
+        "{:?}",
+        s.restart_sources
+    );
+    assert_eq!(
+        s.restart_sources.get("defaults"),
+        None,
+        "{:?}",
+        s.restart_sources
+    );
+    assert!(s.restart_dropped >= 5, "{}", s.restart_dropped);
+    // At most two generations of one interval (plus two steps) each.
+    let bound = 2.0 * (600.0 + 60.0) / 3600.0;
+    assert!(
+        s.max_lost_hours.0 <= bound && s.max_lost_hours.1 <= bound,
+        "{:?}",
+        s.max_lost_hours
+    );
+    assert!(
+        s.max_lost_hours.0 > 0.0,
+        "some pump time was lost at a crash"
+    );
+    // The writes follow the policy: about one per interval while counters move, never more
+    // than one per step.
+    assert!(s.state_writes > 60 * 24, "{} writes", s.state_writes);
+    assert!(s.state_writes < s.steps, "{} writes", s.state_writes);
+}
+
+#[test]
+fn without_restarts_a_seed_runs_as_before() {
+    let with = run(&Options {
+        days: 5,
+        seed: 2,
+        ..Options::default()
+    });
+    let without = run(&Options {
+        days: 5,
+        seed: 2,
+        mean_restart_interval: None,
+        ..Options::default()
+    });
+    assert_eq!(without.restarts, std::collections::BTreeMap::new());
+    assert_eq!(
+        without.faults, with.faults,
+        "restarts draw from their own stream"
+    );
+    assert_eq!(without.commands, with.commands);
+    assert_eq!(without.violation_count, 0);
+}

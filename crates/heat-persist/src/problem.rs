@@ -80,6 +80,46 @@ impl fmt::Display for Kept {
     }
 }
 
+/// What the controller starts from when `state.json` is unusable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fallback {
+    /// The previous generation, `state.json.prev`: one write older, so the counters lost are at
+    /// most what one persist interval (or one command) added.
+    Previous {
+        /// The file used.
+        path: PathBuf,
+        /// Its values that were not restored.
+        dropped: Vec<Dropped>,
+    },
+    /// The configured mode and parameters, with the counters at zero: `state.json.prev` is
+    /// missing or unusable too.
+    Defaults,
+}
+
+impl fmt::Display for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fallback::Previous { path, dropped } if dropped.is_empty() => write!(
+                f,
+                "The controller continues from the previous generation {} (one write older)",
+                path.display()
+            ),
+            Fallback::Previous { path, dropped } => write!(
+                f,
+                "The controller continues from the previous generation {} (one write older), \
+                 without {}",
+                path.display(),
+                list(dropped)
+            ),
+            Fallback::Defaults => write!(
+                f,
+                "The controller runs on the configured mode and parameters, with the counters \
+                 at zero"
+            ),
+        }
+    }
+}
+
 /// Why the state file could not be used or written. While one is active the service shows the
 /// `state_file` alarm; the next good write clears it.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -87,10 +127,9 @@ impl fmt::Display for Kept {
 pub enum StateFileProblem {
     /// The file exists but reading it failed (permissions, an IO error).
     #[error(
-        "state file {} cannot be read ({error}); it was {kept}. The controller runs on the \
-         configured mode and parameters. Fix: check the disk and that the state directory \
-         belongs to the service user; then set the mode and parameters again from Home \
-         Assistant",
+        "state file {} cannot be read ({error}); it was {kept}. {fallback}. Fix: check the \
+         disk and that the state directory belongs to the service user; then check the mode \
+         and parameters in Home Assistant and set them again where they differ",
         path.display()
     )]
     Unreadable {
@@ -100,12 +139,14 @@ pub enum StateFileProblem {
         error: String,
         /// Where it went.
         kept: Kept,
+        /// What the controller starts from instead (boxed: a problem is rare, its size is not).
+        fallback: Box<Fallback>,
     },
     /// The file is not a state file: truncated, not JSON, or a field of the wrong type.
     #[error(
-        "state file {} is corrupt ({error}); it was {kept}. The controller runs on the \
-         configured mode and parameters. Fix: set the mode and parameters again from Home \
-         Assistant (the next write replaces the file)",
+        "state file {} is corrupt ({error}); it was {kept}. {fallback}. Fix: check the mode \
+         and parameters in Home Assistant and set them again where they differ (the next write \
+         replaces the file)",
         path.display()
     )]
     Corrupt {
@@ -115,13 +156,15 @@ pub enum StateFileProblem {
         error: String,
         /// Where it went.
         kept: Kept,
+        /// What the controller starts from instead (boxed: a problem is rare, its size is not).
+        fallback: Box<Fallback>,
     },
     /// Written by a later version of heat-controller.
     #[error(
         "state file {} has schema {found}, newer than {supported}, the newest this version of \
-         heat-controller reads (it was written by a later version); it was {kept}. The \
-         controller runs on the configured mode and parameters. Fix: upgrade heat-controller \
-         again, or set the mode and parameters again from Home Assistant",
+         heat-controller reads (it was written by a later version); it was {kept}. \
+         {fallback}. Fix: upgrade heat-controller again, or check the mode and parameters in \
+         Home Assistant and set them again where they differ",
         path.display()
     )]
     NewerSchema {
@@ -133,6 +176,8 @@ pub enum StateFileProblem {
         supported: u32,
         /// Where it went.
         kept: Kept,
+        /// What the controller starts from instead (boxed: a problem is rare, its size is not).
+        fallback: Box<Fallback>,
     },
     /// The file was read, but some of its values were not restored.
     #[error(
@@ -188,6 +233,17 @@ impl StateFileProblem {
             StateFileProblem::NewerSchema { .. } => "newer_schema",
             StateFileProblem::Dropped { .. } => "dropped",
             StateFileProblem::WriteFailed { .. } => "write_failed",
+        }
+    }
+
+    /// What the controller started from instead of an unusable file (`None` for the other
+    /// problems).
+    pub fn fallback(&self) -> Option<&Fallback> {
+        match self {
+            StateFileProblem::Unreadable { fallback, .. }
+            | StateFileProblem::Corrupt { fallback, .. }
+            | StateFileProblem::NewerSchema { fallback, .. } => Some(fallback.as_ref()),
+            StateFileProblem::Dropped { .. } | StateFileProblem::WriteFailed { .. } => None,
         }
     }
 

@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use heat_core::{Controller, Memory, Params};
-use heat_persist::Restored;
+use heat_core::{Controller, DailyEnergy, Energy, Memory, Mode, Parameter, Params, Runtime};
+use heat_persist::{Counters, Restored};
 
 use super::*;
 
@@ -65,6 +65,7 @@ fn defaults() -> Loaded {
         restored: Restored::defaults(&Params::default()),
         on_disk: None,
         problem: None,
+        from_previous: false,
     }
 }
 

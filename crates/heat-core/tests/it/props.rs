@@ -262,8 +262,19 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                     );
                 }
                 // The solar differential starts the pump only above the minimum collector
-                // temperature (its latch holds down to the fixed 5 K below it).
-                if out.pump && !pump && out.state == OperatingState::Heating {
+                // temperature (its latch holds down to the fixed 5 K below it). An evacuated-tube
+                // kick also shows as `heating`, and may run at any collector temperature.
+                let kick_possible = p.tube_kick_enabled
+                    && local.is_some_and(|l| {
+                        let m = f64::from(l.minute_of_day()) / 60.0;
+                        let (start, end) = (p.tube_kick_start, p.tube_kick_end);
+                        if start <= end {
+                            start <= m && m < end
+                        } else {
+                            m >= start || m < end
+                        }
+                    });
+                if out.pump && !pump && out.state == OperatingState::Heating && !kick_possible {
                     let c = c.expect("differential with collector unknown");
                     assert!(
                         c >= p.collector_min - 5.0,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use heat_core::{Mode, Parameter, Params};
 
 use super::*;
-use crate::schema::Counters;
+use crate::schema::{Counters, decode};
 
 /// 2026-01-31T04:05:06Z.
 fn when() -> SystemTime {
@@ -209,4 +209,179 @@ fn the_bad_copy_stamp_is_utc_and_never_panics() {
         bad_stamp(UNIX_EPOCH + Duration::from_secs(400_000_000_000)),
         "9999-12-31T23-59-59Z"
     );
+}
+
+fn with_kwh(kwh: f64) -> StateFile {
+    let mut state = sample();
+    state.counters.collected_kwh = kwh;
+    state
+}
+
+fn kwh(loaded: &Loaded) -> f64 {
+    loaded.restored.energy.collected_kwh
+}
+
+#[test]
+fn each_write_keeps_the_one_before_as_the_previous_generation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = StateDir::new(tmp.path());
+    dir.write(&with_kwh(1.0)).unwrap();
+    assert!(
+        !dir.previous_path().exists(),
+        "nothing before the first write"
+    );
+    dir.write(&with_kwh(2.0)).unwrap();
+    dir.write(&with_kwh(3.0)).unwrap();
+    let read = |p: PathBuf| decode(&fs::read_to_string(p).unwrap()).unwrap().state;
+    assert_eq!(read(dir.path()), with_kwh(3.0));
+    assert_eq!(read(dir.previous_path()), with_kwh(2.0));
+    assert!(!tmp.path().join(PREVIOUS_TEMP_NAME).exists());
+    let loaded = dir.load(&Params::default(), when());
+    assert_eq!((kwh(&loaded), loaded.from_previous), (3.0, false));
+}
+
+#[test]
+fn a_bad_file_falls_back_to_the_previous_generation_is_kept_aside_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = StateDir::new(tmp.path());
+    dir.write(&with_kwh(1.0)).unwrap();
+    dir.write(&with_kwh(2.0)).unwrap();
+    let text = fs::read_to_string(dir.path()).unwrap();
+    fs::write(dir.path(), &text[..text.len() / 2]).unwrap();
+    let loaded = dir.load(&Params::default(), when());
+    assert_eq!((kwh(&loaded), loaded.from_previous), (1.0, true));
+    assert_eq!(loaded.restored.mode, Mode::Eco);
+    assert_eq!(
+        loaded.on_disk, None,
+        "state.json is gone: the first write is due"
+    );
+    let problem = loaded.problem.unwrap();
+    assert_eq!(problem.kind(), "corrupt");
+    assert_eq!(
+        problem.fallback(),
+        Some(&Fallback::Previous {
+            path: dir.previous_path(),
+            dropped: Vec::new()
+        })
+    );
+    let warning = problem.to_string();
+    assert!(warning.contains("previous generation"), "{warning}");
+    assert!(warning.contains("Fix: "), "{warning}");
+    assert!(
+        tmp.path()
+            .join("state.json.bad-2026-01-31T04-05-06Z")
+            .exists()
+    );
+    // A crash before the first write: the same start again, with nothing new to report.
+    let again = dir.load(&Params::default(), when());
+    assert_eq!((kwh(&again), again.from_previous), (1.0, true));
+    assert_eq!(again.problem, None);
+    // The first write does not make the bad file the previous generation.
+    dir.write(&with_kwh(1.5)).unwrap();
+    let read = |p: PathBuf| decode(&fs::read_to_string(p).unwrap()).unwrap().state;
+    assert_eq!(read(dir.previous_path()), with_kwh(1.0));
+    assert_eq!(kwh(&dir.load(&Params::default(), when())), 1.5);
+}
+
+#[test]
+fn a_crash_between_the_steps_of_a_write_never_loses_both_generations() {
+    // Each case is the directory as a crash at one step leaves it; the start must use the
+    // newest complete generation.
+    let good = |kwh: f64| encode(&with_kwh(kwh)).unwrap();
+    type Case = (
+        &'static str,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        f64,
+    );
+    let cases: [Case; 5] = [
+        // (name, state.json, state.json.prev, state.json.prev.tmp, expected kWh)
+        (
+            "after the temp file",
+            Some(good(2.0)),
+            Some(good(1.0)),
+            None,
+            2.0,
+        ),
+        (
+            "after the link",
+            Some(good(2.0)),
+            Some(good(1.0)),
+            Some(good(2.0)),
+            2.0,
+        ),
+        ("first write, before the rename", None, None, None, 0.0),
+        (
+            "previous missing (no hard links)",
+            Some(good(2.0)),
+            None,
+            None,
+            2.0,
+        ),
+        (
+            "previous bad, current good",
+            Some(good(2.0)),
+            Some("{".into()),
+            None,
+            2.0,
+        ),
+    ];
+    for (name, current, previous, link, expected) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(tmp.path());
+        fs::write(tmp.path().join(TEMP_NAME), good(3.0)).unwrap();
+        for (file, text) in [
+            (dir.path(), current),
+            (dir.previous_path(), previous),
+            (tmp.path().join(PREVIOUS_TEMP_NAME), link),
+        ] {
+            if let Some(text) = text {
+                fs::write(file, text).unwrap();
+            }
+        }
+        let loaded = dir.load(&Params::default(), when());
+        assert_eq!(kwh(&loaded), expected, "{name}");
+        assert_eq!(loaded.problem, None, "{name}");
+        // The next write completes, leaves no temp file and keeps the loaded one as previous.
+        dir.write(&with_kwh(4.0)).unwrap();
+        assert!(!tmp.path().join(TEMP_NAME).exists(), "{name}");
+        assert!(!tmp.path().join(PREVIOUS_TEMP_NAME).exists(), "{name}");
+        let after = dir.load(&Params::default(), when());
+        assert_eq!(kwh(&after), 4.0, "{name}");
+        if expected > 0.0 {
+            let previous = decode(&fs::read_to_string(dir.previous_path()).unwrap()).unwrap();
+            assert_eq!(previous.state.counters.collected_kwh, expected, "{name}");
+        }
+    }
+}
+
+#[test]
+fn both_generations_bad_means_defaults_and_both_stay_inspectable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = StateDir::new(tmp.path());
+    fs::write(dir.path(), "{\"schema\": 1, \"mo").unwrap();
+    fs::write(dir.previous_path(), "\u{0}\u{0}").unwrap();
+    let loaded = dir.load(&Params::default(), when());
+    assert_eq!(loaded.restored, Restored::defaults(&Params::default()));
+    assert!(!loaded.from_previous);
+    let problem = loaded.problem.unwrap();
+    assert_eq!(problem.kind(), "corrupt");
+    assert_eq!(problem.fallback(), Some(&Fallback::Defaults));
+    assert!(
+        problem.to_string().contains("counters at zero"),
+        "{problem}"
+    );
+    assert!(
+        tmp.path()
+            .join("state.json.bad-2026-01-31T04-05-06Z")
+            .exists()
+    );
+    // The bad previous generation is left for inspection until the second write replaces it.
+    assert!(dir.previous_path().exists());
+    dir.write(&with_kwh(1.0)).unwrap();
+    assert_eq!(fs::read(dir.previous_path()).unwrap(), b"\0\0");
+    dir.write(&with_kwh(2.0)).unwrap();
+    let previous = decode(&fs::read_to_string(dir.previous_path()).unwrap()).unwrap();
+    assert_eq!(previous.state, with_kwh(1.0));
 }
