@@ -62,6 +62,14 @@ pub struct SweepSummary {
     pub violations: BTreeMap<String, u64>,
     /// Exposures across seeds by "rule: cause".
     pub exposures: BTreeMap<String, u64>,
+    /// Daemon restarts across seeds, by kind (the damage done to the file first).
+    pub restarts: BTreeMap<String, u64>,
+    /// What the restarts started from (`current`, `previous`, `defaults`), across seeds.
+    pub restart_sources: BTreeMap<String, u64>,
+    /// True thermal disinfections across seeds.
+    pub disinfections: u64,
+    /// The longest time without one in any seed, days.
+    pub longest_disinfection_gap_days: f64,
     /// Each seed's result, by seed.
     pub per_seed: Vec<SeedResult>,
     /// The first violations, by seed then time.
@@ -155,15 +163,26 @@ fn fold(
 ) -> SweepSummary {
     let mut violations: BTreeMap<String, u64> = BTreeMap::new();
     let mut exposures: BTreeMap<String, u64> = BTreeMap::new();
+    let mut restarts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut restart_sources: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut disinfections, mut longest_gap) = (0, 0.0f64);
     let mut first = Vec::new();
     let mut per_seed = Vec::with_capacity(results.len());
     for s in results {
         for (rule, n) in &s.violations {
             *violations.entry(rule.clone()).or_default() += n;
         }
-        for (what, n) in &s.exposures {
-            *exposures.entry(what.clone()).or_default() += n;
+        for (totals, of_seed) in [
+            (&mut exposures, &s.exposures),
+            (&mut restarts, &s.restarts),
+            (&mut restart_sources, &s.restart_sources),
+        ] {
+            for (what, n) in of_seed {
+                *totals.entry(what.clone()).or_default() += n;
+            }
         }
+        disinfections += s.disinfections;
+        longest_gap = longest_gap.max(s.longest_disinfection_gap_days);
         for (seconds, rule) in &s.first_violations {
             if first.len() < FIRST_KEPT {
                 first.push(SeededViolation {
@@ -193,6 +212,10 @@ fn fold(
         violation_count: violations.values().sum(),
         violations,
         exposures,
+        restarts,
+        restart_sources,
+        disinfections,
+        longest_disinfection_gap_days: longest_gap,
         per_seed,
         first_violations: first,
     }
@@ -223,6 +246,18 @@ impl SweepSummary {
                 s.seed, s.violation_count, s.exposure_count, s.relay_errors
             );
         }
+        let _ = writeln!(
+            t,
+            "restarts across seeds: {} {:?}, started from {:?}",
+            self.restarts.values().sum::<u64>(),
+            self.restarts,
+            self.restart_sources
+        );
+        let _ = writeln!(
+            t,
+            "thermal disinfections (true tank top): {}, longest gap in a seed {:.1} days",
+            self.disinfections, self.longest_disinfection_gap_days
+        );
         let _ = writeln!(t, "exposures across seeds:");
         for (what, n) in &self.exposures {
             let _ = writeln!(t, "  {what}: {n}");
