@@ -23,9 +23,8 @@
 //! The restarts add consistency rules, judged by [`crate::restart`] and reported here with
 //! [`SafetyChecker::report`]: the restored counters, the counters lost, damage detection.
 //! A restart (the daemon stops, drives every relay OFF, and starts again) is told with
-//! [`SafetyChecker::restarted`]: it loses heat-core's memory of when a relay last switched, so
-//! a switch ON sooner than the minimum OFF time after a restart is an exposure, not a violation
-//! (heat-core starts with no switch time, so that a plant may start at once after boot).
+//! [`SafetyChecker::restarted`]. The minimum OFF times hold across it (rule 3): a resumed
+//! controller counts its start as both loads' switch OFF (docs/control.md).
 //!
 //! Temperatures carry a [`Limits::margin_k`] in the controller's favour, because the controller
 //! sees DS18B20 readings (noise and 1/16 °C steps), not the truth.
@@ -251,8 +250,6 @@ pub struct Exposure {
 struct SwitchTrack {
     on: Option<bool>,
     off_since_ms: Option<u64>,
-    // A restart came after the last switch OFF: the controller no longer knows when it was.
-    restarted: bool,
 }
 
 /// The checker. Feed it every step with [`SafetyChecker::observe`].
@@ -358,7 +355,6 @@ impl SafetyChecker {
                 track.off_since_ms = Some(now_ms);
             }
             track.on = Some(on);
-            track.restarted = true;
         }
         if !heater {
             self.heater_outside_since_ms = None;
@@ -504,17 +500,13 @@ impl SafetyChecker {
             match (track.on, on) {
                 (Some(true), false) => {
                     track.off_since_ms = Some(o.now_ms);
-                    track.restarted = false;
                 }
                 (Some(false), true) => {
                     let too_soon = track
                         .off_since_ms
                         .is_some_and(|since| o.now_ms.saturating_sub(since) < min_off);
-                    let excuse = track
-                        .restarted
-                        .then_some("restart: the minimum OFF time does not survive a restart");
                     if too_soon {
-                        report(self, rule, excuse);
+                        report(self, rule, None);
                     }
                 }
                 _ => {}

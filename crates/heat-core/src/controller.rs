@@ -463,9 +463,17 @@ impl Controller {
     /// mode, the energy counters, today's and yesterday's energy, the operating hours and
     /// starts, the last disinfection's local day, the holiday); everything else is as in
     /// [`Controller::new`] (every load OFF, manual requests OFF, the same fail-safe start), so a
-    /// restored manual mode starts with both loads OFF.
+    /// restored manual mode starts with both loads OFF. The start counts as both loads' switch
+    /// OFF: the previous process may have switched them OFF a moment ago, so each waits its
+    /// minimum OFF time, and a service in a restart loop cannot short-cycle a relay.
     pub fn resume(params: Params, now: Timestamp, memory: Memory) -> Self {
+        let off = Relay {
+            since: Some(now),
+            ..Relay::default()
+        };
         Self {
+            pump: off,
+            heater: off,
             mode: memory.mode,
             energy: memory.energy,
             daily: memory.daily,

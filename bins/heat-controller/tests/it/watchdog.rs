@@ -105,6 +105,9 @@ fn ready_after_the_first_tick_pings_from_the_loop_and_none_while_a_sweep_hangs()
         "hang:sweep@50+200",
     );
     spec.journal = Some(journal);
+    // A start counts as the heater's switch OFF; without a minimum OFF time the first tick
+    // switches it ON, which the journal shows.
+    spec.toml.push_str("[control]\nheater_min_off_s = 0\n");
     let mut ctl = Controller::start(&spec);
 
     wait_for("READY=1", || socket.count("READY=1") == 1);

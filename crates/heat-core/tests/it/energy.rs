@@ -234,3 +234,17 @@ fn today_and_yesterday_roll_at_local_midnight_and_a_clock_set_back_does_not_roll
     // The totals never care.
     assert!((ctl.energy().heater_kwh - 23.0 * 0.025).abs() < 1e-9);
 }
+
+#[test]
+fn a_resumed_controller_waits_each_load_s_minimum_off_time() {
+    // Defaults: heater minimum OFF 120 s. A cold tank top wants the heater at once.
+    let p = heat_core::Params::default();
+    use heat_core::{Controller, Memory, Timestamp};
+    let mut ctl = Controller::resume(p, Timestamp::from_secs(1000), Memory::default());
+    let cold = heat_core::Readings::celsius(20.0, 20.0, 20.0);
+    let out = ctl.step(Timestamp::from_secs(1030), &cold);
+    assert!(!out.heater, "{:?}", out.events);
+    let pending = ctl.status().pending.heater.expect("held back");
+    assert_eq!((pending.to, pending.in_ms), (true, 90_000));
+    assert!(ctl.step(Timestamp::from_secs(1120), &cold).heater);
+}
