@@ -607,11 +607,9 @@ pub fn run_with_progress(options: &Options, day_done: &(dyn Fn() + Sync)) -> Sum
             minute_of_day: local.minute_of_day(),
             heater_away: controller.mode() == Mode::Holiday && !controller.disinfection().running,
             local_day: local.day(),
-            disinfection_allowed: match controller.mode() {
-                Mode::Auto | Mode::Eco => true,
-                Mode::Holiday => raw.holiday_disinfection,
-                Mode::Manual | Mode::Off => false,
-            },
+            disinfection_allowed: controller
+                .mode()
+                .allows_disinfection(raw.holiday_disinfection),
         });
         for v in found {
             log::warn!(

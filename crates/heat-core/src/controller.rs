@@ -576,11 +576,8 @@ impl Controller {
 
     /// The mode lets a thermal disinfection run the heater.
     fn disinfection_allowed(&self) -> bool {
-        match self.mode {
-            Mode::Auto | Mode::Eco => true,
-            Mode::Holiday => self.params.raw().holiday_disinfection,
-            Mode::Manual | Mode::Off => false,
-        }
+        self.mode
+            .allows_disinfection(self.params.raw().holiday_disinfection)
     }
 
     fn manual(&mut self, load: Load, on: bool) -> Result<(), CommandError> {

@@ -37,6 +37,16 @@ impl Mode {
         Mode::Holiday,
     ];
 
+    /// Whether a thermal disinfection may run the heater in this mode: auto and eco, and
+    /// holiday when `holiday_disinfection` is on.
+    pub const fn allows_disinfection(self, holiday_disinfection: bool) -> bool {
+        match self {
+            Mode::Auto | Mode::Eco => true,
+            Mode::Holiday => holiday_disinfection,
+            Mode::Manual | Mode::Off => false,
+        }
+    }
+
     /// `"auto"`, `"eco"`, `"manual"`, `"off"` or `"holiday"`.
     pub const fn as_str(self) -> &'static str {
         match self {

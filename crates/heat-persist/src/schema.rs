@@ -264,13 +264,9 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
     };
     let y = raw.daily;
     let daily = DailyEnergy {
-        // A day number: whole, and within a few thousand years of 1970; else the day starts
-        // again at the next step with a local time (the values still count).
-        #[allow(clippy::cast_possible_truncation)]
-        day: y
-            .day
-            .filter(|d| d.fract() == 0.0 && d.abs() < 1e7)
-            .map(|d| d as i64),
+        // Not a day number: the day starts again at the next step with a local time (the
+        // values still count).
+        day: y.day.and_then(day_number),
         today: Energy {
             collected_kwh: total("collected_today_kwh", y.collected_today_kwh),
             heater_kwh: total("heater_today_kwh", y.heater_today_kwh),
@@ -303,26 +299,21 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         heater_hours,
         heater_starts: count("heater_starts", c.heater_starts),
     };
-    // A day number: whole, and within a few thousand years of 1970.
     let last_disinfection_day = raw.last_disinfection_day.and_then(|value| {
-        if value.fract() == 0.0 && value.abs() < 1e7 {
-            #[allow(clippy::cast_possible_truncation)]
-            Some(value as i64)
-        } else {
+        let day = day_number(value);
+        if day.is_none() {
             dropped.push(Dropped::LastDisinfection { value });
-            None
         }
+        day
     });
     let mut holiday = Holiday::default();
     if let Some(h) = raw.holiday {
         holiday.end_day = h.end_day.and_then(|value| {
-            if value.fract() == 0.0 && value.abs() < 1e7 {
-                #[allow(clippy::cast_possible_truncation)]
-                Some(value as i64)
-            } else {
+            let day = day_number(value);
+            if day.is_none() {
                 dropped.push(Dropped::HolidayEnd { value });
-                None
             }
+            day
         });
         if let Some(name) = h.return_to {
             match name.parse::<Mode>() {
@@ -342,6 +333,14 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
         },
         dropped,
     })
+}
+
+/// `value` as a local day number (days since 1970-01-01): whole, and within a few thousand
+/// years of 1970.
+fn day_number(value: f64) -> Option<i64> {
+    // Whole and below 1e7 in magnitude: the cast is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    (value.fract() == 0.0 && value.abs() < 1e7).then_some(value as i64)
 }
 
 /// A state that cannot be written as a file that reads back.

@@ -123,10 +123,9 @@ pub struct HolidayJson {
     pub return_to: Option<Mode>,
 }
 
-/// A local day number (days since 1970-01-01) as `YYYY-MM-DD`.
-pub fn local_date(day: i64) -> String {
-    heat_core::format_date(day)
-}
+/// A local day number (days since 1970-01-01) as `YYYY-MM-DD` (heat-core's, named for the state
+/// JSON's dates).
+pub use heat_core::format_date as local_date;
 
 /// A switch a minimum ON/OFF time holds back: `{"to": "ON", "in_s": 42}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

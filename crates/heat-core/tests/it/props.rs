@@ -25,23 +25,26 @@ fn local() -> impl Strategy<Value = Option<LocalTime>> {
         .prop_map(|t| t.and_then(|(day, minute)| LocalTime::new(day, minute)))
 }
 
-/// The test's own reading of the heater windows: `[start, end)` in hours, across midnight
-/// when start > end, never when start = end.
-fn in_window(p: &RawParams, minute: u16) -> bool {
+/// The test's own reading of a time window: `[start, end)` in hours, across midnight when
+/// start > end, never when start = end.
+fn in_hours(start: f64, end: f64, minute: u16) -> bool {
     let m = f64::from(minute) / 60.0;
+    if start < end {
+        start <= m && m < end
+    } else {
+        start > end && (m >= start || m < end)
+    }
+}
+
+/// Whether `minute` is inside one of the heater windows.
+fn in_window(p: &RawParams, minute: u16) -> bool {
     [
         (p.heater_window_1_start, p.heater_window_1_end),
         (p.heater_window_2_start, p.heater_window_2_end),
         (p.heater_window_3_start, p.heater_window_3_end),
     ]
     .into_iter()
-    .any(|(start, end)| {
-        if start < end {
-            start <= m && m < end
-        } else {
-            start > end && (m >= start || m < end)
-        }
-    })
+    .any(|(start, end)| in_hours(start, end, minute))
 }
 
 fn fault() -> impl Strategy<Value = SensorFault> {
@@ -266,13 +269,7 @@ fn run(params: &Params, ops: &[Op]) -> Vec<Output> {
                 // kick also shows as `heating`, and may run at any collector temperature.
                 let kick_possible = p.tube_kick_enabled
                     && local.is_some_and(|l| {
-                        let m = f64::from(l.minute_of_day()) / 60.0;
-                        let (start, end) = (p.tube_kick_start, p.tube_kick_end);
-                        if start <= end {
-                            start <= m && m < end
-                        } else {
-                            m >= start || m < end
-                        }
+                        in_hours(p.tube_kick_start, p.tube_kick_end, l.minute_of_day())
                     });
                 if out.pump && !pump && out.state == OperatingState::Heating && !kick_possible {
                     let c = c.expect("differential with collector unknown");
@@ -408,13 +405,8 @@ fn clock_functions_follow_their_clocks(
                     let local = local.expect("scheduled disinfection without a local time");
                     let (start, end) = (p.disinfection_start, p.disinfection_end);
                     let m = f64::from(local.minute_of_day()) / 60.0;
-                    let inside = if start <= end {
-                        start <= m && m < end
-                    } else {
-                        m >= start || m < end
-                    };
                     assert!(
-                        inside,
+                        in_hours(start, end, local.minute_of_day()),
                         "scheduled disinfection at {m} h outside {start}–{end}"
                     );
                     let interval = p.disinfection_interval_days as i64;
